@@ -1,0 +1,157 @@
+"""S1Tiling's exception hierarchy (same names and constructor arguments), plus the reader's.
+
+Every exception carries the exit code S1Tiling returns for it (`exit_code`), so a CLI or a
+runner maps any error to a code with `exit_code_for(exc)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from . import exits
+
+
+class Error(Exception):
+    """Base class of every error this package raises on purpose."""
+
+    exit_code: int = exits.UNKNOWN_REASON
+
+
+class ConfigurationError(Error):
+    """A configuration option is missing, undecodable or invalid."""
+
+    exit_code = exits.CONFIG_ERROR
+
+    def __init__(self, message: str, configFile: str | Path | None = None, *args) -> None:  # noqa: N803
+        self.message = message
+        self.config_file = configFile
+        where = f" (in {configFile})" if configFile else ""
+        super().__init__(f"{message}{where}", *args)
+
+
+class InvalidOTBVersionError(Error):
+    """The installed Orfeo ToolBox cannot do what the configuration asks."""
+
+    exit_code = exits.CONFIG_ERROR
+
+    def __init__(self, reason: str, *args) -> None:
+        self.reason = reason
+        super().__init__(reason, *args)
+
+
+class CorruptedDataSAFEError(Error):
+    """An empty or corrupted SAFE: it must be removed so that it can be fetched again."""
+
+    exit_code = exits.CORRUPTED_DATA_SAFE
+
+    def __init__(self, product: str | Path, details: str | None = None, *args) -> None:
+        self.product = str(product)
+        self.details = details
+        text = f"Product {self.product} is corrupted"
+        super().__init__(f"{text}: {details}" if details else text, *args)
+
+
+class MissingMeasurementError(CorruptedDataSAFEError):
+    """The manifest lists a measurement file that the product does not contain."""
+
+
+class NotSentinel1ProductError(Error, ValueError):
+    """The location is not a Sentinel-1 SAFE product (e.g. a Sentinel-2 SAFE, a random folder)."""
+
+    def __init__(self, location: str | Path, details: str | None = None, *args) -> None:
+        self.location = str(location)
+        self.details = details
+        text = f"{self.location} is not a Sentinel-1 SAFE product"
+        super().__init__(f"{text}: {details}" if details else text, *args)
+
+
+class GroupNotFoundError(Error, KeyError):
+    """The group asked for does not exist, or its files are missing from the product."""
+
+    def __init__(self, group: str, available: Iterable[str] = (), *args) -> None:
+        self.group = group
+        self.available = list(available)
+        super().__init__(f"group {group!r} not found; available: {', '.join(self.available)}")
+
+    def __str__(self) -> str:  # KeyError quotes its message otherwise
+        return self.args[0]
+
+
+class DownloadS1FileError(Error):
+    """Problems to download images for a tile."""
+
+    exit_code = exits.DOWNLOAD_ERROR
+
+    def __init__(self, tile_name: str, *args) -> None:
+        self.tile_name = tile_name
+        super().__init__(f"Cannot download S1 images associated to {tile_name}", *args)
+
+
+class DownloadEOFFileError(Error):
+    """No matching orbit file (EOF) could be found or downloaded."""
+
+    exit_code = exits.DOWNLOAD_ERROR
+
+    def __init__(self, msg: str, *args) -> None:
+        super().__init__(msg, *args)
+
+
+class NoS2TileError(Error, ValueError):
+    """Incorrect Sentinel-2 tile names, or no valid tile left to process."""
+
+    exit_code = exits.NO_S2_TILE
+
+    def __init__(self, *args) -> None:
+        super().__init__(*(args or ("No existing tiles found, exiting ...",)))
+
+
+class NoS1ImageError(Error):
+    """No Sentinel-1 product intersects the requested tiles within the time range."""
+
+    exit_code = exits.NO_S1_IMAGE
+
+    def __init__(self, *args) -> None:
+        super().__init__(*(args or ("No S1 tiles to process, exiting ...",)))
+
+
+class MissingDEMError(Error):
+    """The DEM tiles that cover the requested Sentinel-2 tiles are not all there."""
+
+    exit_code = exits.MISSING_DEM
+
+    def __init__(self, *args) -> None:
+        super().__init__(*(args or ("Some DEM tiles are missing, exiting ...",)))
+
+
+class MissingGeoidError(Error):
+    """The geoid file is missing or its path is incorrect."""
+
+    exit_code = exits.MISSING_GEOID
+
+    def __init__(self, geoid_file: str | Path, *args) -> None:
+        self.geoid_file = str(geoid_file)
+        super().__init__(f"Geoid file does not exists ({geoid_file})", *args)
+
+
+class MissingApplication(Error):  # noqa: N818 (S1Tiling's name)
+    """Applications (OTB, NORMLIM, RTC) needed by the requested processing are not installed."""
+
+    exit_code = exits.MISSING_APP
+
+    def __init__(self, missing_apps: dict | Iterable[str], contexts: Iterable[str] = (), *args):
+        self.missing_apps = missing_apps
+        self.contexts = list(contexts)
+        names = ", ".join(missing_apps)
+        super().__init__(f"Cannot execute the requested processing: missing {names}", *args)
+
+
+class NotCompatibleInput(Error):  # noqa: N818 (S1Tiling's name)
+    """Internal wiring error between the steps of a processing chain."""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The exit code S1Tiling returns when `exc` ends a run (78 for anything unexpected)."""
+    return getattr(exc, "exit_code", exits.UNKNOWN_REASON) if isinstance(exc, Error) else (
+        exits.UNKNOWN_REASON
+    )

@@ -1,0 +1,120 @@
+"""Lazy access to a measurement TIFF: only the window an index asks for is read.
+
+rasterio opens the TIFF through GDAL — directly on disk, by `/vsizip/` inside a local zip, or
+through an fsspec file (S3, zip inside S3) — and reads a window per indexing request. The
+file handle is cached per process and reopened after pickling (dask, process pools).
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+import numpy as np
+import rasterio
+import rasterio.errors
+import rasterio.windows
+import xarray as xr
+from xarray.backends import BackendArray
+from xarray.backends.file_manager import CachingFileManager
+from xarray.core import indexing
+
+from ..exceptions import CorruptedDataSAFEError
+
+_DTYPES = {"complex_int16": np.dtype(np.complex64)}
+
+
+def _open(path: str, opener: Any = None):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+        return rasterio.open(path, opener=opener) if opener is not None else rasterio.open(path)
+
+
+class MeasurementArray(BackendArray):
+    """A (line, pixel) view of band 1 of a measurement TIFF, read window by window."""
+
+    def __init__(self, path: str, opener: Any = None, product: str = "") -> None:
+        self.path = path
+        self.product = product
+        kwargs = {"opener": opener} if opener is not None else {}
+        self._manager = CachingFileManager(_open, path, kwargs=kwargs)
+        self._lock = threading.Lock()
+        try:
+            dataset = self._manager.acquire()
+        except rasterio.errors.RasterioIOError as error:
+            raise CorruptedDataSAFEError(product or path, f"unreadable measurement {path}: "
+                                         f"{error}") from error
+        self.shape = (dataset.height, dataset.width)
+        name = dataset.dtypes[0]
+        self.dtype = _DTYPES[name] if name in _DTYPES else np.dtype(name)
+        self.tags = dataset.tags()
+        self.block_shape = dataset.block_shapes[0]
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
+        return indexing.explicit_indexing_adapter(
+            key, self.shape, indexing.IndexingSupport.OUTER, self._read
+        )
+
+    def _read(self, key: tuple) -> np.ndarray:
+        """Read the bounding window of an outer index, then pick the asked rows and columns."""
+        windows, picks, squeeze = [], [], []
+        for axis, k in enumerate(key):
+            size = self.shape[axis]
+            if isinstance(k, slice):
+                start, stop, step = k.indices(size)
+                count = len(range(start, stop, step))
+                if count == 0:
+                    return np.empty(self._result_shape(key), dtype=self.dtype)
+                windows.append((start, start + (count - 1) * step + 1))
+                picks.append(slice(None, None, step))
+                squeeze.append(False)
+            elif isinstance(k, (int, np.integer)):
+                windows.append((int(k), int(k) + 1))
+                picks.append(slice(None))
+                squeeze.append(True)
+            else:
+                k = np.asarray(k, dtype=np.int64)
+                if k.size == 0:
+                    return np.empty(self._result_shape(key), dtype=self.dtype)
+                low, high = int(k.min()), int(k.max()) + 1
+                windows.append((low, high))
+                picks.append(k - low)
+                squeeze.append(False)
+        window = rasterio.windows.Window.from_slices(*windows)
+        with self._lock:
+            dataset = self._manager.acquire()
+            data = dataset.read(1, window=window, out_dtype=self.dtype)
+        data = data[np.ix_(*[_as_index(p, n) for p, n in zip(picks, data.shape, strict=True)])]
+        return data.squeeze(axis=tuple(i for i, s in enumerate(squeeze) if s))
+
+    def _result_shape(self, key: tuple) -> tuple:
+        shape = []
+        for axis, k in enumerate(key):
+            if isinstance(k, slice):
+                shape.append(len(range(*k.indices(self.shape[axis]))))
+            elif not isinstance(k, (int, np.integer)):
+                shape.append(len(k))
+        return tuple(shape)
+
+
+def _as_index(pick, length: int) -> np.ndarray:
+    return np.arange(length)[pick] if isinstance(pick, slice) else pick
+
+
+def measurement_variable(array: MeasurementArray, name: str, attrs: dict) -> xr.Variable:
+    """The lazy xarray variable of a measurement, with GDAL's preferred chunking as encoding."""
+    data = indexing.LazilyIndexedArray(array)
+    variable = xr.Variable(("line", "pixel"), data, attrs)
+    variable.encoding["preferred_chunks"] = {"line": array.block_shape[0],
+                                             "pixel": array.block_shape[1]}
+    return variable

@@ -1,0 +1,65 @@
+"""GRD slant↔ground range conversion with the annotation's polynomials.
+
+Each `coordinateConversion` record holds, at one azimuth time, a polynomial from slant range
+to ground range (in `sr − sr0`) and its inverse (in `gr − gr0`), in metres. Between records the
+polynomials are interpolated linearly in azimuth time (equivalent to interpolating their
+coefficients); before the first and after the last record the nearest one is used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from .annotation import SPEED_OF_LIGHT
+
+
+def _interpolated(cc: xr.Dataset, azimuth_time: np.ndarray, coefficients: str, origin: str):
+    times = cc["azimuth_time"].values.astype("datetime64[ns]").astype(np.int64).astype(np.float64)
+    t = np.asarray(azimuth_time, dtype="datetime64[ns]").astype(np.int64).astype(np.float64)
+    table = np.nan_to_num(cc[coefficients].values)
+    origins = cc[origin].values
+    if times.size == 1:
+        return np.broadcast_to(table[0], t.shape + table.shape[1:]), np.full(t.shape, origins[0])
+    i = np.clip(np.searchsorted(times, t, side="right") - 1, 0, times.size - 2)
+    w = np.clip((t - times[i]) / (times[i + 1] - times[i]), 0.0, 1.0)
+    coeffs = (1.0 - w)[..., None] * table[i] + w[..., None] * table[i + 1]
+    return coeffs, (1.0 - w) * origins[i] + w * origins[i + 1]
+
+
+def _horner(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    out = np.zeros_like(x, dtype=np.float64)
+    for k in range(coeffs.shape[-1] - 1, -1, -1):
+        out = out * x + coeffs[..., k]
+    return out
+
+
+def slant_to_ground_range(cc: xr.Dataset, azimuth_time, slant_range) -> np.ndarray:
+    """Ground range (m) of slant ranges (m) at azimuth times (arrays broadcast together)."""
+    azimuth_time, slant_range = np.broadcast_arrays(
+        np.asarray(azimuth_time, dtype="datetime64[ns]"), np.asarray(slant_range, np.float64)
+    )
+    coeffs, sr0 = _interpolated(cc, azimuth_time, "srgr_coefficients", "sr0")
+    return _horner(coeffs, slant_range - sr0)
+
+
+def ground_to_slant_range(cc: xr.Dataset, azimuth_time, ground_range) -> np.ndarray:
+    """Slant range (m) of ground ranges (m) at azimuth times (arrays broadcast together)."""
+    azimuth_time, ground_range = np.broadcast_arrays(
+        np.asarray(azimuth_time, dtype="datetime64[ns]"), np.asarray(ground_range, np.float64)
+    )
+    coeffs, gr0 = _interpolated(cc, azimuth_time, "grsr_coefficients", "gr0")
+    return _horner(coeffs, ground_range - gr0)
+
+
+def pixel_to_slant_range_time(cc: xr.Dataset, azimuth_time, pixel, range_pixel_spacing: float):
+    """Two-way slant range time (s) of GRD pixels: ground range = pixel × spacing."""
+    ground_range = np.asarray(pixel, dtype=np.float64) * range_pixel_spacing
+    return 2.0 * ground_to_slant_range(cc, azimuth_time, ground_range) / SPEED_OF_LIGHT
+
+
+def slant_range_time_to_pixel(cc: xr.Dataset, azimuth_time, slant_range_time,
+                              range_pixel_spacing: float) -> np.ndarray:
+    """GRD pixel (fractional) of two-way slant range times."""
+    slant_range = np.asarray(slant_range_time, dtype=np.float64) * SPEED_OF_LIGHT / 2.0
+    return slant_to_ground_range(cc, azimuth_time, slant_range) / range_pixel_spacing
