@@ -1,0 +1,107 @@
+"""The `s1tiling-cloud` command line.
+
+Errors end the process with S1Tiling's exit codes (`exits.py`), and a one-line message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from . import __version__
+from .exceptions import Error, exit_code_for
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
+console = Console()
+log = logging.getLogger("s1tiling_cloud")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"s1tiling-cloud {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _fail(error: BaseException) -> typer.Exit:
+    console.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
+    return typer.Exit(exit_code_for(error))
+
+
+@app.command()
+def info(
+    product: Annotated[str, typer.Argument(help="SAFE folder, manifest.safe, .zip or s3:// URL")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Summarise a Sentinel-1 product: mission, mode, polarisations, swaths, times, orbit."""
+    from .product_summary import summarize
+
+    try:
+        summary = summarize(product)
+    except (Error, FileNotFoundError) as error:
+        raise _fail(error) from error
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        return
+    table = Table(title=summary["product"], show_header=False, title_justify="left")
+    orbit = summary["orbit"]
+    rows = [
+        ("mission", summary["mission"]),
+        ("mode / type", f"{summary['mode']} {summary['product_type']}"),
+        ("polarisations", " ".join(summary["polarisations"])),
+        ("start", summary["start"]),
+        ("stop", summary["stop"]),
+        ("orbit", f"absolute {orbit['absolute']}, relative {orbit['relative']}, "
+                  f"{orbit['direction']} (ANX {orbit['ascending_node']})"),
+        ("IPF version", summary["ipf_version"]),
+        ("footprint", summary["footprint"]),
+    ]
+    for swath in summary["swaths"]:
+        bursts = f", {swath['bursts']} bursts" if swath["bursts"] else ""
+        rows.append((f"swath {swath['swath']}",
+                     f"{swath['lines']} lines × {swath['samples']} samples{bursts}; "
+                     f"annotated {' '.join(swath['polarisations'])}; "
+                     f"measurements {' '.join(swath['measurements']) or 'none'}"))
+    rows.append(("groups", f"{summary['groups']} (xr.open_dataset(..., group=...))"))
+    for key, value in rows:
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+@app.command()
+def synthesize(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the product into")],
+    lines: int = 600,
+    samples: int = 800,
+    lat: float = 43.6,
+    lon: float = 1.44,
+    as_zip: Annotated[bool, typer.Option("--zip/--safe", help="Write a .zip or a folder")] = True,
+) -> None:
+    """Write a synthetic, physically consistent Sentinel-1 IW GRD product (for demos and tests)."""
+    from .testing import SyntheticGRD, write_grd
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = write_grd(SyntheticGRD(center_lat=lat, center_lon=lon, lines=lines, samples=samples),
+                     out_dir, zip=as_zip)
+    sys.stdout.write(f"{path}\n")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
