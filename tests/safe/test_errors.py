@@ -1,0 +1,110 @@
+"""Bad input gets a clear, typed error that names the file, and nothing is written."""
+
+from __future__ import annotations
+
+import shutil
+import zipfile
+
+import pytest
+import xarray as xr
+
+from s1tiling_cloud import exits
+from s1tiling_cloud.exceptions import (
+    CorruptedDataSAFEError, GroupNotFoundError, MissingMeasurementError, NotSentinel1ProductError,
+    exit_code_for,
+)
+from s1tiling_cloud.safe import Sentinel1Product
+from tests.conftest import GRD_ROME, SAFE_DIR, SLC_2021, SLC_2021_ZIP
+
+needs_fixtures = pytest.mark.skipif(not SAFE_DIR.is_dir(), reason=f"fixtures not at {SAFE_DIR}")
+
+S2_MANIFEST = """<?xml version="1.0" encoding="UTF-8"?>
+<xfdu:XFDU xmlns:xfdu="urn:ccsds:schema:xfdu:1" xmlns:safe="http://www.esa.int/safe/sentinel/1.1">
+  <metadataSection><metadataObject ID="platform"><metadataWrap><xmlData><safe:platform>
+    <safe:nssdcIdentifier>2015-028A</safe:nssdcIdentifier>
+    <safe:familyName>SENTINEL-2</safe:familyName><safe:number>A</safe:number>
+  </safe:platform></xmlData></metadataWrap></metadataObject></metadataSection>
+</xfdu:XFDU>
+"""
+
+
+def test_sentinel2_safe_is_refused_by_name(tmp_path):
+    safe = tmp_path / "S2A_MSIL1C_20200108T104421_N0208_R008_T31TCJ_20200108T111144.SAFE"
+    safe.mkdir()
+    (safe / "manifest.safe").write_text(S2_MANIFEST)
+    with pytest.raises(NotSentinel1ProductError, match="SENTINEL-2") as error:
+        Sentinel1Product(safe)
+    assert str(safe) in str(error.value)
+
+
+def test_folder_without_manifest(tmp_path):
+    with pytest.raises(NotSentinel1ProductError, match="no manifest.safe"):
+        xr.open_dataset(tmp_path, engine="s1safe")
+
+
+def test_missing_path_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match="No such product"):
+        Sentinel1Product(tmp_path / "S1A_nothing.SAFE")
+
+
+def test_invalid_manifest_xml_is_corrupted(tmp_path):
+    safe = tmp_path / "S1A_IW_GRDH_1SDV_X.SAFE"
+    safe.mkdir()
+    (safe / "manifest.safe").write_text("<xfdu:XFDU><unclosed>")
+    with pytest.raises(CorruptedDataSAFEError, match="invalid XML"):
+        Sentinel1Product(safe)
+
+
+@needs_fixtures
+def test_truncated_zip_is_corrupted(tmp_path):
+    source = SAFE_DIR / SLC_2021_ZIP
+    truncated = tmp_path / SLC_2021_ZIP
+    truncated.write_bytes(source.read_bytes()[: source.stat().st_size // 2])
+    with pytest.raises(CorruptedDataSAFEError) as error:
+        xr.open_dataset(truncated)
+    assert SLC_2021_ZIP in str(error.value)
+    assert exit_code_for(error.value) == exits.CORRUPTED_DATA_SAFE == 71
+    assert truncated.stat().st_size == source.stat().st_size // 2  # left as it was
+
+
+@needs_fixtures
+def test_zip_without_manifest(tmp_path):
+    path = tmp_path / "S1A_IW_GRDH_1SDV_empty.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("README.txt", "not a product")
+    with pytest.raises(NotSentinel1ProductError, match="no manifest.safe"):
+        Sentinel1Product(path)
+
+
+@needs_fixtures
+def test_missing_measurement_names_the_file(tmp_path):
+    copy = tmp_path / GRD_ROME
+    shutil.copytree(SAFE_DIR / GRD_ROME, copy)
+    tiff = next((copy / "measurement").glob("*.tiff"))
+    tiff.unlink()
+    product = Sentinel1Product(copy)
+    assert "IW/VV" not in product.groups  # what can't be opened is not listed
+    assert "IW/VV/calibration" in product.groups  # the rest still opens
+    with pytest.raises(MissingMeasurementError, match=tiff.name) as error:
+        product.open_group("IW/VV")
+    assert isinstance(error.value, CorruptedDataSAFEError)
+
+
+@needs_fixtures
+def test_unknown_group_lists_the_available_ones():
+    product = Sentinel1Product(SAFE_DIR / SLC_2021)
+    with pytest.raises(GroupNotFoundError, match="IW3/VV") as error:
+        product.open_group("IW3/VV")
+    assert "IW1/VV" in error.value.available
+    with pytest.raises(KeyError):  # also a KeyError, as a dict lookup would be
+        product.open_group("IW1/VV/nothing")
+
+
+@needs_fixtures
+def test_garbage_measurement_is_corrupted(tmp_path):
+    copy = tmp_path / GRD_ROME
+    shutil.copytree(SAFE_DIR / GRD_ROME, copy)
+    tiff = next((copy / "measurement").glob("*.tiff"))
+    tiff.write_bytes(b"this is not a tiff")
+    with pytest.raises(CorruptedDataSAFEError, match="unreadable measurement"):
+        Sentinel1Product(copy).open_group("IW/VV")
