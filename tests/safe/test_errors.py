@@ -10,7 +10,10 @@ import xarray as xr
 
 from s1tiling_cloud import exits
 from s1tiling_cloud.exceptions import (
-    CorruptedDataSAFEError, GroupNotFoundError, MissingMeasurementError, NotSentinel1ProductError,
+    CorruptedDataSAFEError,
+    GroupNotFoundError,
+    MissingMeasurementError,
+    NotSentinel1ProductError,
     exit_code_for,
 )
 from s1tiling_cloud.safe import Sentinel1Product

@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from s1tiling_cloud.safe import Sentinel1Product, calibrate, calibration_lut, noise_lut
+from s1tiling_cloud.safe import Sentinel1Product, calibrate, calibration_lut, noise_lut, srgr
 from s1tiling_cloud.safe import bursts as burst_tools
-from s1tiling_cloud.safe import srgr
 from tests.conftest import GRD_ROME, SAFE_DIR, SLC_2021
 from tests.safe import xml_facts
 

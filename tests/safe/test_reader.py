@@ -9,7 +9,13 @@ import xarray as xr
 
 from s1tiling_cloud.safe import Sentinel1Product
 from tests.conftest import (
-    ALL_PRODUCTS, GRD_2021, GRD_ROME, SAFE_DIR, SLC_2021, SLC_2021_ZIP, SLC_2022,
+    ALL_PRODUCTS,
+    GRD_2021,
+    GRD_ROME,
+    SAFE_DIR,
+    SLC_2021,
+    SLC_2021_ZIP,
+    SLC_2022,
 )
 from tests.safe import xml_facts
 
