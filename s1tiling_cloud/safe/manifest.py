@@ -18,7 +18,7 @@ from . import xmlnodes as x
 # s1b-iw1-slc-vv-20210401t052624-20210401t052649-026269-032297-004.xml (noise-/calibration-/rfi-)
 _FILE_NAME = re.compile(
     r"^(?:(?P<kind>calibration|noise|rfi)-)?(?P<mission>s1[a-d])-(?P<swath>[a-z]+\d?)-"
-    r"(?P<product>slc|grd|ocn)-(?P<pol>hh|hv|vh|vv)-.*\.(?P<ext>xml|tiff)$"
+    r"(?P<product>slc|grd|ocn)-(?P<pol>hh|hv|vh|vv)-.*-(?P<image>\d{3})\.(?P<ext>xml|tiff)$"
 )
 
 
@@ -27,7 +27,7 @@ class DataFile:
     """One file of the product, with the swath and polarisation its name encodes."""
 
     kind: str  # "annotation" | "calibration" | "noise" | "rfi" | "measurement"
-    swath: str  # upper case: "IW1", "IW" (GRD), "S3", "WV2"
+    swath: str  # upper case: "IW1", "IW" (GRD), "S3", "EW2"; "WV1_001" (one per WV vignette)
     polarisation: str  # upper case: "VV"
     href: str  # relative to the SAFE root, without "./"
     size: int = -1
@@ -129,5 +129,8 @@ def _data_files(root) -> list[DataFile]:
         kind = match["kind"] or ("measurement" if match["ext"] == "tiff" else "annotation")
         stream = x.find(obj, "byteStream")
         size = int(stream.get("size", -1)) if stream is not None else -1
-        files.append(DataFile(kind, match["swath"].upper(), match["pol"].upper(), href, size))
+        swath = match["swath"].upper()
+        if swath.startswith("WV"):  # many vignettes share a swath: the image number tells them apart
+            swath = f"{swath}_{match['image']}"
+        files.append(DataFile(kind, swath, match["pol"].upper(), href, size))
     return files
