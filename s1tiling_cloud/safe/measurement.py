@@ -25,10 +25,12 @@ from ..exceptions import CorruptedDataSAFEError
 _DTYPES = {"complex_int16": np.dtype(np.complex64)}
 
 
-def _open(path: str, opener: Any = None):
+def _open(path: str, mode: str = "r", opener: Any = None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
-        return rasterio.open(path, opener=opener) if opener is not None else rasterio.open(path)
+        if opener is None:
+            return rasterio.open(path, mode)
+        return rasterio.open(path, mode, opener=opener)
 
 
 class MeasurementArray(BackendArray):
@@ -38,7 +40,9 @@ class MeasurementArray(BackendArray):
         self.path = path
         self.product = product
         kwargs = {"opener": opener} if opener is not None else {}
-        self._manager = CachingFileManager(_open, path, kwargs=kwargs)
+        # An explicit mode: without one, xarray compares its "no mode" sentinel by identity,
+        # which fails after unpickling, and a worker process would call _open(mode=<omitted>).
+        self._manager = CachingFileManager(_open, path, mode="r", kwargs=kwargs)
         self._lock = threading.Lock()
         try:
             dataset = self._manager.acquire()

@@ -1,6 +1,7 @@
 """Azimuth time in other time scales: TAI, UT1, and seconds since the ascending node.
 
-UTC is what ESA annotates. TAI = UTC + leap seconds (ERFA's table, via astropy). UT1 − UTC
+UTC is what ESA annotates (a time inside a leap second cannot be written as datetime64).
+TAI = UTC + leap seconds (ERFA's table, kept current by astropy-iers-data). UT1 − UTC
 comes from the IERS EOP C04 series (IERS Bulletin B) bundled in the `astropy-iers-data`
 package, read offline (no download is attempted); outside its span we raise, not guess.
 """
@@ -23,9 +24,30 @@ def _iers_b():
 
 
 def _as_time(utc: np.ndarray):
+    """astropy Time from datetime64[ns], through MJD floats (astropy parses datetime64 slowly)."""
     from astropy.time import Time
 
-    return Time(np.asarray(utc, dtype="datetime64[ns]").ravel(), scale="utc")
+    ns = np.asarray(utc, dtype="datetime64[ns]").ravel().astype(np.int64)
+    day, rest = np.divmod(ns, 86_400 * 10**9)
+    return Time(day + 40587.0, rest / (86_400 * 1e9), format="mjd", scale="utc")
+
+
+def _knots(utc: np.ndarray) -> np.ndarray:
+    """A few times spanning `utc`: the offsets below are smooth, so we evaluate them there."""
+    valid = utc[~np.isnat(utc)]
+    return np.unique(np.linspace(valid.min().astype(np.int64), valid.max().astype(np.int64),
+                                 8).astype(np.int64)).astype("datetime64[ns]")
+
+
+def tai_minus_utc(utc: np.ndarray) -> np.ndarray:
+    """Leap seconds in force (TAI − UTC, whole seconds) on each time's UTC calendar day."""
+    import erfa
+
+    day = np.asarray(utc, dtype="datetime64[ns]").astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    year = month.astype("datetime64[Y]").astype(np.int64) + 1970
+    return erfa.dat(year, month.astype(np.int64) % 12 + 1,
+                    (day - month).astype(np.int64) + 1, 0.0)
 
 
 def to_tai(utc: np.ndarray) -> np.ndarray:
@@ -34,16 +56,21 @@ def to_tai(utc: np.ndarray) -> np.ndarray:
     valid = ~np.isnat(utc)
     out = np.full(utc.shape, np.datetime64("NaT", "ns"))
     if valid.any():
-        time = _as_time(utc[valid])
-        offset_s = np.round((time.tai.mjd - time.mjd) * 86400.0)  # whole leap seconds
-        out[valid] = utc[valid] + (offset_s * 1e9).astype("timedelta64[ns]")
+        knots = _knots(utc)
+        at_knots = tai_minus_utc(knots)
+        # a leap second inside the span: evaluate every time, else one offset for all
+        offset = tai_minus_utc(utc[valid]) if np.ptp(at_knots) else at_knots[0]
+        out[valid] = utc[valid] + (np.asarray(offset) * 1e9).astype("timedelta64[ns]")
     return out
 
 
 def ut1_minus_utc(utc: np.ndarray) -> np.ndarray:
-    """UT1 − UTC in seconds for each time, from IERS Bulletin B."""
+    """UT1 − UTC in seconds for each time, from IERS Bulletin B (daily values, interpolated)."""
     utc = np.asarray(utc, dtype="datetime64[ns]")
-    return np.asarray(_iers_b().ut1_utc(_as_time(utc)).to_value("s")).reshape(utc.shape)
+    knots = _knots(utc)
+    values = np.asarray(_iers_b().ut1_utc(_as_time(knots)).to_value("s"))
+    x = utc.astype(np.int64).astype(np.float64)
+    return np.interp(x, knots.astype(np.int64).astype(np.float64), values).reshape(utc.shape)
 
 
 def to_ut1(utc: np.ndarray) -> np.ndarray:

@@ -206,3 +206,11 @@ def test_bursts_group_and_identity():
     np.testing.assert_array_equal(ds.first_valid_sample.values, facts["first_valid"][3])
     assert ds.attrs["azimuth_steering_rate"] == pytest.approx(1.590368784)
     assert len(ds.attrs["azimuth_fm_rate_polynomial"]) == 3
+
+
+def test_tai_across_a_leap_second():
+    from s1tiling_cloud.safe import timescales
+
+    utc = np.array(["2016-12-31T23:59:50", "2017-01-01T00:00:10"], dtype="datetime64[ns]")
+    offsets = (timescales.to_tai(utc) - utc).astype(np.int64) / 1e9
+    np.testing.assert_array_equal(offsets, [36.0, 37.0])
