@@ -1,0 +1,142 @@
+"""Image (line, pixel) ↔ ground (lat, lon, height) for one measurement of a product.
+
+Azimuth: zero-Doppler time on the interpolated orbit. GRD lines are regular in time from the
+first line; TOPS SLC lines are regular within each burst, and a point in the overlap of two
+bursts is placed in the burst where it lies farther from the edges (where its lines are
+valid). Range: SLC pixels are regular in slant range time; GRD pixels are regular in ground
+range, converted with the annotation's polynomials (the record nearest in time, as the IPF
+does).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from ..safe import Sentinel1Product, srgr
+from ..safe.annotation import SPEED_OF_LIGHT
+from ..safe.bursts import burst_azimuth_time
+from .ellipsoid import geodetic_to_ecef
+from .orbit import Orbit
+from .range_doppler import radar_to_ground, zero_doppler
+
+
+@dataclass
+class RadarGeometry:
+    """The geometry of one image: orbit, timing and range conversion."""
+
+    orbit: Orbit
+    product_type: str  # "GRD" | "SLC"
+    first_line_time: np.datetime64
+    azimuth_time_interval: float
+    slant_range_time: float  # two-way time of pixel 0 (SLC)
+    range_sampling_rate: float
+    range_pixel_spacing: float
+    lines_per_burst: int
+    burst_start_times: np.ndarray  # datetime64[ns], TOPS only
+    coordinate_conversion: xr.Dataset | None  # GRD only
+
+    @classmethod
+    def open(cls, product: str | os.PathLike | Sentinel1Product, group: str = "IW/VV",
+             orbit: Orbit | None = None, storage_options: dict | None = None) -> RadarGeometry:
+        """From any reader location and a `SWATH/POL` group; `orbit` overrides the annotation's
+        state vectors (e.g. a precise orbit file)."""
+        if not isinstance(product, Sentinel1Product):
+            product = Sentinel1Product(product, storage_options)
+        swath, pol = group.strip("/").split("/")[:2]
+        info = product.open_group(f"{swath}/{pol}/orbit").attrs
+        if orbit is None:
+            ds = product.open_group(f"{swath}/{pol}/orbit")
+            orbit = Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
+                                             ds.velocity.values)
+        tops = product.is_slc and info.get("lines_per_burst", 0) > 0
+        timing = product.open_group(f"{swath}/{pol}/bursts") if tops else None
+        return cls(
+            orbit=orbit,
+            product_type="SLC" if product.is_slc else "GRD",
+            first_line_time=np.datetime64(info["product_first_line_utc_time"], "ns"),
+            azimuth_time_interval=float(info["azimuth_time_interval"]),
+            slant_range_time=float(info["slant_range_time"]),
+            range_sampling_rate=float(info["range_sampling_rate"]),
+            range_pixel_spacing=float(info["range_pixel_spacing"]),
+            lines_per_burst=int(info.get("lines_per_burst", 0)) if tops else 0,
+            burst_start_times=(timing.azimuth_time.values if tops
+                               else np.empty(0, "datetime64[ns]")),
+            coordinate_conversion=(None if product.is_slc else
+                                   product.open_group(f"{swath}/{pol}/coordinate_conversion")),
+        )
+
+    # -- azimuth ---------------------------------------------------------------------------
+    def line_time(self, line) -> np.ndarray:
+        """Zero-Doppler time (datetime64[ns]) of fractional lines."""
+        line = np.asarray(line, dtype=np.float64)
+        if self.lines_per_burst:
+            burst = np.clip(np.floor(line / self.lines_per_burst).astype(np.int64), 0,
+                            self.burst_start_times.size - 1)
+            start = self.burst_start_times[burst]
+            offset = line - burst * self.lines_per_burst
+        else:
+            start, offset = self.first_line_time, line
+        return start + np.round(offset * self.azimuth_time_interval * 1e9).astype("timedelta64[ns]")
+
+    def time_line(self, time) -> np.ndarray:
+        """Fractional line of zero-Doppler times (TOPS: in the more central of two bursts)."""
+        time = np.asarray(time, dtype="datetime64[ns]")
+        if not self.lines_per_burst:
+            elapsed = (time - self.first_line_time).astype(np.int64) / 1e9
+            return elapsed / self.azimuth_time_interval
+        last = self.burst_start_times.size - 1
+        later = np.clip(np.searchsorted(self.burst_start_times, time, side="right") - 1, 0, last)
+        earlier = np.clip(later - 1, 0, last)
+
+        def offset(burst):
+            elapsed = (time - self.burst_start_times[burst]).astype(np.int64) / 1e9
+            return elapsed / self.azimuth_time_interval
+
+        def margin(burst):
+            o = offset(burst)
+            return np.minimum(o, self.lines_per_burst - 1 - o)
+
+        burst = np.where(margin(earlier) > margin(later), earlier, later)
+        return burst * self.lines_per_burst + offset(burst)
+
+    # -- range -----------------------------------------------------------------------------
+    def pixel_range(self, pixel, time) -> np.ndarray:
+        """Slant range (m) of fractional pixels at zero-Doppler times."""
+        if self.coordinate_conversion is not None:
+            srt = srgr.pixel_to_slant_range_time(self.coordinate_conversion, time, pixel,
+                                                 self.range_pixel_spacing)
+        else:
+            srt = self.slant_range_time + np.asarray(pixel, np.float64) / self.range_sampling_rate
+        return srt * SPEED_OF_LIGHT / 2.0
+
+    def range_pixel(self, slant_range, time) -> np.ndarray:
+        """Fractional pixel of slant ranges (m) at zero-Doppler times."""
+        srt = np.asarray(slant_range, dtype=np.float64) * 2.0 / SPEED_OF_LIGHT
+        if self.coordinate_conversion is not None:
+            return srgr.slant_range_time_to_pixel(self.coordinate_conversion, time, srt,
+                                                  self.range_pixel_spacing)
+        return (srt - self.slant_range_time) * self.range_sampling_rate
+
+    # -- both ------------------------------------------------------------------------------
+    def ground_to_radar(self, lat, lon, height) -> tuple[np.ndarray, np.ndarray]:
+        """(line, pixel), fractional, of ground points (degrees, metres above the ellipsoid)."""
+        xyz = geodetic_to_ecef(lat, lon, height)
+        seconds, slant_range = zero_doppler(self.orbit, xyz)
+        time = self.orbit.datetimes(seconds)
+        return self.time_line(time), self.range_pixel(slant_range, time)
+
+    def radar_to_ground(self, line, pixel, height) -> tuple[np.ndarray, np.ndarray]:
+        """(lat, lon) in degrees of fractional (line, pixel) at ellipsoidal heights (m)."""
+        line, pixel, height = np.broadcast_arrays(np.asarray(line, np.float64),
+                                                  np.asarray(pixel, np.float64),
+                                                  np.asarray(height, np.float64))
+        time = self.line_time(line)
+        slant_range = self.pixel_range(pixel, time)
+        return radar_to_ground(self.orbit, self.orbit.seconds(time), slant_range, height)
+
+
+__all__ = ["RadarGeometry", "burst_azimuth_time"]

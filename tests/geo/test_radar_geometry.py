@@ -1,0 +1,53 @@
+"""`RadarGeometry` against ESA's own geolocation grid on every real fixture: image (line, pixel)
+↔ ground (lat, lon, height), GRD through the slant↔ground polynomials, TOPS SLC through the
+burst timing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from s1tiling_cloud.geo import RadarGeometry
+from s1tiling_cloud.safe import Sentinel1Product
+from tests.conftest import GRD_2021, GRD_ROME, SAFE_DIR, SLC_2021, SLC_2021_ZIP, SLC_2022
+
+pytestmark = pytest.mark.skipif(not SAFE_DIR.is_dir(), reason=f"fixtures not found at {SAFE_DIR}")
+
+
+def _cases():
+    for name in (GRD_ROME, GRD_2021, SLC_2021, SLC_2022):
+        product = Sentinel1Product(SAFE_DIR / name)
+        for swath in product.swaths:
+            for pol in product.polarisations(swath):
+                yield pytest.param(name, f"{swath}/{pol}", id=f"{name[:25]}-{swath}-{pol}")
+
+
+@pytest.mark.parametrize("name,group", list(_cases()) if SAFE_DIR.is_dir() else [])
+def test_esa_grid_is_reproduced(name, group):
+    product = Sentinel1Product(SAFE_DIR / name)
+    geometry = RadarGeometry.open(product, group)
+    gcp = product.open_group(f"{group}/gcp")
+    lines = np.broadcast_to(gcp.line.values[:, None], gcp.latitude.shape).astype(float)
+    pixels = np.broadcast_to(gcp.pixel.values, gcp.latitude.shape).astype(float)
+    lat, lon = geometry.radar_to_ground(lines, pixels, gcp.height.values)
+    # ESA's grid times sit ~0.25 ms (0.12-0.18 line, < 2 m) before the line they annotate
+    assert np.abs(lat - gcp.latitude.values).max() < 2.5e-5
+    assert np.abs(lon - gcp.longitude.values).max() < 2.5e-5
+    line, pixel = geometry.ground_to_radar(gcp.latitude.values, gcp.longitude.values,
+                                           gcp.height.values)
+    assert np.abs(pixel - pixels).max() < 0.01
+    time = geometry.line_time(line)
+    time_error = np.abs((time - gcp.azimuth_time.values).astype(np.int64)) / 1e9
+    assert time_error.max() < 1e-5, "zero-Doppler time of each grid point"
+    if not product.is_slc:  # SLC grid rows sit in burst overlaps: two lines image each point
+        assert np.abs(line - lines).max() < 0.2
+
+
+def test_slc_round_trip_in_every_burst():
+    geometry = RadarGeometry.open(SAFE_DIR / SLC_2021_ZIP, "IW1/VV")
+    lines = np.arange(9) * 1501 + np.array([200.25, 750.5, 1300.75] * 3)
+    pixels = np.linspace(100, 21000, 9)
+    lat, lon = geometry.radar_to_ground(lines, pixels, 250.0)
+    back_line, back_pixel = geometry.ground_to_radar(lat, lon, 250.0)
+    np.testing.assert_allclose(back_line, lines, atol=1e-5)
+    np.testing.assert_allclose(back_pixel, pixels, atol=1e-5)
