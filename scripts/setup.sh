@@ -22,7 +22,10 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
 if [[ ! -f $stamp ]]; then
-    .venv/bin/python -m pip install -q --upgrade pip
-    .venv/bin/python -m pip install -q -e ".[test]"
+    echo "setup: installing Python packages into .venv (log: .venv/pip.log)"
+    if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+           .venv/bin/python -m pip install -q -e ".[test]"; } > .venv/pip.log 2>&1; then
+        cat .venv/pip.log; exit 1
+    fi
     rm -f .venv/.installed-*; touch "$stamp"
 fi
