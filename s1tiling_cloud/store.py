@@ -1,0 +1,634 @@
+"""Where products live: URIs (`/path`, `file://`, `s3://bucket/key`), atomic writes, COGs.
+
+Stages exchange nothing but URIs, and a killed stage must leave no partial final object
+(DESIGN.md). So every write goes to a temporary local file first and is published in one step:
+`os.replace` inside the target folder (same filesystem, atomic), or one S3 `PutObject` of the
+complete file (an object appears whole or not at all). A re-run skips an output whose recorded
+provenance matches (`provenance_matches`).
+
+S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
+`endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting`) and, for what
+it does not say, from the environment (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`,
+`AWS_S3_ENDPOINT` + `AWS_HTTPS`, `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`).
+Credentials are never read here: botocore and GDAL find them in the environment (or IRSA, or
+the instance profile) themselves; only credentials given explicitly are passed on, and they
+are never part of a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import shutil
+import tempfile
+import uuid
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+from urllib.parse import urlsplit
+
+import numpy as np
+import rasterio
+import rasterio.errors
+import rasterio.shutil
+from affine import Affine
+from rasterio.errors import NotGeoreferencedWarning
+from rasterio.session import Session
+from rasterio.windows import Window
+
+from .outputs.metadata import Provenance, quicklook_tags
+
+__all__ = [
+    "S3Config",
+    "Store",
+    "exists",
+    "gdal_path",
+    "open",
+    "provenance_matches",
+    "read_bytes",
+    "write_cog",
+    "write_jpeg_quicklook",
+]
+
+log = logging.getLogger(__name__)
+
+COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
+_SINGLE_PUT_LIMIT = 5 * 2**30  # S3's limit for one PutObject
+_PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
+ArrayLike = np.ndarray | Callable[[Window], np.ndarray]
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().upper() in ("1", "YES", "TRUE", "ON", "Y")
+
+
+# --------------------------------------------------------------------------- S3 settings
+
+@dataclass(frozen=True)
+class S3Config:
+    """S3 endpoint, region, addressing and (only when given explicitly) credentials."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    virtual_hosting: bool = True
+    anon: bool = False
+    key: str | None = field(default=None, repr=False)
+    secret: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
+
+    @classmethod
+    def resolve(cls, storage_options: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> S3Config:
+        """Explicit options first, then the environment for what they leave unsaid."""
+        so = dict(storage_options or {})
+        env = os.environ if environ is None else environ
+        client = dict(so.get("client_kwargs") or {})
+        endpoint = so.get("endpoint_url") or client.get("endpoint_url")
+        if not endpoint:
+            endpoint = env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL")
+        if not endpoint and env.get("AWS_S3_ENDPOINT"):  # GDAL's: a host, maybe with a scheme
+            host = env["AWS_S3_ENDPOINT"]
+            scheme = "https" if _truthy(env.get("AWS_HTTPS", "YES")) else "http"
+            endpoint = host if "://" in host else f"{scheme}://{host}"
+        region = (so.get("region") or so.get("region_name") or client.get("region_name")
+                  or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
+        if "virtual_hosting" in so:
+            virtual = _truthy(so["virtual_hosting"])
+        elif "AWS_VIRTUAL_HOSTING" in env:
+            virtual = _truthy(env["AWS_VIRTUAL_HOSTING"])
+        else:  # AWS: virtual-hosted style; custom endpoints (MinIO, Ceph, moto): path style
+            virtual = endpoint is None
+        anon = _truthy(so.get("anon", env.get("AWS_NO_SIGN_REQUEST", "NO")))
+        return cls(endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
+                   virtual_hosting=virtual, anon=anon, key=so.get("key"),
+                   secret=so.get("secret"), token=so.get("token"))
+
+    def s3fs_options(self) -> dict[str, Any]:
+        """Keyword arguments for `s3fs.S3FileSystem` (the `storage_options` other modules take)."""
+        client: dict[str, Any] = {}
+        if self.endpoint_url:
+            client["endpoint_url"] = self.endpoint_url
+        if self.region:
+            client["region_name"] = self.region
+        options: dict[str, Any] = {
+            "client_kwargs": client,
+            "config_kwargs": {"s3": {"addressing_style": "virtual" if self.virtual_hosting
+                                     else "path"}},
+        }
+        if self.anon:
+            options["anon"] = True
+        for name in ("key", "secret", "token"):
+            if getattr(self, name):
+                options[name] = getattr(self, name)
+        return options
+
+    def gdal_options(self) -> dict[str, str]:
+        """GDAL configuration options for `/vsis3/` (no credentials: see `gdal_session`)."""
+        options = {"AWS_VIRTUAL_HOSTING": "TRUE" if self.virtual_hosting else "FALSE"}
+        if self.endpoint_url:
+            parts = urlsplit(self.endpoint_url)
+            options["AWS_S3_ENDPOINT"] = parts.netloc + parts.path.rstrip("/")
+            options["AWS_HTTPS"] = "NO" if parts.scheme == "http" else "YES"
+        if self.region:
+            options["AWS_REGION"] = self.region
+        if self.anon:
+            options["AWS_NO_SIGN_REQUEST"] = "YES"
+        return options
+
+    def gdal_session(self) -> Session | None:
+        """A rasterio session carrying explicit credentials to GDAL; None: GDAL finds its own."""
+        if self.key and self.secret and not self.anon:
+            return _StaticAWSCredentials(self.key, self.secret, self.token)
+        return None
+
+
+class _StaticAWSCredentials(Session):
+    """Explicit credentials for GDAL, without boto3 (which rasterio's AWSSession needs)."""
+
+    def __init__(self, key: str, secret: str, token: str | None) -> None:
+        self._options = {"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret}
+        if token:
+            self._options["AWS_SESSION_TOKEN"] = token
+
+    def __repr__(self) -> str:
+        return "_StaticAWSCredentials(<hidden>)"
+
+    @classmethod
+    def hascreds(cls, config: Mapping[str, Any]) -> bool:
+        return "AWS_ACCESS_KEY_ID" in config and "AWS_SECRET_ACCESS_KEY" in config
+
+    @property
+    def credentials(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self._options.items()}
+
+    def get_credential_options(self) -> dict[str, str]:
+        return dict(self._options)
+
+
+# --------------------------------------------------------------------------- URIs
+
+def _split(uri: str | os.PathLike) -> tuple[str, str]:
+    """(`file`, local path) or (`s3`, `bucket/key`)."""
+    text = os.fspath(uri)
+    parts = urlsplit(text)
+    if parts.scheme in ("", "file") or len(parts.scheme) == 1:
+        return "file", (parts.path if parts.scheme == "file" else text)
+    if parts.scheme in ("s3", "s3a"):
+        if not parts.netloc:
+            raise ValueError(f"an s3:// URI needs a bucket: {text!r}")
+        return "s3", f"{parts.netloc}/{parts.path.lstrip('/')}".rstrip("/")
+    raise ValueError(f"unsupported URI scheme {parts.scheme!r} in {text!r} (local, file://, s3://)")
+
+
+def gdal_path(uri: str | os.PathLike) -> str:
+    """The name GDAL opens: the local path, or `/vsis3/bucket/key` for `s3://bucket/key`."""
+    scheme, path = _split(uri)
+    return path if scheme == "file" else f"/vsis3/{path}"
+
+
+def _fsync_dir(folder: str) -> None:
+    with suppress(OSError):  # some filesystems cannot open a folder
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove_quietly(prefix: str) -> None:
+    """Remove a temporary file and whatever GDAL made beside it (`.aux.xml`, `.ovr.tmp`...)."""
+    folder, name = os.path.split(prefix)
+    with suppress(FileNotFoundError):
+        for entry in os.listdir(folder or "."):
+            if entry.startswith(name):
+                with suppress(FileNotFoundError, IsADirectoryError):
+                    os.remove(os.path.join(folder, entry))
+
+
+# --------------------------------------------------------------------------- the store
+
+class Store:
+    """Reads and atomically writes objects by URI, locally or on S3, with one configuration."""
+
+    def __init__(self, storage_options: Mapping[str, Any] | None = None, *,
+                 scratch_dir: str | os.PathLike | None = None,
+                 environ: Mapping[str, str] | None = None) -> None:
+        self.s3 = S3Config.resolve(storage_options, environ)
+        self.scratch_dir = os.fspath(scratch_dir) if scratch_dir is not None else None
+        self._s3fs = None
+
+    def __repr__(self) -> str:
+        return f"Store({self.s3!r}, scratch_dir={self.scratch_dir!r})"
+
+    @property
+    def storage_options(self) -> dict[str, Any]:
+        """s3fs options for modules that open URIs themselves (e.g. the SAFE reader)."""
+        return self.s3.s3fs_options()
+
+    def _s3(self):
+        if self._s3fs is None:
+            import s3fs
+
+            self._s3fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
+                                           **self.s3.s3fs_options())
+        return self._s3fs
+
+    # ----------------------------------------------------------- reading
+
+    def exists(self, uri: str | os.PathLike) -> bool:
+        scheme, path = _split(uri)
+        if scheme == "file":
+            return os.path.isfile(path)
+        fs = self._s3()
+        fs.invalidate_cache(path)
+        return bool(fs.isfile(path))
+
+    def read_bytes(self, uri: str | os.PathLike) -> bytes:
+        scheme, path = _split(uri)
+        if scheme == "file":
+            with builtins.open(path, "rb") as f:
+                return f.read()
+        return self._s3().cat_file(path)
+
+    def open(self, uri: str | os.PathLike, mode: str = "rb"):
+        """A file object to read; for `"wb"`/`"w"`, a context manager publishing on success.
+
+        Writing through fsspec directly is not atomic: s3fs uploads what was written when an
+        exception closes the file. Here the content goes to a temporary file, published only
+        when the `with` block ends normally.
+        """
+        if any(c in mode for c in "wax+"):
+            if mode not in ("w", "wb"):
+                raise ValueError(f"unsupported write mode {mode!r} (only 'w' and 'wb')")
+            return self._open_for_writing(uri, mode)
+        scheme, path = _split(uri)
+        if scheme == "file":
+            return builtins.open(path, mode)
+        return self._s3().open(path, mode)
+
+    @contextmanager
+    def _open_for_writing(self, uri, mode: str) -> Iterator[BinaryIO]:
+        with self.atomic_path(uri) as tmp, builtins.open(tmp, mode) as f:
+            yield f
+
+    def remove(self, uri: str | os.PathLike) -> None:
+        scheme, path = _split(uri)
+        if scheme == "file":
+            with suppress(FileNotFoundError):
+                os.remove(path)
+        else:
+            fs = self._s3()
+            if fs.isfile(path):
+                fs.rm_file(path)
+            fs.invalidate_cache(path)
+            self.forget(uri)
+
+    # ----------------------------------------------------------- GDAL
+
+    def gdal_env(self, **options: Any) -> rasterio.Env:
+        """A `rasterio.Env` in which GDAL reaches this store's S3 as s3fs does.
+
+        Also: no directory listing nor sidecar probing on open (requests saved on every COG;
+        `open_raster` turns probing back on for JPEGs, whose metadata is in `.aux.xml`), and
+        retries of failed HTTP requests.
+        """
+        config: dict[str, Any] = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
+                                  "GDAL_HTTP_MAX_RETRY": "3", "GDAL_HTTP_RETRY_DELAY": "1",
+                                  **self.s3.gdal_options()}
+        config.update(options)
+        return rasterio.Env(session=self.s3.gdal_session(), **config)
+
+    gdal_path = staticmethod(gdal_path)
+
+    def forget(self, uri: str | os.PathLike) -> None:
+        """Make this process's GDAL forget what it cached of an S3 object (and its sidecar).
+
+        GDAL keeps sizes and blocks of `/vsis3/` files for the life of the process, so an
+        object replaced since (a re-run, another pod) would be read stale. GDAL drops the cache
+        of a file listed in `CPL_VSIL_CURL_NON_CACHED` when a handle on it is closed: open and
+        close one. No-op for local files.
+        """
+        path = self.gdal_path(uri)
+        if not path.startswith("/vsis3/"):
+            return
+        options = {"CPL_VSIL_CURL_NON_CACHED": f"{path}:{path}.aux.xml",
+                   "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if _is_jpeg(uri) else "EMPTY_DIR"}
+        with self.gdal_env(**options), warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            try:
+                rasterio.open(path).close()
+            except Exception as error:  # any outcome closes the handle, which is all we need
+                log.debug("forgetting %s: %s", path, error)
+
+    @contextmanager
+    def open_raster(self, uri: str | os.PathLike, *, fresh: bool = True, **options: Any):
+        """Open a raster for reading with this store's GDAL settings.
+
+        `fresh`: first drop what GDAL cached of it (see `forget`); pass False for inputs that
+        never change (SAFE measurements, DEMs) to save a request.
+        """
+        if fresh:
+            self.forget(uri)
+        if _is_jpeg(uri):  # its georeferencing and metadata are in the `.aux.xml` sidecar
+            options.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
+        with self.gdal_env(**options), rasterio.open(self.gdal_path(uri)) as dataset:
+            yield dataset
+
+    def read_tags(self, uri: str | os.PathLike) -> dict[str, str]:
+        """Dataset metadata (default domain); for JPEG quicklooks, with their `.aux.xml`."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with self.open_raster(uri) as dataset:
+                return dict(dataset.tags())
+
+    def provenance_matches(self, uri: str | os.PathLike, provenance: Provenance) -> bool:
+        """Whether `uri` exists and records `provenance`: then its stage can be skipped.
+
+        A quicklook also carries the hash inside the JPEG (its comment), so a JPEG published
+        without its sidecar (a stage killed between the two) does not match.
+        """
+        if not self.exists(uri):
+            return False
+        try:
+            tags = self.read_tags(uri)
+        except rasterio.errors.RasterioError:
+            log.warning("cannot read %s: it will be made again", uri)
+            return False
+        if not provenance.matches(tags):
+            return False
+        if _is_jpeg(uri):
+            return tags.get("COMMENT", "").lower() == _jpeg_comment(provenance.digest).lower()
+        return True
+
+    # ----------------------------------------------------------- atomic publication
+
+    def _scratch(self) -> str:
+        if self.scratch_dir is not None:
+            os.makedirs(self.scratch_dir, exist_ok=True)
+        return tempfile.mkdtemp(prefix="s1tc-", dir=self.scratch_dir)
+
+    @contextmanager
+    def atomic_path(self, uri: str | os.PathLike, content_type: str | None = None) -> Iterator[str]:
+        """A temporary local path to write; published as `uri` in one step if no exception.
+
+        Local: a hidden file in the target folder, then `os.replace` (atomic on one
+        filesystem). S3: a file in the scratch folder, then one PutObject. On an exception
+        nothing is published and the temporary files are removed.
+        """
+        scheme, path = _split(uri)
+        if scheme == "file":
+            folder, name = os.path.split(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
+            tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+            try:
+                yield tmp
+                self._publish_local(tmp, path)
+            finally:
+                _remove_quietly(tmp)
+        else:
+            scratch = self._scratch()
+            try:
+                tmp = os.path.join(scratch, os.path.basename(path) or "object")
+                yield tmp
+                self._put(tmp, path, content_type)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    @staticmethod
+    def _publish_local(tmp: str, path: str) -> None:
+        with builtins.open(tmp, "rb+") as f:
+            os.fsync(f.fileno())  # the content is on disk before the name points to it
+        os.replace(tmp, path)
+        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        log.debug("published %s", path)
+
+    def _put(self, local: str, path: str, content_type: str | None) -> None:
+        """One PutObject of the complete file (S3 shows an object whole or not at all)."""
+        fs = self._s3()
+        bucket, key, _ = fs.split_path(path)
+        size = os.path.getsize(local)
+        extra = {"ContentType": content_type} if content_type else {}
+        if size < _SINGLE_PUT_LIMIT:
+            with builtins.open(local, "rb") as body:  # streamed, not read into memory
+                fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, ContentLength=size,
+                           **extra)
+        else:  # > 5 GiB: multipart; the object appears only on completion, aborted on error
+            fs.put_file(local, path, **extra)
+        fs.invalidate_cache(path)
+        self.forget(f"s3://{path}")
+        log.debug("published s3://%s", path)
+
+    def publish(self, local_path: str | os.PathLike, uri: str | os.PathLike,
+                content_type: str | None = None) -> None:
+        """Publish a finished local file (e.g. written by OTB) atomically; the file is kept."""
+        with self.atomic_path(uri, content_type) as tmp:
+            shutil.copyfile(local_path, tmp)
+
+    def write_bytes(self, uri: str | os.PathLike, data: bytes,
+                    content_type: str | None = None) -> None:
+        with self.atomic_path(uri, content_type) as tmp, builtins.open(tmp, "wb") as f:
+            f.write(data)
+
+    # ----------------------------------------------------------- rasters
+
+    def write_cog(self, uri: str | os.PathLike, array: ArrayLike, *, crs: Any, transform: Affine,
+                  nodata: float | None, dtype: Any = None, tags: Mapping[str, str] | None = None,
+                  band_descriptions: Sequence[str] | None = None,
+                  overviews: int | str | None = "auto", predictor: int | None = None,
+                  compress: str = "DEFLATE", blocksize: int = 512,
+                  overview_resampling: str | None = None, shape: tuple[int, ...] | None = None,
+                  num_threads: str | int = "ALL_CPUS",
+                  creation_options: Mapping[str, Any] | None = None) -> str:
+        """Write a Cloud-Optimized GeoTIFF with GDAL's COG driver, atomically.
+
+        `array`: `(rows, cols)` or `(bands, rows, cols)`; or a function of a `Window` giving
+        that window's pixels, called strip by strip (then `shape` and `dtype` are required and
+        at most one strip of pixels is in memory besides GDAL's). DEFLATE with PREDICTOR 3
+        (floats) or 2 (integers) unless told; internal overviews (`"auto"`: halvings down to
+        the block size; an int: that many; 0/None: none), averaged for floats and nearest for
+        integers; tags (TIFFTAG_* become TIFF tags), band descriptions and nodata are written
+        at creation: editing them later would break the COG layout.
+        """
+        count, height, width, dtype = _geometry(array, shape, dtype)
+        if predictor is None:
+            predictor = 3 if np.issubdtype(dtype, np.floating) else 2
+        options: dict[str, Any] = {"COMPRESS": compress, "BLOCKSIZE": blocksize,
+                                   "BIGTIFF": "IF_SAFER", "NUM_THREADS": num_threads}
+        if compress.upper() in ("DEFLATE", "LZW", "ZSTD", "LZMA"):
+            options["PREDICTOR"] = _PREDICTORS[predictor]
+        if overviews in (None, 0, "none", "NONE"):
+            options["OVERVIEWS"] = "NONE"
+        else:
+            options["OVERVIEWS"] = "IGNORE_EXISTING"
+            if overviews not in ("auto", "AUTO"):
+                options["OVERVIEW_COUNT"] = int(overviews)
+            options["OVERVIEW_RESAMPLING"] = overview_resampling or (
+                "AVERAGE" if np.issubdtype(dtype, np.floating) else "NEAREST")
+        options.update(creation_options or {})
+        profile = {"count": count, "height": height, "width": width, "dtype": dtype,
+                   "crs": crs, "transform": transform, "nodata": nodata}
+        with (self.atomic_path(uri, COG_MEDIA_TYPE) as tmp,
+              rasterio.Env(GDAL_PAM_ENABLED="NO"),  # everything in the TIFF, no .aux.xml
+              _staged(array, profile, blocksize, self.scratch_dir) as staged):
+            if tags:
+                staged.update_tags(**{str(k): str(v) for k, v in tags.items()})
+            for index, description in enumerate(band_descriptions or (), start=1):
+                staged.set_band_description(index, description)
+            rasterio.shutil.copy(staged, tmp, driver="COG", **options)
+        return os.fspath(uri)
+
+    def write_jpeg_quicklook(self, uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
+                             scale: float = 0.5, *, crs: Any = None,
+                             transform: Affine | None = None,
+                             tags: Mapping[str, str] | None = None, quality: int = 75) -> str:
+        """S1Tiling's quicklook (§3.1 step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
+        `[0, 255]`, as `gdal.Translate(outputType=Byte, widthPct=heightPct=ratio,
+        scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0).
+
+        Metadata: like S1Tiling's (GDAL's JPEG driver keeps it in a `.aux.xml` sidecar next to
+        the JPEG, with the georeferencing), the given tags plus `IMAGE_TYPE=QUICKLOOK`,
+        `QUICKLOOK_SCALE`, `QUICKLOOK_PIXEL_RANGE`. The provenance hash is also written inside
+        the JPEG (its COM marker), and the sidecar is published after the image: a JPEG whose
+        sidecar is missing or stale never passes for up to date.
+        """
+        image = np.asarray(array)
+        if image.ndim == 3 and image.shape[0] == 1:
+            image = image[0]
+        if image.ndim != 2:
+            raise ValueError(f"a quicklook is made from one band, not shape {image.shape}")
+        height, width = image.shape
+        out_h = max(1, round(height * ratio / 100))
+        out_w = max(1, round(width * ratio / 100))
+        rows = np.minimum(((np.arange(out_h) + 0.5) * height / out_h).astype(np.int64), height - 1)
+        cols = np.minimum(((np.arange(out_w) + 0.5) * width / out_w).astype(np.int64), width - 1)
+        small = image[np.ix_(rows, cols)].astype(np.float64)
+        byte = np.floor(np.clip(np.nan_to_num(small, nan=0.0) * (255.0 / scale), 0, 255) + 0.5)
+        byte = np.minimum(byte, 255).astype(np.uint8)
+        # The caller's tags (from `complete_tags`), plus the keys that say how this very
+        # image was scaled: they come from this function's own arguments.
+        all_tags = {**{str(k): str(v) for k, v in (tags or {}).items()},
+                    **quicklook_tags({}, ratio=ratio, scale=scale)}
+        options: dict[str, Any] = {"QUALITY": quality}
+        if "PROVENANCE_HASH" in all_tags:
+            options["COMMENT"] = _jpeg_comment(all_tags["PROVENANCE_HASH"])
+        profile = {"driver": "MEM", "count": 1, "height": out_h, "width": out_w,
+                   "dtype": "uint8"}
+        if crs is not None:
+            profile["crs"] = crs
+        if transform is not None:
+            profile["transform"] = transform @ Affine.scale(width / out_w, height / out_h)
+        scheme, path = _split(uri)
+        scratch = self._scratch()
+        try:
+            tmp = os.path.join(scratch, os.path.basename(path))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NotGeoreferencedWarning)  # georeferencing is optional
+                with rasterio.open("quicklook", "w", **profile) as mem:
+                    mem.write(byte, 1)
+                    mem.update_tags(**all_tags)
+                    rasterio.shutil.copy(mem, tmp, driver="JPEG", **options)
+            sidecar = tmp + ".aux.xml"
+            if not os.path.exists(sidecar):
+                raise RuntimeError(f"GDAL wrote no metadata sidecar for {uri}")
+            # The image first, its sidecar (holding the provenance) last.
+            with self.atomic_path(uri, "image/jpeg") as target:
+                shutil.move(tmp, target)
+            with self.atomic_path(f"{os.fspath(uri)}.aux.xml", "application/xml") as target:
+                shutil.move(sidecar, target)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return os.fspath(uri)
+
+
+def _is_jpeg(uri: str | os.PathLike) -> bool:
+    return os.fspath(uri).lower().endswith((".jpg", ".jpeg"))
+
+
+def _jpeg_comment(digest: str) -> str:
+    # rasterio upper-cases creation option values: compare case-insensitively.
+    return f"PROVENANCE_HASH={digest}"
+
+
+def _geometry(array: ArrayLike, shape: tuple[int, ...] | None, dtype: Any):
+    """(bands, rows, cols, dtype) of what is to be written."""
+    if callable(array) and not isinstance(array, np.ndarray):
+        if shape is None or dtype is None:
+            raise ValueError("a pixel-producing function needs `shape` and `dtype`")
+        dims = tuple(shape)
+    else:
+        array = np.asarray(array)
+        dims = array.shape
+        dtype = array.dtype if dtype is None else dtype
+    if len(dims) == 2:
+        dims = (1, *dims)
+    if len(dims) != 3 or min(dims) < 1:
+        raise ValueError(f"cannot write an array of shape {dims}: (rows, cols) or (bands, rows, cols)")
+    return dims[0], dims[1], dims[2], np.dtype(dtype)
+
+
+@contextmanager
+def _staged(array: ArrayLike, profile: dict[str, Any], blocksize: int, scratch_dir: str | None):
+    """A GDAL dataset holding the pixels, for the COG driver to copy.
+
+    An array goes into a MEM dataset. A pixel-producing function fills a tiled GeoTIFF in a
+    scratch folder strip by strip, so a whole tile never needs to be in memory.
+    """
+    count, height, width = profile["count"], profile["height"], profile["width"]
+    dtype = profile["dtype"]
+    if not callable(array) or isinstance(array, np.ndarray):
+        data = np.asarray(array).astype(dtype, copy=False).reshape(count, height, width)
+        with rasterio.open("staged", "w", driver="MEM", **profile) as dataset:
+            dataset.write(data)
+            yield dataset
+        return
+    if scratch_dir is not None:
+        os.makedirs(scratch_dir, exist_ok=True)
+    folder = tempfile.mkdtemp(prefix="s1tc-stage-", dir=scratch_dir)
+    try:
+        with rasterio.open(os.path.join(folder, "staged.tif"), "w", driver="GTiff", tiled=True,
+                           blockxsize=blocksize, blockysize=blocksize, BIGTIFF="IF_SAFER",
+                           **profile) as dataset:
+            for row in range(0, height, blocksize):
+                window = Window(0, row, width, min(blocksize, height - row))
+                block = np.asarray(array(window))
+                expected = (count, window.height, width)
+                if block.size != np.prod(expected):
+                    raise ValueError(f"the pixel function gave shape {block.shape} for {window}, "
+                                     f"expected {expected}")
+                dataset.write(block.astype(dtype, copy=False).reshape(expected), window=window)
+            yield dataset
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- shortcuts
+
+def exists(uri: str | os.PathLike, *, store: Store | None = None) -> bool:
+    return (store or Store()).exists(uri)
+
+
+def read_bytes(uri: str | os.PathLike, *, store: Store | None = None) -> bytes:
+    return (store or Store()).read_bytes(uri)
+
+
+def open(uri: str | os.PathLike, mode: str = "rb", *, store: Store | None = None):  # noqa: A001
+    return (store or Store()).open(uri, mode)
+
+
+def write_cog(uri: str | os.PathLike, array: ArrayLike, *, store: Store | None = None,
+              **kwargs: Any) -> str:
+    """`Store.write_cog` with a store configured from the environment unless one is given."""
+    return (store or Store()).write_cog(uri, array, **kwargs)
+
+
+def write_jpeg_quicklook(uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
+                         scale: float = 0.5, *, store: Store | None = None, **kwargs: Any) -> str:
+    return (store or Store()).write_jpeg_quicklook(uri, array, ratio, scale, **kwargs)
+
+
+def provenance_matches(uri: str | os.PathLike, provenance: Provenance, *,
+                       store: Store | None = None) -> bool:
+    return (store or Store()).provenance_matches(uri, provenance)
