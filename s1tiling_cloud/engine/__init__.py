@@ -1,0 +1,1 @@
+"""Processing engines: `native` (numpy + numba) and `otb` (Orfeo ToolBox command-line apps)."""
