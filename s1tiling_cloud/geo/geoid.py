@@ -1,0 +1,253 @@
+"""Geoid undulation (height of the geoid above the WGS84 ellipsoid) from a geoid grid file.
+
+The grid (EGM96 `egm96_15.gtx` by default, EGM2008 or any file GDAL reads: GTX, GeoTIFF, ENVI
+`.grd`) is read with rasterio and interpolated bilinearly between its nodes, here, rather than
+through pyproj's vertical transformations: with the PyPI pyproj wheel a missing grid silently
+returns the input height, and S1Tiling fails instead (`MissingGeoidError`).
+
+Nodes are the pixel centres of the GDAL dataset. A global grid spans one turn of longitude,
+either with 360/step columns or with one more that repeats the first (WW15MGH, egm96.grd):
+longitudes wrap around it whatever the convention of the file (0..360 or -180..180).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numba
+import numpy as np
+import rasterio
+from rasterio.windows import Window
+
+from s1tiling_cloud.exceptions import MissingGeoidError
+
+from . import gdal_env
+from .grid import Grid
+
+__all__ = ["EGM96", "Geoid", "default_geoid_file", "find_geoid_file"]
+
+#: Names of the EGM96 15' grid: Debian's proj-data, then PROJ's CDN name.
+EGM96 = ("egm96_15.gtx", "us_nga_egm96_15.tif")
+#: Folders searched for a geoid given by name, after $PROJ_DATA and $PROJ_LIB.
+_PROJ_DIRS = ("/usr/share/proj", "/usr/local/share/proj")
+#: Spacing (pixels, and at most ~250 m on a map projection) of the nodes where lon/lat are
+#: computed exactly; bilinear in between: exact to ~1e-9 degree, and exact on lon/lat grids.
+_LONLAT_STEP = 16
+_LONLAT_SPAN_M = 250.0
+
+
+def find_geoid_file(names: tuple[str, ...] | str) -> Path | None:
+    """First existing file among `names` in $PROJ_DATA, $PROJ_LIB and the usual PROJ folders."""
+    names = (names,) if isinstance(names, str) else names
+    dirs = [d for var in ("PROJ_DATA", "PROJ_LIB") for d in os.environ.get(var, "").split(os.pathsep) if d]
+    for folder in (*dirs, *_PROJ_DIRS):
+        for name in names:
+            path = Path(folder) / name
+            if path.is_file():
+                return path
+    return None
+
+
+def default_geoid_file() -> Path:
+    """EGM96 15' grid (S1Tiling's default geoid); MissingGeoidError when no copy is found."""
+    found = find_geoid_file(EGM96)
+    if found is None:
+        raise MissingGeoidError(f"{EGM96[0]} (searched $PROJ_DATA, $PROJ_LIB, {', '.join(_PROJ_DIRS)})")
+    return found
+
+
+@dataclass(frozen=True)
+class Geoid:
+    """A geoid grid file, opened once to learn its layout; values are read per request."""
+
+    path: str
+    #: Longitude / latitude of node (0, 0) and steps between nodes (degrees; dlat < 0 north-up).
+    lon0: float
+    lat0: float
+    dlon: float
+    dlat: float
+    width: int
+    height: int
+    #: Columns after which longitudes repeat (0: a regional grid, no wrap).
+    period: int
+    nodata: float | None = field(default=None)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> Geoid:
+        """Open `path` (a file, or a name searched like PROJ does), EGM96 by default.
+
+        A missing or unreadable file, or one that is not a lon/lat grid, is MissingGeoidError.
+        """
+        if path is None:
+            path = default_geoid_file()
+        elif not gdal_env.is_remote(str(path)) and not Path(path).is_file():
+            path = find_geoid_file(str(path)) or path
+        try:
+            with rasterio.open(gdal_env.gdal_path(path)) as ds:
+                t = ds.transform
+                geographic = ds.crs is None or ds.crs.is_geographic
+                if not geographic or t.b != 0.0 or t.d != 0.0 or t.e == 0.0:
+                    raise MissingGeoidError(path) from ValueError(f"{path}: not a north-up lon/lat grid")
+                width, height, nodata = ds.width, ds.height, ds.nodata
+        except rasterio.errors.RasterioIOError as error:
+            raise MissingGeoidError(path) from error
+        dlon, dlat = float(t.a), float(t.e)
+        turn = 360.0 / abs(dlon)
+        if abs(width - turn) < 1e-6:
+            period = width
+        elif abs(width - 1 - turn) < 1e-6:
+            period = width - 1
+        else:
+            period = 0
+        return cls(str(path), float(t.c) + dlon / 2, float(t.f) + dlat / 2, dlon, dlat, width, height,
+                   period, None if nodata is None else float(nodata))
+
+    # ---- evaluation -----------------------------------------------------------------------
+
+    def undulation(self, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+        """Undulation (m, float64) at points (degrees); NaN outside a regional grid or on nodata."""
+        lon = np.asarray(lon, dtype=np.float64)
+        lat = np.asarray(lat, dtype=np.float64)
+        lon, lat = np.broadcast_arrays(lon, lat)
+        out = np.empty(lon.shape, dtype=np.float64)
+        if lon.size == 0:
+            return out
+        values, row0 = self._rows_for(float(np.nanmin(lat)), float(np.nanmax(lat)))
+        _bilinear(values, self._u(lon.ravel()), self._v(lat.ravel(), row0), self.period, self.dlon,
+                  out.reshape(-1))
+        return out
+
+    def on_grid(self, grid, out: np.ndarray | None = None, add: bool = False) -> np.ndarray:
+        """Undulation at every pixel centre of `grid` (float32), or added to `out` when `add`.
+
+        Lon/lat are exact on a lattice of every few pixels and bilinear in between (see
+        `_LONLAT_STEP`), all in one parallel pass with no full-size temporaries.
+        """
+        grid = Grid.of(grid)
+        if out is None:
+            out, add = np.empty(grid.shape, dtype=np.float32), False
+        elif out.shape != grid.shape:
+            raise ValueError(f"out has shape {out.shape}, the grid {grid.shape}")
+        clon, clat, step = _lonlat_lattice(grid)
+        values, row0 = self._rows_for(float(clat.min()), float(clat.max()))
+        _undulation_on_grid(clon, clat, step, values, self.lon0, self.lat0, self.dlon, self.dlat,
+                            self.period, row0, out, add)
+        return out
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _u(self, lon: np.ndarray) -> np.ndarray:
+        """Fractional column of longitudes (`_bilinear1` wraps it)."""
+        return (lon - self.lon0) / self.dlon
+
+    def _v(self, lat: np.ndarray, row0: int) -> np.ndarray:
+        return (lat - self.lat0) / self.dlat - row0
+
+    def _rows_for(self, lat_a: float, lat_b: float) -> tuple[np.ndarray, int]:
+        """Grid rows (all columns, float64, nodata as NaN) around a latitude range; first row."""
+        va = (lat_a - self.lat0) / self.dlat
+        vb = (lat_b - self.lat0) / self.dlat
+        first = max(0, min(self.height - 1, math.floor(min(va, vb))))
+        last = max(0, min(self.height - 1, math.floor(max(va, vb)) + 1))
+        try:
+            with rasterio.open(gdal_env.gdal_path(self.path)) as ds:
+                values = ds.read(1, window=Window(0, first, self.width, last - first + 1))
+        except rasterio.errors.RasterioIOError as error:
+            raise MissingGeoidError(self.path) from error
+        values = values.astype(np.float64)
+        if self.nodata is not None:
+            values[values == self.nodata] = np.nan
+        if self.period and self.width > self.period:  # drop the repeated column(s)
+            values = np.ascontiguousarray(values[:, : self.period])
+        return values, first
+
+
+def _lonlat_lattice(grid: Grid) -> tuple[np.ndarray, np.ndarray, int]:
+    """Lon/lat (float64) of the pixel centres at every `step` rows and columns, past the last."""
+    rows, cols = grid.shape
+    step = _LONLAT_STEP
+    if grid.crs.is_projected:
+        t = grid.transform
+        pixel = max(math.hypot(t.a, t.d), math.hypot(t.b, t.e)) * grid.crs.axis_info[0].unit_conversion_factor
+        step = max(1, min(step, int(_LONLAT_SPAN_M // pixel)))
+    r = np.arange(0, rows - 1 + step, step, dtype=np.float64)
+    c = np.arange(0, cols - 1 + step, step, dtype=np.float64)
+    x, y = grid.xy(r[:, None], c[None, :])
+    lon, lat = grid.lonlat(x, y)
+    return np.ascontiguousarray(lon), np.ascontiguousarray(lat), step
+
+
+@numba.njit(cache=True, inline="always")
+def _bilinear1(values, u, v, period, dlon):
+    """Bilinear value at fractional (column u, row v); NaN outside the rows or a regional grid.
+
+    With `period` > 0 the columns wrap: u is taken modulo `period`; else u may be off by a turn.
+    """
+    rows, cols = values.shape
+    if not (v >= 0.0 and v <= rows - 1):
+        return np.nan
+    if period > 0:
+        u -= math.floor(u / period) * period
+        j0 = int(u)
+        if j0 >= period:  # u just below a multiple of the period, rounded up
+            j0 -= period
+            u -= period
+        j1 = j0 + 1 if j0 + 1 < period else 0
+    else:
+        turn = 360.0 / abs(dlon)  # a regional grid written in the other longitude convention
+        if u < 0.0:
+            u += turn
+        elif u > cols - 1:
+            u -= turn
+        if not (u >= 0.0 and u <= cols - 1):
+            return np.nan
+        j0 = min(int(u), max(cols - 2, 0))
+        j1 = min(j0 + 1, cols - 1)
+    wu = u - j0
+    i0 = min(int(v), max(rows - 2, 0))
+    i1 = min(i0 + 1, rows - 1)
+    wv = v - i0
+    top = values[i0, j0] + wu * (values[i0, j1] - values[i0, j0])
+    bottom = values[i1, j0] + wu * (values[i1, j1] - values[i1, j0])
+    return top + wv * (bottom - top)
+
+
+@numba.njit(cache=True, parallel=True)
+def _undulation_on_grid(clon, clat, step, values, lon0, lat0, dlon, dlat, period, row0, out,
+                        add):  # pragma: no cover - compiled
+    rows, cols = out.shape
+    nr, nc = clon.shape
+    # lattice cell and weight of every column, once
+    cj0 = np.empty(cols, dtype=np.int64)
+    cwj = np.empty(cols, dtype=np.float64)
+    for j in range(cols):
+        cj0[j] = min(j // step, nc - 2) if nc > 1 else 0
+        cwj[j] = (j - cj0[j] * step) / step if nc > 1 else 0.0
+    for i in numba.prange(rows):
+        i0 = min(i // step, nr - 2) if nr > 1 else 0
+        wi = (i - i0 * step) / step if nr > 1 else 0.0
+        i1 = min(i0 + 1, nr - 1)
+        for j in range(cols):
+            j0 = cj0[j]
+            j1 = min(j0 + 1, nc - 1)
+            wj = cwj[j]
+            top = clon[i0, j0] + wj * (clon[i0, j1] - clon[i0, j0])
+            bottom = clon[i1, j0] + wj * (clon[i1, j1] - clon[i1, j0])
+            lon = top + wi * (bottom - top)
+            top = clat[i0, j0] + wj * (clat[i0, j1] - clat[i0, j0])
+            bottom = clat[i1, j0] + wj * (clat[i1, j1] - clat[i1, j0])
+            lat = top + wi * (bottom - top)
+            value = _bilinear1(values, (lon - lon0) / dlon, (lat - lat0) / dlat - row0, period, dlon)
+            if add:
+                out[i, j] += value
+            else:
+                out[i, j] = value
+
+
+@numba.njit(cache=True, parallel=True)
+def _bilinear(values, u, v, period, dlon, out):  # pragma: no cover - compiled
+    for k in numba.prange(u.size):
+        out[k] = _bilinear1(values, u[k], v[k], period, dlon)
