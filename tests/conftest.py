@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.s3server"]  # the `s3_server` fixture: moto_server over HTTP
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
 SAFE_DIR = FIXTURES / "safe"

@@ -53,6 +53,14 @@ def _moto_server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)]
 
 
+def _die_with_parent() -> None:
+    """Linux: the server gets SIGTERM when its starter dies, even killed or crashed."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -82,9 +90,10 @@ def start_server(timeout: float = 30.0, attempts: int = 3) -> S3Server:
         endpoint = f"http://{HOST}:{port}"
         log = Path(tempfile.mkstemp(prefix="moto_server-", suffix=".log")[1])
         with log.open("wb") as sink:  # a file, not a pipe: moto logs every request
-            process = subprocess.Popen(_moto_server_command(port), stdout=sink,
-                                       stderr=subprocess.STDOUT, env=env,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                _moto_server_command(port), stdout=sink, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         server = S3Server(process, endpoint, log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and process.poll() is None:

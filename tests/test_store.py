@@ -30,7 +30,7 @@ from s1tiling_cloud.store import (
     provenance_matches,
     write_cog,
 )
-from tests.s3server import gdal_env, s3_client, s3_server, storage_options  # noqa: F401
+from tests.s3server import gdal_env, s3_client, storage_options
 
 REPO = Path(__file__).resolve().parents[1]
 CRS = "EPSG:32633"

@@ -16,10 +16,15 @@ from typing import Any
 
 import fsspec
 from fsspec.implementations.zip import ZipFileSystem
+from rasterio.abc import FileContainer
 
 from ..exceptions import CorruptedDataSAFEError, NotSentinel1ProductError
 
 MANIFEST = "manifest.safe"
+# Remote files are read in 4 MiB blocks: s3fs's default (50 MiB read-ahead, one block kept)
+# fetched a whole 200 MB TIFF to read a 1000x1000 window, as GDAL seeks between the strip
+# tables near the start and the data further on.
+REMOTE_OPEN_OPTIONS = {"block_size": 4 * 2**20}
 
 
 @dataclass
@@ -62,7 +67,79 @@ class SafeLocation:
             return f"/vsizip/{self.local_zip}/{self.member(relpath)}", None
         if _is_local(self.fs):
             return self.member(relpath), None
-        return self.member(relpath), self.fs
+        options = {} if isinstance(self.fs, ZipFileSystem) else REMOTE_OPEN_OPTIONS
+        return self.member(relpath), FsspecOpener(self.fs, **options)
+
+
+class _Handle:
+    """An fsspec file that is equal only to itself.
+
+    rasterio keeps each open file's exit stack in a dict keyed by the file object, and fsspec
+    read-mode files compare equal (and hash equal) when they are the same remote object: two
+    datasets on one TIFF (`IW/VV` and `IW`, or bursts) then share one key, and closing either
+    closes the other's handle ("I/O operation on closed file").
+    """
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def read(self, size: int = -1) -> bytes:
+        return self._file.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class FsspecOpener(FileContainer):
+    """rasterio's `opener=` over an fsspec filesystem: identity-keyed handles, set block size.
+
+    Equal (and hashing equal) for the same filesystem and options, so that xarray's file cache
+    finds an unpickled copy's open dataset again in a worker process.
+    """
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, **open_options: Any) -> None:
+        self.fs = fs
+        self.open_options = open_options
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, FsspecOpener) and other.fs == self.fs
+                and other.open_options == self.open_options)
+
+    def __hash__(self) -> int:
+        return hash((self.fs, tuple(sorted(self.open_options.items()))))
+
+    def open(self, path: str, mode: str = "rb", **kwds: Any) -> _Handle:
+        return _Handle(self.fs.open(path, mode, **{**self.open_options, **kwds}))
+
+    def isfile(self, path: str) -> bool:
+        return self.fs.isfile(path)
+
+    def isdir(self, path: str) -> bool:
+        return self.fs.isdir(path)
+
+    def ls(self, path: str) -> list[str]:
+        return self.fs.ls(path, detail=False)
+
+    def mtime(self, path: str) -> int:
+        return 0
+
+    def rm(self, path: str) -> None:
+        raise PermissionError(f"read-only opener: {path}")
+
+    def size(self, path: str) -> int:
+        return self.fs.size(path)
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
@@ -95,7 +172,7 @@ def open_location(url: str | os.PathLike, storage_options: dict | None = None) -
 def _open_zip(text: str, fs, path: str, storage_options: dict) -> SafeLocation:
     local = path if _is_local(fs) else None
     try:
-        archive = ZipFileSystem(fo=local or fs.open(path, "rb"))
+        archive = ZipFileSystem(fo=local or fs.open(path, "rb", **REMOTE_OPEN_OPTIONS))
         names = [info["name"] for info in archive.find("", detail=True).values()]
     except (zipfile.BadZipFile, EOFError, ValueError) as error:
         raise CorruptedDataSAFEError(text, f"not a readable zip ({error})") from error

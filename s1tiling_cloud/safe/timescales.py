@@ -1,42 +1,52 @@
 """Azimuth time in other time scales: TAI, UT1, and seconds since the ascending node.
 
 UTC is what ESA annotates (a time inside a leap second cannot be written as datetime64).
-TAI = UTC + leap seconds (ERFA's table, kept current by astropy-iers-data). UT1 − UTC
-comes from the IERS EOP C04 series (IERS Bulletin B) bundled in the `astropy-iers-data`
-package, read offline (no download is attempted); outside its span we raise, not guess.
+TAI = UTC + leap seconds (ERFA's table, from pyerfa). UT1 − UTC comes from the IERS
+"EOP 20 C04" daily series bundled in the `astropy-iers-data` package, read offline (no
+download is attempted) and interpolated linearly between days; outside its span we raise,
+not guess. Only the days a product needs are read from the file (fixed-width records).
 """
 
 from __future__ import annotations
 
 import functools
+import os
+from pathlib import Path
 
 import numpy as np
 
-UT1_SOURCE = "IERS EOP 14 C04 (IERS Bulletin B) bundled in astropy-iers-data, read offline"
+UT1_SOURCE = "IERS EOP 20 C04 daily series (astropy-iers-data, eopc04.1962-now), read offline"
+_MJD_UNIX_EPOCH = 40587
 
 
 @functools.cache
-def _iers_b():
-    from astropy.utils import iers
+def _eop_file() -> tuple[Path, int, int, int]:
+    """(path, offset of the first record, record length, MJD of the first record)."""
+    import astropy_iers_data
 
-    iers.conf.auto_download = False
-    return iers.IERS_B.open()
-
-
-def _as_time(utc: np.ndarray):
-    """astropy Time from datetime64[ns], through MJD floats (astropy parses datetime64 slowly)."""
-    from astropy.time import Time
-
-    ns = np.asarray(utc, dtype="datetime64[ns]").ravel().astype(np.int64)
-    day, rest = np.divmod(ns, 86_400 * 10**9)
-    return Time(day + 40587.0, rest / (86_400 * 1e9), format="mjd", scale="utc")
+    path = Path(os.path.dirname(astropy_iers_data.__file__)) / "data" / "eopc04.1962-now"
+    with path.open("rb") as handle:
+        offset = 0
+        for line in handle:
+            if not line.startswith(b"#"):
+                return path, offset, len(line), int(float(line.split()[4]))
+            offset += len(line)
+    raise ValueError(f"no record in {path}")
 
 
-def _knots(utc: np.ndarray) -> np.ndarray:
-    """A few times spanning `utc`: the offsets below are smooth, so we evaluate them there."""
-    valid = utc[~np.isnat(utc)]
-    return np.unique(np.linspace(valid.min().astype(np.int64), valid.max().astype(np.int64),
-                                 8).astype(np.int64)).astype("datetime64[ns]")
+def _ut1_utc_days(first_mjd: int, last_mjd: int) -> tuple[np.ndarray, np.ndarray]:
+    """MJDs and UT1 − UTC (s) of the days first_mjd..last_mjd."""
+    path, offset, length, mjd0 = _eop_file()
+    count = last_mjd - first_mjd + 1
+    with path.open("rb") as handle:
+        handle.seek(offset + (first_mjd - mjd0) * length)
+        rows = [line.split() for line in handle.read(count * length).splitlines()]
+    if first_mjd < mjd0 or len(rows) != count or any(len(r) < 8 for r in rows):
+        raise ValueError(f"UT1-UTC unknown for MJD {first_mjd}..{last_mjd} in {path}")
+    mjd = np.array([float(r[4]) for r in rows])
+    if not np.array_equal(mjd, np.arange(first_mjd, last_mjd + 1)):
+        raise ValueError(f"{path} is not one fixed-width record per day")
+    return mjd, np.array([float(r[7]) for r in rows])
 
 
 def tai_minus_utc(utc: np.ndarray) -> np.ndarray:
@@ -51,26 +61,25 @@ def tai_minus_utc(utc: np.ndarray) -> np.ndarray:
 
 
 def to_tai(utc: np.ndarray) -> np.ndarray:
-    """UTC datetime64[ns] → TAI datetime64[ns] (adds the leap seconds in force)."""
+    """UTC datetime64[ns] → TAI datetime64[ns] (adds the leap seconds in force that day)."""
     utc = np.asarray(utc, dtype="datetime64[ns]")
     valid = ~np.isnat(utc)
     out = np.full(utc.shape, np.datetime64("NaT", "ns"))
     if valid.any():
-        knots = _knots(utc)
-        at_knots = tai_minus_utc(knots)
-        # a leap second inside the span: evaluate every time, else one offset for all
-        offset = tai_minus_utc(utc[valid]) if np.ptp(at_knots) else at_knots[0]
-        out[valid] = utc[valid] + (np.asarray(offset) * 1e9).astype("timedelta64[ns]")
+        days, index = np.unique(utc[valid].astype("datetime64[D]"), return_inverse=True)
+        offset = tai_minus_utc(days)[index]
+        out[valid] = utc[valid] + (offset * 1e9).astype("timedelta64[ns]")
     return out
 
 
 def ut1_minus_utc(utc: np.ndarray) -> np.ndarray:
-    """UT1 − UTC in seconds for each time, from IERS Bulletin B (daily values, interpolated)."""
+    """UT1 − UTC in seconds for each time (daily IERS values, interpolated linearly)."""
     utc = np.asarray(utc, dtype="datetime64[ns]")
-    knots = _knots(utc)
-    values = np.asarray(_iers_b().ut1_utc(_as_time(knots)).to_value("s"))
-    x = utc.astype(np.int64).astype(np.float64)
-    return np.interp(x, knots.astype(np.int64).astype(np.float64), values).reshape(utc.shape)
+    ns = utc.astype(np.int64).astype(np.float64)
+    mjd = ns / 86_400e9 + _MJD_UNIX_EPOCH
+    valid = mjd[np.isfinite(mjd) & ~np.isnat(utc)]
+    days, values = _ut1_utc_days(int(np.floor(valid.min())), int(np.floor(valid.max())) + 1)
+    return np.interp(mjd, days, values).reshape(utc.shape)
 
 
 def to_ut1(utc: np.ndarray) -> np.ndarray:

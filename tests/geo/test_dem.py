@@ -31,7 +31,7 @@ from s1tiling_cloud.geo.grid import Grid
 from s1tiling_cloud.geo.heights import ellipsoid_heights
 from s1tiling_cloud.geo.s2tile import S2Tile
 from tests.conftest import FIXTURES
-from tests.s3server import gdal_env, s3_server, storage_options, upload  # noqa: F401 (fixture)
+from tests.s3server import gdal_env, storage_options, upload
 
 ROME_DEM = FIXTURES / "dem" / "Rome-30m-DEM.tif"
 needs_rome = pytest.mark.skipif(not ROME_DEM.is_file(), reason=f"real DEM fixture not found at {ROME_DEM}")

@@ -184,7 +184,7 @@ def test_time_scales():
     np.testing.assert_array_equal(tai_minus_utc, 37.0)  # leap seconds since 2017
     ut1_minus_utc = (ds.azimuth_time_ut1 - ds.azimuth_time).values.astype(np.int64) / 1e9
     assert np.all(np.abs(ut1_minus_utc) < 0.9)
-    assert ut1_minus_utc[0] == pytest.approx(-0.1073, abs=2e-3)  # IERS Bulletin B, 2021-12-23
+    assert ut1_minus_utc[0] == pytest.approx(-0.1073, abs=2e-3)  # IERS C04, 2021-12-23
     image = xr.open_dataset(SAFE_DIR / GRD_ROME, group="IW/VV")
     # the manifest's acquisitionPeriod says startTimeANX = 2.267038e+06 ms for the first line
     assert float(image.time_since_anx[0]) == pytest.approx(2267.038, abs=1e-3)
