@@ -117,6 +117,9 @@ class RadarGeometry:
         """Fractional line of zero-Doppler times. TOPS: in `burst` if given, else in the more
         central of the two bursts that overlap there."""
         time = np.asarray(time, dtype="datetime64[ns]")
+        return np.where(np.isnat(time), np.nan, self._time_line(time, burst))
+
+    def _time_line(self, time: np.ndarray, burst) -> np.ndarray:
         if not self.lines_per_burst:
             elapsed = (time - self.first_line_time).astype(np.int64) / 1e9
             return elapsed / self.azimuth_time_interval

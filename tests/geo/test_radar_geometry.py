@@ -66,3 +66,10 @@ def test_slc_round_trip_in_every_burst():
     back_line, back_pixel = geometry.ground_to_radar(lat, lon, 250.0)
     np.testing.assert_allclose(back_line, lines, atol=1e-5)
     np.testing.assert_allclose(back_pixel, pixels, atol=1e-5)
+
+
+def test_nan_ground_points_give_nan():
+    geometry = RadarGeometry.open(SAFE_DIR / GRD_ROME, "IW/VV")
+    line, pixel = geometry.ground_to_radar(np.array([np.nan, 42.0]), np.array([12.5, 12.5]), 0.0)
+    assert np.isnan(line[0]) and np.isnan(pixel[0])
+    assert np.isfinite(line[1]) and np.isfinite(pixel[1])
