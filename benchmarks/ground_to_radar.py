@@ -30,7 +30,7 @@ import numba
 import numpy as np
 
 from s1tiling_cloud.geo.tile_projection import (
-    OutputGrid,
+    Grid,
     TileProjector,
     default_levels,
     radar_window,
@@ -41,7 +41,7 @@ SAFE_DIR = ROOT.parent / "shared" / "fixtures" / "safe"
 GRD_ROME = "S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
 
 
-def synthetic_heights(grid: OutputGrid, block: int = 512) -> np.ndarray:
+def synthetic_heights(grid: Grid, block: int = 512) -> np.ndarray:
     """Ellipsoidal heights (float32) between ~0 and ~2500 m: a sum of sinusoids of 37 km down to
     1.3 km wavelength, built in row blocks (no full-size float64 temporary)."""
     rows, cols = grid.shape
@@ -79,9 +79,9 @@ def timed(fn, *args, **kwargs):
 _FIRST_CALL = """
 import json, sys, time
 t0 = time.perf_counter()
-from s1tiling_cloud.geo.tile_projection import OutputGrid, TileProjector, _fast_kernel
+from s1tiling_cloud.geo.tile_projection import Grid, TileProjector, _fast_kernel
 projector = TileProjector.open(sys.argv[1], sys.argv[2])
-grid = OutputGrid.from_tile(sys.argv[3], 2000.0)
+grid = Grid.from_tile(sys.argv[3], 2000.0)
 heights = __import__("numpy").full(grid.shape, 500.0, "float32")
 t1 = time.perf_counter()
 projector.project(grid, heights)
@@ -130,12 +130,12 @@ def main(argv=None) -> dict:
     tracemalloc.start()
     figures["rss_before_mib"] = rss_peak_mib()
     projector, t_open, _, _ = timed(TileProjector.open, args.product, args.group)
-    grid = OutputGrid.from_tile(args.tile, args.resolution)
+    grid = Grid.from_tile(args.tile, args.resolution)
     heights, t_heights, _, _ = timed(synthetic_heights, grid)
     n = heights.size
     h_lo, h_hi = float(heights.min()), float(heights.max())
     levels = args.levels or default_levels(h_hi - h_lo)
-    projector.project(OutputGrid.from_tile(args.tile, 2000.0), 500.0)  # warm the caches
+    projector.project(Grid.from_tile(args.tile, 2000.0), 500.0)  # warm the caches
     coarse, t_coarse, _, _ = timed(projector.solve_coarse, grid, (h_lo, h_hi), step=args.step,
                                    levels=levels)
     figures.update(product=Path(args.product).name, group=args.group, tile=args.tile,

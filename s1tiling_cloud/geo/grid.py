@@ -7,6 +7,7 @@ upper-left corner to map coordinates; pixel centres are at +0.5.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -50,7 +51,11 @@ class Grid:
 
     @classmethod
     def from_tile(cls, tile, resolution: float) -> Grid:
-        """The grid of an `S2Tile` at `resolution` metres (10980 x 10980 at 10 m)."""
+        """The grid of an `S2Tile` (or tile name) at `resolution` metres (10980² at 10 m)."""
+        if isinstance(tile, str):
+            from .s2tile import S2Tile
+
+            tile = S2Tile.from_name(tile)
         return cls(tile.crs, tile.transform(resolution), tile.shape(resolution))
 
     @classmethod
@@ -82,6 +87,33 @@ class Grid:
         for start in range(0, height, max(1, int(rows))):
             stop = min(height, start + max(1, int(rows)))
             yield slice(start, stop), self.window(start, 0, stop - start, width)
+
+    def __getitem__(self, key) -> Grid:
+        """The sub-grid of a (rows, cols) pair of slices (positive steps): its pixel centres are
+        those of the selected pixels, e.g. ``grid[::10]`` for every tenth row."""
+        rows, cols = (key, slice(None)) if not isinstance(key, tuple) else key
+        (r0, r1, rs), (c0, c1, cs) = (s.indices(n) for s, n in zip((rows, cols), self.shape,
+                                                                      strict=True))
+        if rs <= 0 or cs <= 0:
+            raise ValueError("sub-grids need positive slice steps")
+        shape = (len(range(r0, r1, rs)), len(range(c0, c1, cs)))
+        # Sub pixel (i, j) centre: (c0 + cs j + 0.5, r0 + rs i + 0.5) in this grid's indices.
+        sub = Affine.translation(c0 + 0.5 - 0.5 * cs, r0 + 0.5 - 0.5 * rs) @ Affine.scale(cs, rs)
+        return Grid(self.crs, self.transform @ sub, shape)
+
+    @property
+    def resolution(self) -> float:
+        """The larger of the two pixel sizes (CRS units)."""
+        t = self.transform
+        return max(math.hypot(t.a, t.d), math.hypot(t.b, t.e))
+
+    @property
+    def resolution_m(self) -> float:
+        """The larger pixel size in metres (degrees count 111.32 km)."""
+        if self.crs.is_geographic:
+            return self.resolution * 111_320.0
+        factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
+        return self.resolution * factor
 
     # ---- geometry -------------------------------------------------------------------------
 

@@ -53,16 +53,15 @@ from typing import Literal
 
 import numba
 import numpy as np
-from affine import Affine
 from pyproj import CRS, Transformer
 
 from ..safe import Sentinel1Product
 from ..safe.annotation import SPEED_OF_LIGHT
 from .ellipsoid import geodetic_to_ecef
+from .grid import Grid
 from .orbit import Orbit
 from .radar_geometry import RadarGeometry
 from .range_doppler import zero_doppler
-from .s2tile import S2Tile
 
 Mode = Literal["fast", "exact"]
 
@@ -89,60 +88,6 @@ def default_levels(height_span: float) -> int:
 
 
 # -- grids and windows ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OutputGrid:
-    """An output raster grid: CRS, affine transform (rasterio convention, pixel corners) and
-    (rows, columns). Pixel (i, j) stands for its centre, ``transform * (j + 0.5, i + 0.5)``."""
-
-    crs: CRS
-    transform: Affine
-    shape: tuple[int, int]
-
-    def __post_init__(self):
-        object.__setattr__(self, "crs", CRS.from_user_input(self.crs))
-        object.__setattr__(self, "shape", (int(self.shape[0]), int(self.shape[1])))
-
-    @classmethod
-    def from_tile(cls, tile: S2Tile | str, resolution: float) -> OutputGrid:
-        """The grid of an S2 tile at ``resolution`` metres (10980 × 10980 at 10 m)."""
-        tile = tile if isinstance(tile, S2Tile) else S2Tile.from_name(tile)
-        return cls(tile.crs, tile.transform(resolution), tile.shape(resolution))
-
-    @property
-    def resolution(self) -> float:
-        """The larger of the two pixel sizes (CRS units)."""
-        t = self.transform
-        return max(math.hypot(t.a, t.d), math.hypot(t.b, t.e))
-
-    @property
-    def resolution_m(self) -> float:
-        """The larger pixel size in metres (degrees count 111.32 km)."""
-        if self.crs.is_geographic:
-            return self.resolution * 111_320.0
-        factor = self.crs.axis_info[0].unit_conversion_factor if self.crs.axis_info else 1.0
-        return self.resolution * factor
-
-    def xy(self, rows, cols) -> tuple[np.ndarray, np.ndarray]:
-        """CRS coordinates of the centres of pixels (rows, cols), arrays broadcast together."""
-        r = np.asarray(rows, dtype=np.float64) + 0.5
-        c = np.asarray(cols, dtype=np.float64) + 0.5
-        t = self.transform
-        return t.a * c + t.b * r + t.c, t.d * c + t.e * r + t.f
-
-    def __getitem__(self, key) -> OutputGrid:
-        """The sub-grid of a (rows, cols) pair of slices (positive steps): its pixel centres are
-        those of the selected pixels, e.g. ``grid[::10]`` for every tenth row."""
-        rows, cols = (key, slice(None)) if not isinstance(key, tuple) else key
-        (r0, r1, rs), (c0, c1, cs) = (s.indices(n) for s, n in zip((rows, cols), self.shape,
-                                                                      strict=True))
-        if rs <= 0 or cs <= 0:
-            raise ValueError("sub-grids need positive slice steps")
-        shape = (len(range(r0, r1, rs)), len(range(c0, c1, cs)))
-        # Sub pixel (i, j) centre: (c0 + cs j + 0.5, r0 + rs i + 0.5) in this grid's indices.
-        sub = Affine.translation(c0 + 0.5 - 0.5 * cs, r0 + 0.5 - 0.5 * rs) @ Affine.scale(cs, rs)
-        return OutputGrid(self.crs, self.transform @ sub, shape)
 
 
 @dataclass(frozen=True)
@@ -268,7 +213,7 @@ class TileProjector:
         return cls(geometry, (info["number_of_lines"], info["number_of_samples"]))
 
     # -- public ------------------------------------------------------------------------------
-    def project(self, grid: OutputGrid, heights, *, mode: Mode = "fast", step: float | None = None,
+    def project(self, grid: Grid, heights, *, mode: Mode = "fast", step: float | None = None,
                 levels: int | None = None, burst: int | None = None, edge: float = 0.5,
                 dtype=np.float64, out: tuple[np.ndarray, np.ndarray] | None = None,
                 ) -> tuple[np.ndarray, np.ndarray]:
@@ -308,7 +253,7 @@ class TileProjector:
             pixel[rows, cols] = exact_pixel
         return line, pixel
 
-    def window(self, grid: OutputGrid, heights, *, margin: int = 2, burst: int | None = None,
+    def window(self, grid: Grid, heights, *, margin: int = 2, burst: int | None = None,
                step: float | None = None, levels: int | None = None) -> RadarWindow | None:
         """The window of the image that the pixels of ``grid`` at ``heights`` (an array, a
         scalar or a (min, max) pair) can fall in, grown by ``margin`` samples and clipped to the
@@ -338,7 +283,7 @@ class TileProjector:
             return None
         return _window(*bounds, self.image_shape, margin)
 
-    def solve_coarse(self, grid: OutputGrid, height_range: tuple[float, float], *,
+    def solve_coarse(self, grid: Grid, height_range: tuple[float, float], *,
                      step: float | None = None, levels: int | None = None) -> CoarseSolution:
         """The exact line time and slant range on the fast mode's lattice (see
         :class:`CoarseSolution`) for heights in ``height_range``: a node every ``step`` output
@@ -387,7 +332,7 @@ class TileProjector:
         return line, pixel
 
     # -- internals ---------------------------------------------------------------------------
-    def _heights(self, grid: OutputGrid, heights) -> np.ndarray:
+    def _heights(self, grid: Grid, heights) -> np.ndarray:
         heights = np.asarray(heights)
         if heights.ndim == 0:
             return np.broadcast_to(heights.astype(np.float64), grid.shape)
@@ -416,7 +361,7 @@ class TileProjector:
         seconds, slant_range = zero_doppler(self.geometry.orbit, geodetic_to_ecef(lat, lon, height))
         return seconds + self.geometry.bistatic_shift(slant_range), slant_range
 
-    def _exact_points(self, grid: OutputGrid, rows, cols, heights, burst: int, edge: float):
+    def _exact_points(self, grid: Grid, rows, cols, heights, burst: int, edge: float):
         """Exact (line, pixel) of grid pixels (rows, cols) (1-D) at heights, NaN outside."""
         line = np.full(rows.shape, np.nan)
         pixel = np.full(rows.shape, np.nan)
@@ -437,7 +382,7 @@ class TileProjector:
         pixel[ok] = np.where(inside, pi, np.nan)
         return line, pixel
 
-    def _project_exact(self, grid: OutputGrid, heights, burst: int, edge: float, line, pixel):
+    def _project_exact(self, grid: Grid, heights, burst: int, edge: float, line, pixel):
         nrows, ncols = grid.shape
         block = max(1, EXACT_BLOCK // max(ncols, 1))
         cols = np.arange(ncols)
@@ -452,7 +397,7 @@ class TileProjector:
         return line, pixel
 
 
-def project_grid(product, grid: OutputGrid, heights, group: str = "IW/VV", **kwargs):
+def project_grid(product, grid: Grid, heights, group: str = "IW/VV", **kwargs):
     """Shortcut: ``TileProjector.open(product, group).project(grid, heights, **kwargs)``."""
     return TileProjector.open(product, group).project(grid, heights, **kwargs)
 
@@ -781,7 +726,7 @@ def _gather_flagged(line, flagged, total):  # pragma: no cover - compiled
 __all__ = [
     "DEFAULT_STEP_M",
     "CoarseSolution",
-    "OutputGrid",
+    "Grid",
     "RadarWindow",
     "TileProjector",
     "default_levels",

@@ -11,7 +11,7 @@ from pyproj import Transformer
 from s1tiling_cloud.geo import S2Tile
 from s1tiling_cloud.geo.tile_projection import (
     _P_TOL,
-    OutputGrid,
+    Grid,
     RadarWindow,
     TileProjector,
     radar_window,
@@ -33,7 +33,7 @@ def slc():
     return TileProjector.open(SAFE_DIR / SLC_2021, "IW2/VH")
 
 
-def rough_heights(grid: OutputGrid, low=0.0, high=2500.0) -> np.ndarray:
+def rough_heights(grid: Grid, low=0.0, high=2500.0) -> np.ndarray:
     """A sum of sinusoids from 37 km down to 1.3 km wavelength, spanning [low, high]."""
     rows, cols = np.mgrid[0 : grid.shape[0], 0 : grid.shape[1]]
     x, y = grid.xy(rows, cols)
@@ -74,7 +74,7 @@ def test_33ttg_is_well_covered_by_the_rome_grd(grd):
 
 @pytest.mark.parametrize("heights", ["flat", "rough"])
 def test_fast_matches_exact_at_200m(grd, heights):
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     h = np.float32(180.0) if heights == "flat" else rough_heights(grid)
     fast = grd.project(grid, h)
     exact = grd.project(grid, h, mode="exact")
@@ -86,7 +86,7 @@ def test_fast_matches_exact_at_200m(grd, heights):
 
 def test_fast_matches_exact_at_60m_rough(grd):
     """Full 60 m tile in fast mode; the exact mode on every 5th row (a sub-grid)."""
-    grid = OutputGrid.from_tile("33TTG", 60)
+    grid = Grid.from_tile("33TTG", 60)
     h = rough_heights(grid)
     line, pixel = grd.project(grid, h)
     exact = grd.project(grid[::5], np.ascontiguousarray(h[::5]), mode="exact")
@@ -95,7 +95,7 @@ def test_fast_matches_exact_at_60m_rough(grd):
 
 def test_large_height_range_and_coarser_lattice(grd):
     """-400 to 8800 m (5 levels by default) and a lattice of 8 km still meet the bound."""
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     h = rough_heights(grid, -400.0, 8800.0)
     exact = grd.project(grid, h, mode="exact")
     assert_agree(grd, grd.project(grid, h), exact)
@@ -106,7 +106,7 @@ def test_exact_mode_is_radar_geometry_at_pixel_centres(grd):
     """Independent of the module's plumbing: pixel (i, j) is the point at the centre
     transform * (j + 0.5, i + 0.5), projected by RadarGeometry."""
     tile = S2Tile.from_name("33TTG")
-    grid = OutputGrid.from_tile(tile, 200)
+    grid = Grid.from_tile(tile, 200)
     h = rough_heights(grid)
     line, pixel = grd.project(grid, h, mode="exact")
     rng = np.random.default_rng(3)
@@ -125,7 +125,7 @@ def test_exact_mode_is_radar_geometry_at_pixel_centres(grd):
 
 @pytest.mark.parametrize("mode", ["fast", "exact"])
 def test_nan_heights_give_nan(grd, mode):
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     h = rough_heights(grid)
     holes = h.copy()
     holes[100:180, 300:420] = np.nan
@@ -143,7 +143,7 @@ def test_nan_heights_give_nan(grd, mode):
 
 
 def test_values_stay_inside_the_image(grd):
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     line, pixel = grd.project(grid, rough_heights(grid))
     ok = np.isfinite(line)
     lines, pixels = grd.image_shape
@@ -158,7 +158,7 @@ def test_values_stay_inside_the_image(grd):
 
 
 def test_a_tile_the_product_misses(grd):
-    grid = OutputGrid.from_tile("31TCJ", 500)  # Toulouse
+    grid = Grid.from_tile("31TCJ", 500)  # Toulouse
     line, pixel = grd.project(grid, 200.0)
     assert np.isnan(line).all() and np.isnan(pixel).all()
     assert grd.window(grid, 200.0) is None
@@ -166,7 +166,7 @@ def test_a_tile_the_product_misses(grd):
 
 
 def test_windows_contain_every_valid_point(grd):
-    grid = OutputGrid.from_tile("33TTG", 60)
+    grid = Grid.from_tile("33TTG", 60)
     h = rough_heights(grid)
     line, pixel = grd.project(grid, h)
     from_arrays = radar_window(line, pixel, grd.image_shape, margin=0)
@@ -223,7 +223,7 @@ def test_convert_is_radar_geometry(which, grd, slc):
 def test_tops_slc_bursts(slc):
     """Line jumps between bursts (each point in its more central burst) are decided per pixel
     from the interpolated time, so the fast mode is as good as on GRD; or a forced burst."""
-    grid = OutputGrid.from_tile("32TNS", 200)
+    grid = Grid.from_tile("32TNS", 200)
     h = rough_heights(grid, 0.0, 1500.0)
     fast = slc.project(grid, h)
     exact = slc.project(grid, h, mode="exact")
@@ -243,7 +243,7 @@ def test_tops_slc_bursts(slc):
 
 def test_pixels_near_a_switch_are_solved_exactly(grd):
     """With a huge switch tolerance, many pixels take the exact fallback: same answers."""
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     h = rough_heights(grid)
     exact = grd.project(grid, h, mode="exact")
     saved = grd._params.copy()
@@ -259,7 +259,7 @@ def test_pixels_near_a_switch_are_solved_exactly(grd):
 
 
 def test_float32_outputs_and_scalar_heights(grd):
-    grid = OutputGrid.from_tile("33TTG", 200)
+    grid = Grid.from_tile("33TTG", 200)
     line32, pixel32 = grd.project(grid, 300.0, dtype=np.float32)
     line, pixel = grd.project(grid, np.full(grid.shape, 300.0))
     assert line32.dtype == np.float32 and pixel32.dtype == np.float32
@@ -279,7 +279,7 @@ def test_float32_outputs_and_scalar_heights(grd):
 
 
 def test_sub_grids_and_any_grid():
-    grid = OutputGrid.from_tile("33TTG", 60)
+    grid = Grid.from_tile("33TTG", 60)
     sub = grid[3::7, 10:20:3]
     assert sub.shape == (len(range(3, 1830, 7)), 4)
     rows, cols = np.mgrid[0 : sub.shape[0], 0 : sub.shape[1]]
@@ -292,7 +292,7 @@ def test_any_crs_and_transform(grd):
     """A grid in geographic coordinates (EPSG:4326, 0.002 degree): fast meets exact too."""
     from affine import Affine
 
-    grid = OutputGrid("EPSG:4326", Affine(0.002, 0, 12.0, 0, -0.002, 42.5), (400, 500))
+    grid = Grid("EPSG:4326", Affine(0.002, 0, 12.0, 0, -0.002, 42.5), (400, 500))
     h = np.full(grid.shape, 600.0, np.float32)
     h[:200] = 50.0
     fast = grd.project(grid, h, step=25)
