@@ -4,10 +4,9 @@ border margins zeroed. Only the window is read and calibrated."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from ...geo.tile_projection import RadarWindow
 from ...safe import Sentinel1Product, calibrate, calibration_lut, noise_lut
 from .denoise import fix_zeros
 from .margins import BorderCuts, border_cuts, reset_margins
@@ -16,24 +15,6 @@ from .margins import BorderCuts, border_cuts, reset_margins
 # needs those as inputs.
 LUT_OF_CALIBRATION = {"sigma": "sigma", "beta": "beta", "gamma": "gamma", "dn": "dn",
                       "normlim": "beta", "gamma_naught_rtc": "sigma"}
-
-
-@dataclass(frozen=True)
-class Window:
-    """Rows [row0, row1) and columns [col0, col1) of the full image."""
-
-    row0: int
-    row1: int
-    col0: int
-    col1: int
-
-    @property
-    def slices(self) -> tuple[slice, slice]:
-        return slice(self.row0, self.row1), slice(self.col0, self.col1)
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.row1 - self.row0, self.col1 - self.col0
 
 
 def product_border_cuts(product: Sentinel1Product, swath: str, pol: str,
@@ -49,31 +30,42 @@ def calibrate_window(
     product: Sentinel1Product,
     swath: str,
     pol: str,
-    window: Window,
+    window: RadarWindow,
     calibration: str = "sigma",
     remove_thermal_noise: bool = True,
     lower_signal_value: float = 1e-7,
     cuts: BorderCuts | None = None,
+    block_lines: int = 1024,
 ) -> np.ndarray:
-    """The calibrated intensity of `window` (float32, no-data 0, margins zeroed)."""
+    """The calibrated intensity of `window` (float32, no-data 0, margins zeroed), computed in
+    blocks of lines so that the LUT and noise temporaries stay small."""
     try:
         kind = LUT_OF_CALIBRATION[calibration]
     except KeyError:
         raise ValueError(f"unknown calibration {calibration!r}; one of "
                          f"{sorted(LUT_OF_CALIBRATION)}") from None
-    raw = product.open_group(f"{swath}/{pol}").measurement[window.slices].values
-    lines = np.arange(window.row0, window.row1)
-    pixels = np.arange(window.col0, window.col1)
-    lut = calibration_lut(product.open_group(f"{swath}/{pol}/calibration"), kind, lines, pixels)
-    noise = None
+    measurement = product.open_group(f"{swath}/{pol}").measurement
+    calibration_ds = product.open_group(f"{swath}/{pol}/calibration")
+    noise_range = azimuth = None
     if remove_thermal_noise:
-        azimuth = (product.open_group(f"{swath}/{pol}/noise_azimuth")
-                   if f"{swath}/{pol}/noise_azimuth" in product.groups else None)
-        noise = noise_lut(product.open_group(f"{swath}/{pol}/noise_range"), azimuth, lines, pixels)
-    image = calibrate(raw, lut, noise)
-    image = fix_zeros(image, raw, lower_signal_value) if remove_thermal_noise else np.where(
-        raw == 0, np.float32(0), image)
+        noise_range = product.open_group(f"{swath}/{pol}/noise_range")
+        if f"{swath}/{pol}/noise_azimuth" in product.groups:
+            azimuth = product.open_group(f"{swath}/{pol}/noise_azimuth")
+    pixels = np.arange(window.pixel_start, window.pixel_stop)
+    out = np.empty(window.shape, dtype=np.float32)
+    for start in range(window.line_start, window.line_stop, block_lines):
+        stop = min(start + block_lines, window.line_stop)
+        raw = measurement[start:stop, window.pixel_start:window.pixel_stop].values
+        lines = np.arange(start, stop)
+        lut = calibration_lut(calibration_ds, kind, lines, pixels)
+        noise = noise_lut(noise_range, azimuth, lines, pixels) if remove_thermal_noise else None
+        block = calibrate(raw, lut, noise)
+        if remove_thermal_noise:
+            block = fix_zeros(block, raw, lower_signal_value)
+        else:
+            block[raw == 0] = 0.0
+        out[start - window.line_start:stop - window.line_start] = block
     if cuts is not None:
-        full = product.open_group(f"{swath}/{pol}").measurement.shape
-        reset_margins(image, cuts, window=(window.row0, window.col0), full_shape=full)
-    return image.astype(np.float32, copy=False)
+        reset_margins(out, cuts, window=(window.line_start, window.pixel_start),
+                      full_shape=measurement.shape)
+    return out

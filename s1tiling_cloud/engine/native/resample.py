@@ -103,13 +103,15 @@ def resample(
     method: str = "nearest",
 ) -> np.ndarray:
     """Values of `window` (float32, no-data 0) at product positions (`lines`, `pixels`),
-    float64 arrays of the output's shape; `origin` is the window's (row, col) in the product."""
+    float64 (or float32, to halve a tile's memory) arrays of the output's shape; `origin` is
+    the window's (row, col) in the product."""
     try:
         code = _CODES[method]
     except KeyError:
         raise ValueError(f"unknown resampling method {method!r}; one of {METHODS}") from None
-    lines = np.ascontiguousarray(lines, dtype=np.float64)
-    pixels = np.ascontiguousarray(pixels, dtype=np.float64)
+    dtype = np.float32 if np.asarray(lines).dtype == np.float32 else np.float64
+    lines = np.ascontiguousarray(lines, dtype=dtype)
+    pixels = np.ascontiguousarray(pixels, dtype=dtype)
     if lines.shape != pixels.shape:
         raise ValueError(f"lines {lines.shape} and pixels {pixels.shape} differ in shape")
     out = np.empty(lines.shape, dtype=np.float32)

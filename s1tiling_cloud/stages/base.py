@@ -1,0 +1,80 @@
+"""What every stage shares: its result, the registry that the CLI and runners look stages up
+in, and the re-run rule (outputs whose provenance matches are reused, not recomputed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..outputs.metadata import Provenance
+from ..store import Store
+
+#: name -> "module:function"; modules are imported on first use so that a pod loads only its stage.
+STAGES: dict[str, str] = {
+    "heights": "s1tiling_cloud.stages.heights:heights",
+    "ortho": "s1tiling_cloud.stages.ortho:ortho",
+}
+
+
+@dataclasses.dataclass
+class StageResult:
+    """What a stage did: its outputs (URIs), whether it reused them, and a few figures."""
+
+    stage: str
+    outputs: list[str]
+    skipped: bool = False
+    seconds: float = 0.0
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+
+def reusable(store: Store, outputs: list[str], provenance: Provenance) -> bool:
+    """Whether every output exists and records this very provenance (the re-run rule)."""
+    return all(store.provenance_matches(uri, provenance) for uri in outputs)
+
+
+def timed(stage: str, outputs: list[str], started: float, **details: Any) -> StageResult:
+    return StageResult(stage, outputs, seconds=round(time.perf_counter() - started, 3),
+                       details=details)
+
+
+def params_from(cls: type, values: Mapping[str, Any] | Any) -> Any:
+    """A params dataclass from a JSON-like mapping (nested dataclasses included)."""
+    if dataclasses.is_dataclass(values):
+        return values
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise TypeError(f"{cls.__name__} has no parameter(s) {sorted(unknown)}")
+    kwargs = {}
+    for name, value in values.items():
+        kind = fields[name].type
+        nested = _dataclass_named(cls, kind)
+        kwargs[name] = params_from(nested, value) if nested and isinstance(value, Mapping) else value
+    return cls(**kwargs)
+
+
+def _dataclass_named(owner: type, annotation: Any) -> type | None:
+    """The dataclass an annotation (a string under `from __future__ import annotations`) names."""
+    name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
+    candidate = getattr(importlib.import_module(owner.__module__), name.split(" ")[0], None)
+    return candidate if dataclasses.is_dataclass(candidate) else None
+
+
+def stage_function(name: str) -> Callable[..., StageResult]:
+    try:
+        module, function = STAGES[name].split(":")
+    except KeyError:
+        raise KeyError(f"unknown stage {name!r}; one of {sorted(STAGES)}") from None
+    return getattr(importlib.import_module(module), function)
+
+
+def run_stage(name: str, arguments: Mapping[str, Any]) -> StageResult:
+    """Run a stage from JSON-like arguments (what `s1tiling-cloud stage NAME` receives)."""
+    return stage_function(name)(**arguments)

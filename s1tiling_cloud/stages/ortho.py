@@ -1,0 +1,113 @@
+"""Stage `ortho`: one S1 GRD product onto one S2 tile, every asked polarisation.
+
+Per product × tile, as S1Tiling's FullOrtho pipeline: border analysis, calibration (+ thermal
+noise removal and the zero rule), margins cut, orthorectification. The tile's pixels are
+projected into the radar image once (fast mode of `TileProjector`), which tells the window of
+the product the tile needs; only that window is read and calibrated, then resampled.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..engine.native.calibrate import LUT_OF_CALIBRATION, calibrate_window, product_border_cuts
+from ..engine.native.resample import resample
+from ..geo import Grid, TileProjector
+from ..geo.tile_projection import radar_window
+from ..outputs.metadata import Provenance, backscatter_tags, complete_tags
+from ..outputs.names import S1Image
+from ..safe import Sentinel1Product
+from ..store import Store
+from .base import StageResult, params_from, reusable, timed
+
+# S1Tiling's `orthorectification_interpolation_method` names → ours.
+INTERPOLATORS = {"nn": "nearest", "nearest": "nearest", "linear": "linear", "bco": "bicubic",
+                 "bicubic": "bicubic"}
+
+
+@dataclasses.dataclass(frozen=True)
+class OrthoParams:
+    """The `[Processing]` keys that change an orthorectified image."""
+
+    calibration: str = "sigma"
+    remove_thermal_noise: bool = True
+    lower_signal_value: float = 1e-7
+    resolution: float = 10.0
+    interpolation: str = "nn"
+    override_azimuth_cut: bool | None = None
+    dem_info: str = ""
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.calibration not in LUT_OF_CALIBRATION:
+            raise ValueError(f"unknown calibration {self.calibration!r}")
+        if self.interpolation not in INTERPOLATORS:
+            raise ValueError(f"unknown interpolation {self.interpolation!r}; one of "
+                             f"{sorted(INTERPOLATORS)}")
+        if self.lower_signal_value <= 0:
+            raise ValueError("lower_signal_value must be > 0")
+
+
+def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
+          params: OrthoParams | Mapping[str, Any] | None = None,
+          storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI})."""
+    started = time.perf_counter()
+    params = params_from(OrthoParams, params or {})
+    store = Store(storage_options)
+    calibration = LUT_OF_CALIBRATION[params.calibration]
+    provenance = {pol: Provenance("ortho", {**dataclasses.asdict(params), "tile": tile,
+                                            "polarisation": pol}, [product, heights_uri])
+                  for pol in outputs}
+    if all(reusable(store, [uri], provenance[pol]) for pol, uri in outputs.items()):
+        return StageResult("ortho", list(outputs.values()), skipped=True)
+
+    s1 = Sentinel1Product(product, storage_options)
+    swath = s1.swaths[0]
+    grid = Grid.from_tile(tile, params.resolution)
+    with store.open_raster(heights_uri) as dataset:
+        heights = dataset.read(1)
+    figures: dict[str, float] = {}
+    clock = time.perf_counter()
+    projector = TileProjector.open(s1, f"{swath}/{next(iter(outputs))}")
+    line, pixel = projector.project(grid, heights, dtype=np.float32)
+    del heights
+    figures["project_s"] = round(time.perf_counter() - clock, 3)
+    image_shape = s1.open_group(f"{swath}/{next(iter(outputs))}").measurement.shape
+    window = radar_window(line, pixel, image_shape, margin=3)
+    if window is None:
+        return timed("ortho", [], started, reason=f"{tile} does not intersect {s1.name}")
+    written = []
+    for pol, uri in outputs.items():
+        clock = time.perf_counter()
+        cuts = product_border_cuts(s1, swath, pol, params.override_azimuth_cut)
+        image = calibrate_window(s1, swath, pol, window, params.calibration,
+                                 params.remove_thermal_noise, params.lower_signal_value, cuts)
+        figures[f"calibrate_{pol}_s"] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+        values = resample(image, line, pixel, (window.line_start, window.pixel_start),
+                          INTERPOLATORS[params.interpolation])
+        del image
+        figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
+        clock = time.perf_counter()
+        measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
+        image_info = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
+                             relative_orbit=s1.manifest.relative_orbit)
+        tags = backscatter_tags([image_info], tile_name=tile, calibration=calibration,
+                                noise_removed=params.remove_thermal_noise,
+                                lower_signal_value=params.lower_signal_value,
+                                interpolator=params.interpolation,
+                                spatial_resolution=params.resolution, dem_info=params.dem_info,
+                                concatenated=False)
+        store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
+                        tags=complete_tags(tags, extra=params.metadata,
+                                           provenance=provenance[pol]))
+        figures[f"write_{pol}_s"] = round(time.perf_counter() - clock, 3)
+        written.append(uri)
+    return timed("ortho", written, started, window=dataclasses.asdict(window), **figures)
