@@ -1,0 +1,83 @@
+"""The heights and ortho stages end to end on a synthetic GRD: σ° comes out as the truth on the
+S2 grid, tags are S1Tiling's, a re-run is skipped, outputs also go to the S3 API server."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from s1tiling_cloud.stages.heights import heights
+from s1tiling_cloud.stages.ortho import ortho
+from s1tiling_cloud.store import Store
+from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from tests.s3server import s3_client, storage_options
+
+TILE = "31TCJ"  # Toulouse; the product below sits inside it
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ortho")
+    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=1500, samples=1800,
+                        sigma0_db=-12.0, looks=50.0, seed=5)
+    product = write_grd(spec, folder / "s1")
+    dem = folder / "dem.tif"
+    with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
+                       crs="EPSG:4326", transform=from_origin(0.0, 45.0, 1 / 200, 1 / 200),
+                       nodata=-32768) as dataset:
+        dataset.write(np.zeros((1, 400, 600), np.int16))
+    heights_uri = str(folder / "heights.tif")
+    heights(TILE, 60.0, heights_uri, {"dem_dir": str(dem)})
+    return {"folder": folder, "product": str(product), "heights": heights_uri}
+
+
+def test_heights_are_the_geoid_over_a_flat_dem(inputs):
+    with rasterio.open(inputs["heights"]) as dataset:
+        values = dataset.read(1)
+        assert dataset.shape == (1830, 1830) and dataset.crs.to_epsg() == 32631
+        assert dataset.tags()["IMAGE_TYPE"] == "HEIGHT"
+    assert np.nanmin(values) > 45 and np.nanmax(values) < 53  # EGM96 around Toulouse: ~+49 m
+
+
+def test_sigma0_on_the_tile_is_the_truth(inputs):
+    outputs = {"VV": str(inputs["folder"] / "vv.tif"), "VH": str(inputs["folder"] / "vh.tif")}
+    result = ortho(inputs["product"], TILE, inputs["heights"], outputs, {"resolution": 60.0})
+    assert result.outputs == list(outputs.values()) and not result.skipped
+    with rasterio.open(outputs["VV"]) as dataset:
+        values = dataset.read(1)
+        tags = dataset.tags()
+        assert dataset.nodata == 0 and dataset.dtypes[0] == "float32"
+        assert dataset.profile["blockxsize"] == 512
+    valid = values > 0
+    assert 5000 < valid.sum() < values.size / 10  # a small product on a big tile
+    assert 10 * np.log10(values[valid].mean()) == pytest.approx(-12.0, abs=0.05)
+    assert tags["CALIBRATION"] == "sigma" and tags["NOISE_REMOVED"] == "True"
+    assert tags["S2_TILE_CORRESPONDING_CODE"] == TILE and tags["ORTHORECTIFIED"] == "true"
+    assert tags["ORTHORECTIFICATION_INTERPOLATOR"] == "nn"
+    assert tags["ACQUISITION_DATETIME"] == "2020:01:08T04:41:50Z"
+    again = ortho(inputs["product"], TILE, inputs["heights"], outputs, {"resolution": 60.0})
+    assert again.skipped
+    changed = ortho(inputs["product"], TILE, inputs["heights"], outputs,
+                    {"resolution": 60.0, "calibration": "beta"})
+    assert not changed.skipped
+
+
+def test_outputs_to_object_storage(inputs, s3_server):
+    options = storage_options(s3_server)
+    store = Store(options)
+    s3_client(s3_server).create_bucket(Bucket="products")
+    uri = "s3://products/31TCJ/vv.tif"
+    result = ortho(inputs["product"], TILE, inputs["heights"], {"VV": uri},
+                   {"resolution": 60.0, "interpolation": "linear"}, storage_options=options)
+    assert result.outputs == [uri] and store.exists(uri)
+    with store.open_raster(uri) as dataset:
+        assert dataset.tags()["ORTHORECTIFICATION_INTERPOLATOR"] == "linear"
+        assert (dataset.read(1) > 0).sum() > 5000
+
+
+def test_bad_params_are_refused(inputs):
+    with pytest.raises(ValueError, match="interpolation"):
+        ortho(inputs["product"], TILE, inputs["heights"], {"VV": "/tmp/x.tif"},
+              {"interpolation": "lanczos"})
