@@ -5,6 +5,7 @@ Errors end the process with S1Tiling's exit codes (`exits.py`), and a one-line m
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sys
@@ -101,6 +102,54 @@ def synthesize(
     path = write_grd(SyntheticGRD(center_lat=lat, center_lon=lon, lines=lines, samples=samples),
                      out_dir, zip=as_zip)
     sys.stdout.write(f"{path}\n")
+
+
+def _stage_arguments(args: str | None, args_file: Path | None) -> dict:
+    if (args is None) == (args_file is None):
+        raise typer.BadParameter("give the stage's arguments with exactly one of --args, --args-file")
+    try:
+        text = args if args is not None else (
+            sys.stdin.read() if str(args_file) == "-" else args_file.read_text())
+        arguments = json.loads(text)
+    except (OSError, json.JSONDecodeError) as error:
+        raise typer.BadParameter(f"cannot read the stage's arguments: {error}") from error
+    if not isinstance(arguments, dict):
+        raise typer.BadParameter("the stage's arguments must be a JSON object (keyword arguments)")
+    return arguments
+
+
+@app.command()
+def stage(
+    name: Annotated[str, typer.Argument(help="Stage name (ortho, concatenate, mask, ...)")],
+    args: Annotated[str | None, typer.Option("--args", help="JSON object: the stage's keyword "
+                                             "arguments (URIs and params)")] = None,
+    args_file: Annotated[Path | None, typer.Option("--args-file", help="File holding that JSON "
+                                                   "object ('-': standard input)")] = None,
+) -> None:
+    """Run one stage, as an Argo pod does: print its result as one JSON line on stdout.
+
+    Exit codes: S1Tiling's for a typed error (72: configuration), 78 otherwise, 2: bad arguments.
+    """
+    from .stages.base import STAGES, run_stage, stage_function
+
+    if name not in STAGES:
+        raise typer.BadParameter(f"unknown stage {name!r}; one of {', '.join(sorted(STAGES))}",
+                                 param_hint="NAME")
+    arguments = _stage_arguments(args, args_file)
+    try:
+        inspect.signature(stage_function(name)).bind(**arguments)
+    except TypeError as error:
+        raise typer.BadParameter(f"stage {name}: {error}", param_hint="--args") from error
+    errors = Console(stderr=True)
+    try:
+        result = run_stage(name, arguments)
+    except Error as error:
+        errors.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
+        raise typer.Exit(exit_code_for(error)) from error
+    except Exception as error:  # the pod must still end with S1Tiling's code for it (78)
+        log.exception("stage %s failed", name)
+        raise typer.Exit(exit_code_for(error)) from error
+    sys.stdout.write(result.to_json() + "\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

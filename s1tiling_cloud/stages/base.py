@@ -4,6 +4,7 @@ in, and the re-run rule (outputs whose provenance matches are reused, not recomp
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import importlib
 import json
 import time
@@ -17,6 +18,10 @@ from ..store import Store
 STAGES: dict[str, str] = {
     "heights": "s1tiling_cloud.stages.heights:heights",
     "ortho": "s1tiling_cloud.stages.ortho:ortho",
+    "concatenate": "s1tiling_cloud.stages.concatenate:concatenate",
+    "mask": "s1tiling_cloud.stages.mask:border_mask",
+    "despeckle": "s1tiling_cloud.stages.despeckle:despeckle",
+    "quicklook": "s1tiling_cloud.stages.quicklook:quicklook",
 }
 
 
@@ -37,6 +42,19 @@ class StageResult:
 def reusable(store: Store, outputs: list[str], provenance: Provenance) -> bool:
     """Whether every output exists and records this very provenance (the re-run rule)."""
     return all(store.provenance_matches(uri, provenance) for uri in outputs)
+
+
+def input_identity(tags: Mapping[str, str]) -> str:
+    """What identifies the content of an input, for the re-run rule: its provenance hash.
+
+    An input URI can be rewritten (a re-run of the stage that made it), so the URI alone does not
+    say whether an output made from it is stale. An input with no provenance (made by another
+    tool) is identified by a hash of its tags, which hold its generation time.
+    """
+    if "PROVENANCE_HASH" in tags:
+        return str(tags["PROVENANCE_HASH"])
+    text = json.dumps({str(k): str(v) for k, v in tags.items()}, sort_keys=True)
+    return "tags-sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def timed(stage: str, outputs: list[str], started: float, **details: Any) -> StageResult:

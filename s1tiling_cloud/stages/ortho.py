@@ -24,7 +24,7 @@ from ..outputs.metadata import Provenance, backscatter_tags, complete_tags
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
-from .base import StageResult, params_from, reusable, timed
+from .base import StageResult, input_identity, params_from, reusable, timed
 
 # S1Tiling's `orthorectification_interpolation_method` names → ours.
 INTERPOLATORS = {"nn": "nearest", "nearest": "nearest", "linear": "linear", "bco": "bicubic",
@@ -62,8 +62,10 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     params = params_from(OrthoParams, params or {})
     store = Store(storage_options)
     calibration = LUT_OF_CALIBRATION[params.calibration]
+    heights_identity = input_identity(store.read_tags(heights_uri))
     provenance = {pol: Provenance("ortho", {**dataclasses.asdict(params), "tile": tile,
-                                            "polarisation": pol}, [product, heights_uri])
+                                            "polarisation": pol, "heights": heights_identity},
+                                  [product, heights_uri])
                   for pol in outputs}
     if all(reusable(store, [uri], provenance[pol]) for pol, uri in outputs.items()):
         return StageResult("ortho", list(outputs.values()), skipped=True)

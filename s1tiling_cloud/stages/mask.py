@@ -1,0 +1,44 @@
+"""Stage `mask`: the `_BorderMask` of a final tile product (S1Tiling step 8).
+
+`im != 0` as uint8, then a binary opening by a ball of radius 5 (fixed in S1Tiling), so that the
+ragged, noisy border of the valid area is trimmed. The mask is computed on the *final* product
+(after NORMLIM/RTC when there is one); the caller names it (`mask_name`). uint8 0/1, no nodata:
+0 is a value of the mask, not a missing one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..engine.native.mask import MASK_RADIUS
+from ..engine.native.mask import border_mask as opened_mask
+from ..outputs.metadata import Provenance, complete_tags, mask_tags
+from ..store import Store
+from .base import StageResult, input_identity, timed
+
+STAGE = "mask"
+
+
+def border_mask(product: str, output: str,
+                storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`)."""
+    started = time.perf_counter()
+    store = Store(storage_options)
+    with store.open_raster(product) as dataset:
+        base = dict(dataset.tags())
+        provenance = Provenance(STAGE, {"radius": MASK_RADIUS, "source": input_identity(base)},
+                                [product])
+        if store.provenance_matches(output, provenance):
+            return StageResult(STAGE, [output], skipped=True)
+        image = dataset.read(1)
+        crs, transform = dataset.crs, dataset.transform
+    mask = opened_mask(image, MASK_RADIUS)
+    valid = int(np.count_nonzero(mask))
+    del image
+    store.write_cog(output, mask, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
+                    tags=complete_tags(mask_tags(base), provenance=provenance))
+    return timed(STAGE, [output], started, valid_fraction=round(valid / mask.size, 6))

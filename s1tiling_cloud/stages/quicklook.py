@@ -1,0 +1,67 @@
+"""Stage `quicklook`: the JPEG quicklook of a tile product (S1Tiling step 9, since 1.4.0).
+
+`gdal.Translate(outputType=Byte, widthPct=heightPct=ratio, scaleParams=[[0, scale]])`, with
+S1Tiling's `[Quicklook]` keys: `ratio` (% of the size) and one `scale_<pol>` per polarisation
+(the value mapped to 255). The product's `POLARIZATION` tag picks the scale; only the ratio and
+that scale enter the provenance. The metadata go in the `.aux.xml` sidecar, as GDAL's JPEG
+driver writes them (`Store.write_jpeg_quicklook`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from ..exceptions import ConfigurationError, NotCompatibleInput
+from ..outputs.metadata import Provenance, complete_tags, quicklook_tags
+from ..store import Store
+from .base import StageResult, input_identity, params_from, timed
+
+STAGE = "quicklook"
+
+
+@dataclasses.dataclass(frozen=True)
+class QuicklookParams:
+    """S1Tiling's `[Quicklook]` keys and defaults (spec §2.3)."""
+
+    ratio: float = 5
+    scale_vv: float = 0.5
+    scale_vh: float = 0.05
+    scale_hv: float = 0.5
+    scale_hh: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.ratio <= 100:
+            raise ConfigurationError(f"Quicklook.ratio must be in (0, 100], not {self.ratio!r}")
+        for pol in ("vv", "vh", "hv", "hh"):
+            if not self.scale(pol) > 0:
+                raise ConfigurationError(f"Quicklook.scale_{pol} must be > 0, not {self.scale(pol)!r}")
+
+    def scale(self, polarisation: str) -> float:
+        return getattr(self, f"scale_{polarisation.lower()}")
+
+
+def quicklook(product: str, output: str, params: QuicklookParams | Mapping[str, Any] | None = None,
+              storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write the quicklook of `product` to `output` (Byte JPEG + `.aux.xml`)."""
+    started = time.perf_counter()
+    params = params_from(QuicklookParams, params or {})
+    store = Store(storage_options)
+    with store.open_raster(product) as dataset:
+        base = dict(dataset.tags())
+        polarisation = base.get("POLARIZATION", "").lower()
+        if polarisation not in ("vv", "vh", "hv", "hh"):
+            raise NotCompatibleInput(f"{product} has no POLARIZATION tag to choose a scale by")
+        scale = params.scale(polarisation)
+        provenance = Provenance(STAGE, {"ratio": float(params.ratio), "scale": float(scale),
+                                        "source": input_identity(base)}, [product])
+        if store.provenance_matches(output, provenance):
+            return StageResult(STAGE, [output], skipped=True)
+        image = dataset.read(1)
+        crs, transform = dataset.crs, dataset.transform
+    tags = complete_tags(quicklook_tags(base, ratio=params.ratio, scale=scale), provenance=provenance)
+    store.write_jpeg_quicklook(output, image, params.ratio, scale, crs=crs, transform=transform,
+                               tags=tags)
+    return timed(STAGE, [output], started, scale=scale, ratio=params.ratio)
