@@ -152,5 +152,32 @@ def stage(
     sys.stdout.write(result.to_json() + "\n")
 
 
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the example and its products")],
+) -> None:
+    """Run the S1Tiling chain on the bundled synthetic example (product, DEM) onto tile 31TCJ."""
+    from .demo import run_demo
+    from .product_summary import summarize
+
+    try:
+        run = run_demo(out_dir)
+    except Error as error:
+        raise _fail(error) from error
+    summary = summarize(run.product)
+    console.print(f"[bold]{summary['product']}[/]: {summary['mode']} {summary['product_type']} "
+                  f"{' '.join(summary['polarisations'])}, {summary['start']}, relative orbit "
+                  f"{summary['orbit']['relative']} {summary['orbit']['direction']}")
+    table = Table(title="S1Tiling chain onto S2 tile 31TCJ", title_justify="left")
+    table.add_column("stage")
+    table.add_column("seconds")
+    table.add_column("outputs", overflow="fold")
+    for result in run.results:
+        outputs = "\n".join(str(Path(uri).relative_to(out_dir.resolve())) for uri in result.outputs)
+        table.add_row(result.stage, f"{result.seconds:.1f}" + (" (reused)" if result.skipped else ""),
+                      outputs)
+    console.print(table)
+
 if __name__ == "__main__":  # pragma: no cover
     app()

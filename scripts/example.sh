@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Set up (apt + .venv), make the bundled example product and run the main job on it.
-# The example is synthetic (written by s1tiling_cloud.testing), so this runs offline.
+# Set up (apt + .venv), then run the main job on the bundled example: a synthetic Sentinel-1
+# GRD (and a DEM) made by s1tiling_cloud.testing, taken through the S1Tiling chain onto S2 tile
+# 31TCJ (heights, ortho, concatenate, border mask, quicklook). Offline; outputs in example/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-product=$(.venv/bin/s1tiling-cloud synthesize example/)
-.venv/bin/s1tiling-cloud info "$product"
+.venv/bin/s1tiling-cloud demo example/
