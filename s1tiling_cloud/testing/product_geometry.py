@@ -11,6 +11,18 @@ whose slant range is the same for every line. The slant<->ground polynomials of 
 (``coordinateConversionList``, one record per second) are fitted to that arc length; the product
 geometry *is* those polynomials, each line using the record nearest in time (the IPF's rule), and
 the geolocation grid and the measurement are derived from them.
+
+Line times follow the IPF's bistatic convention, as ``geo.RadarGeometry`` reads them: a point of
+two-way slant range time τ imaged at zero-Doppler time t_zd lies on the line of time
+t_zd − (τ − τ_ref)/2, τ_ref the mid-swath two-way time of the image (the mean of the slant
+range times of the first and last pixel of the first line). The geolocation grid gives, as
+ESA's do, each point's own zero-Doppler time in ``azimuthTime`` (up to ±0.3 ms from its line's
+time on a full swath).
+
+Heights: the scene lies on a `terrain.Terrain` -- the ellipsoid raised by ``terrain_height``,
+or a DEM plus the geoid; a pixel's ground point is where its zero-Doppler time and slant range
+meet that surface (a fixed-point/secant iteration in height). The ground-range projection of
+the polynomials and the calibration LUTs stay on the reference height ``terrain_height``.
 """
 
 from __future__ import annotations
@@ -26,6 +38,7 @@ from ..geo.orbit import Orbit
 from ..geo.range_doppler import SPEED_OF_LIGHT, incidence_angle, radar_to_ground, zero_doppler
 from .orbit_model import CircularOrbit, place_orbit
 from .spec import SyntheticGRD
+from .terrain import Terrain
 
 #: Coefficients of ESA's slant<->ground polynomials (degree 8).
 POLY_COEFFS = 9
@@ -33,6 +46,9 @@ POLY_COEFFS = 9
 CONVERSION_STEP = 1.0
 #: Samples of the zero-Doppler ground curve used to fit the polynomials.
 PROFILE_SAMPLES = 257
+#: Iterations and tolerance (m) of the search of a pixel's ground point on a DEM.
+SURFACE_ITERATIONS = 40
+SURFACE_TOLERANCE = 1e-4
 
 
 def fmt_seconds_text(x: float) -> float:
@@ -90,7 +106,7 @@ class GeolocationGrid:
 
     lines: np.ndarray
     pixels: np.ndarray
-    seconds: np.ndarray  # azimuth time of each point, s since orbit epoch
+    seconds: np.ndarray  # zero-Doppler time of each point, s since orbit epoch
     slant_range: np.ndarray  # m
     latitude: np.ndarray
     longitude: np.ndarray
@@ -133,6 +149,14 @@ class ProductGeometry:
     conversion: CoordinateConversion
     center_seconds: float
     center_slant_range: float
+    terrain: Terrain | None = None  # None: flat at spec.terrain_height
+
+    @cached_property
+    def surface(self) -> Terrain:
+        """The surface the scene lies on."""
+        if self.terrain is not None:
+            return self.terrain
+        return Terrain.of(self.spec.terrain_height, self.spec.dem, self.spec.geoid)
 
     # -- timing ----------------------------------------------------------------------------
     @property
@@ -183,19 +207,59 @@ class ProductGeometry:
             self.line_seconds(lines), np.asarray(pixels, dtype=np.float64) * self.spec.pixel_spacing
         )
 
-    def ground(self, lines, pixels, height=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(lat, lon, ECEF xyz) of image coordinates on the ellipsoid raised by ``height``."""
-        h = self.spec.terrain_height if height is None else height
+    @cached_property
+    def bistatic_reference(self) -> float:
+        """τ_ref (two-way, s): the mean of the slant range times of the first and last pixel
+        of the first line, as ``RadarGeometry`` computes it for GRD."""
+        r = self.slant_range(np.zeros(2), np.array([0.0, self.samples - 1.0]))
+        return float(r[0] + r[1]) / SPEED_OF_LIGHT
+
+    def bistatic_shift(self, slant_range) -> np.ndarray:
+        """t_line − t_zero_doppler (s) of slant ranges (m): −(τ − τ_ref) / 2."""
+        tau = 2.0 * np.asarray(slant_range, dtype=np.float64) / SPEED_OF_LIGHT
+        return -(tau - self.bistatic_reference) / 2.0
+
+    def zero_doppler_seconds(self, lines, pixels) -> np.ndarray:
+        """Zero-Doppler time (s since the orbit's epoch) of image coordinates."""
         lines, pixels = np.broadcast_arrays(np.asarray(lines, float), np.asarray(pixels, float))
-        s = self.line_seconds(lines)
-        lat, lon = radar_to_ground(self.orbit, s, self.slant_range(lines, pixels), h)
+        return self.line_seconds(lines) - self.bistatic_shift(self.slant_range(lines, pixels))
+
+    def locate(self, lines, pixels, height=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lat, lon, ellipsoidal height) of image coordinates: on the scene's surface, or at
+        the given ellipsoidal ``height`` (m, scalar or array)."""
+        lines, pixels = np.broadcast_arrays(np.asarray(lines, float), np.asarray(pixels, float))
+        slant = self.slant_range(lines, pixels)
+        s = self.line_seconds(lines) - self.bistatic_shift(slant)
+        if height is not None:
+            h = np.broadcast_to(np.asarray(height, dtype=np.float64), lines.shape)
+            lat, lon = radar_to_ground(self.orbit, s, slant, h)
+            return lat, lon, np.array(h)
+        return _on_surface(self.orbit, self.surface, s, slant)
+
+    def ground(self, lines, pixels, height=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(lat, lon, ECEF xyz) of image coordinates on the scene's surface, or on the
+        ellipsoid raised by ``height``."""
+        lat, lon, h = self.locate(lines, pixels, height)
         return lat, lon, geodetic_to_ecef(lat, lon, h)
 
+    def ground_to_radar(self, lat, lon, height) -> tuple[np.ndarray, np.ndarray]:
+        """Fractional (line, pixel) of ground points (degrees, metres above the ellipsoid):
+        zero-Doppler time and slant range on the orbit, the bistatic shift, then the
+        slant->ground polynomial of the record nearest to the line's time."""
+        xyz = geodetic_to_ecef(lat, lon, height)
+        seconds, slant = zero_doppler(self.orbit, xyz)
+        line_s = seconds + self.bistatic_shift(slant)
+        line = (line_s - self.first_line_seconds) / self.azimuth_time_interval
+        pixel = self.conversion.slant_to_ground(line_s, slant) / self.spec.pixel_spacing
+        return line, pixel
+
     def incidence(self, lines, pixels, reference: str = "ellipsoid") -> np.ndarray:
-        """Incidence angle (degrees) at image coordinates (on the mean-height ellipsoid)."""
+        """Incidence angle (degrees) at image coordinates, on the ellipsoid raised by the
+        reference height ``terrain_height`` (whatever the DEM: ESA's LUTs ignore relief)."""
         lines, pixels = np.broadcast_arrays(np.asarray(lines, float), np.asarray(pixels, float))
-        _, _, xyz = self.ground(lines, pixels)
-        return incidence_angle(self.orbit, xyz, self.line_seconds(lines), reference=reference)
+        _, _, xyz = self.ground(lines, pixels, self.spec.terrain_height)
+        return incidence_angle(self.orbit, xyz, self.zero_doppler_seconds(lines, pixels),
+                               reference=reference)
 
     def ground_profile(self, seconds: float, slant: np.ndarray) -> np.ndarray:
         """Ground range (m, from the near-range pixel) of slant ranges at one azimuth time.
@@ -228,6 +292,41 @@ class ProductGeometry:
         pixels = np.array([0, p1, p1, 0], dtype=float)
         lat, lon, _ = self.ground(lines, pixels)
         return [(float(a), float(b)) for a, b in zip(lat, lon, strict=True)]
+
+
+def _on_surface(orbit: Orbit, terrain: Terrain, seconds: np.ndarray, slant: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ground points (lat, lon, h) at zero-Doppler times and slant ranges on the terrain.
+
+    Solves g(h) = terrain(P(h)) − h = 0 per point: a fixed-point step, then secant steps, which
+    converge wherever the slope facing the radar is below the incidence (no layover); a point
+    that does not converge keeps its last iterate.
+    """
+    seconds, slant = np.broadcast_arrays(np.asarray(seconds, float), np.asarray(slant, float))
+    shape = seconds.shape
+    s, r = seconds.ravel(), slant.ravel()
+    h0 = np.full(s.shape, terrain.reference)
+    lat, lon = radar_to_ground(orbit, s, r, h0)
+    if terrain.flat:
+        return lat.reshape(shape), lon.reshape(shape), h0.reshape(shape)
+    g0 = terrain.height(lat, lon) - h0
+    h1 = h0 + g0
+    todo = np.arange(s.size)
+    h = h1.copy()
+    for _ in range(SURFACE_ITERATIONS):
+        la, lo = radar_to_ground(orbit, s[todo], r[todo], h1)
+        g1 = terrain.height(la, lo) - h1
+        lat[todo], lon[todo], h[todo] = la, lo, h1
+        done = np.abs(g1) < SURFACE_TOLERANCE
+        if done.all():
+            break
+        dg = g1 - g0
+        secant = np.where(np.abs(dg) > 1e-12, -g1 * (h1 - h0) / np.where(dg == 0, 1.0, dg), g1)
+        # A secant step that runs away (a slope near the incidence) falls back to a damped step.
+        step = np.where(np.abs(secant) <= 4.0 * np.abs(g1) + 1.0, secant, 0.5 * g1)
+        keep = ~done
+        todo, h0, g0, h1 = todo[keep], h1[keep], g1[keep], (h1 + step)[keep]
+    return lat.reshape(shape), lon.reshape(shape), h.reshape(shape)
 
 
 def _arc_length(orbit: Orbit, seconds: float, slant: np.ndarray, height: float) -> np.ndarray:
@@ -341,6 +440,7 @@ def compute_geometry(spec: SyntheticGRD) -> ProductGeometry:
         spec=spec, model=model, sv_times=times, sv_positions=pos, sv_velocities=vel,
         orbit=orbit, first_line_seconds=first, azimuth_time_interval=fmt_seconds_text(dt),
         near_range=near, conversion=conversion, center_seconds=s_c, center_slant_range=r_c,
+        terrain=Terrain.of(spec.terrain_height, spec.dem, spec.geoid),
     )
     return geo
 
@@ -350,10 +450,9 @@ def _geolocation_grid(geo: ProductGeometry) -> GeolocationGrid:
     lines = _grid_positions(geo.lines, 9)
     pixels = _grid_positions(geo.samples, 20)
     ll, pp = np.meshgrid(lines, pixels, indexing="ij")
-    seconds = geo.line_seconds(ll)
     slant = geo.slant_range(ll, pp)
-    h = geo.spec.terrain_height
-    lat, lon = radar_to_ground(geo.orbit, seconds, slant, h)
+    seconds = geo.zero_doppler_seconds(ll, pp)  # ESA's azimuthTime: the point's own
+    lat, lon, h = geo.locate(ll, pp)
     xyz = geodetic_to_ecef(lat, lon, h)
     inc = incidence_angle(geo.orbit, xyz, seconds, reference="geocentric")
     sat, _ = geo.orbit.interpolate(seconds)
@@ -364,5 +463,5 @@ def _geolocation_grid(geo: ProductGeometry) -> GeolocationGrid:
     elev = np.degrees(np.arccos(np.clip(cos_el, -1.0, 1.0)))
     return GeolocationGrid(
         lines=lines, pixels=pixels, seconds=seconds, slant_range=slant, latitude=lat,
-        longitude=lon, height=np.full(lat.shape, h), incidence=inc, elevation=elev,
+        longitude=lon, height=h, incidence=inc, elevation=elev,
     )

@@ -7,7 +7,8 @@ sigma0 = beta0 sin theta and gamma0 = sigma0 / cos theta); dn is constant.
 
 Thermal noise is modelled per IW sub-swath (split at ESA's nominal incidence bounds) as a
 noise-equivalent sigma0 that is lowest at the sub-swath centre, converted to DN^2 with A_sigma;
-the azimuth LUT (IPF >= 2.90) adds the burst-periodic scalloping of TOPS.
+the azimuth LUT (IPF >= 2.90) adds the burst-periodic scalloping of TOPS. ``noise=False``
+writes noise LUTs of zeros (and the scene has no thermal noise).
 
 The measurement is synthesised from the LUTs *as readers interpolate them* (bilinear in line and
 pixel for the range/calibration vectors, linear in line for the azimuth vectors), so that
@@ -128,6 +129,8 @@ def compute_luts(geo: ProductGeometry) -> Luts:
     nesz_db = spec.nesz_db - 1.5 + 3.0 * u**2 + 0.4 * swath  # edges noisier, far swaths too
     a_sigma2 = a_beta**2 / np.sin(np.radians(inc_n))
     noise_range = 10.0 ** (nesz_db / 10.0) * a_sigma2
+    if not spec.noise:  # a noise-free scene: the product says there is no thermal noise
+        noise_range = np.zeros_like(noise_range)
 
     az_lines, az_lut = [], []
     for k in range(len(subswaths)):
@@ -165,18 +168,30 @@ class LineInterpolator:
 
     lines: np.ndarray
     rows: np.ndarray  # (nv, samples) float64
+    #: Hold the first/last vector beyond the vectors' lines (ESA's readers) instead of
+    #: extrapolating linearly.
+    hold_edges: bool = False
 
     @classmethod
-    def build(cls, lines: np.ndarray, pixels: np.ndarray, values: np.ndarray, samples: int):
+    def build(cls, lines: np.ndarray, pixels, values, samples: int, hold_edges: bool = False):
+        """From vectors at ``lines``, sampled at ``pixels`` (one array for all, or one per
+        vector: noise vectors may differ)."""
         cols = np.arange(samples, dtype=np.float64)
-        rows = np.stack([np.interp(cols, pixels, v) for v in values])
-        return cls(np.asarray(lines, dtype=np.float64), rows)
+        per_vector = isinstance(pixels, list | tuple) or np.ndim(pixels) == 2
+        rows = np.stack([np.interp(cols, pixels[k] if per_vector else pixels, v)
+                         for k, v in enumerate(values)])
+        lines = np.asarray(lines, dtype=np.float64)
+        if lines.size == 1:  # one vector: constant along lines
+            lines, rows = np.array([lines[0], lines[0] + 1.0]), np.concatenate([rows, rows])
+        return cls(lines, rows, hold_edges)
 
     def brackets(self, lines: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(index of the vector at or before each line, weight of the next vector)."""
         lines = np.asarray(lines, dtype=np.float64)
         k = np.clip(np.searchsorted(self.lines, lines, side="right") - 1, 0, len(self.lines) - 2)
         w = (lines - self.lines[k]) / (self.lines[k + 1] - self.lines[k])
+        if self.hold_edges:
+            w = np.clip(w, 0.0, 1.0)
         return k.astype(np.int64), w
 
     def evaluate(self, lines: np.ndarray) -> np.ndarray:

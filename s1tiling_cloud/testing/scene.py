@@ -11,7 +11,11 @@ The random numbers are counter-based (a SplitMix64 hash of seed, polarisation an
 so a product does not depend on the block size or the thread count. Gamma variates come from the
 inverse CDF: a table of 65,536 exact quantiles (mid-probabilities), linearly interpolated, scaled
 to mean exactly 1 -- a faithful gamma law (the tail is cut above the 1 - 7.6e-6 quantile) at a
-fraction of the cost of a rejection sampler.
+fraction of the cost of a rejection sampler. ``speckle=False`` makes every variate 1.
+
+Point targets (`targets`) add ``σ°_t A_sigma²`` to the speckled intensity of the few pixels
+they cover, drawn after the kernel with the same random variates (`render_block`), which the
+repaint of real products (`repaint`) shares with different LUTs.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from .product_geometry import ProductGeometry
 from .radiometry import BURST_CYCLE, LineInterpolator, Luts, azimuth_factors
+from .targets import RenderedTarget, TargetTruth, patches_in_block
 
 #: Quantiles in the speckle table.
 SPECKLE_TABLE_SIZE = 65_536
@@ -71,15 +76,44 @@ def stream_key(seed: int, stream: int) -> np.uint64:
     return np.uint64(_mix(z))
 
 
+#: The "speckle table" of a scene without speckle: every variate is 1.
+NO_SPECKLE = np.ones(2)
+
+
 @numba.njit(inline="always")
-def _speckled_dn(mu, key, idx, table):
-    """round(sqrt(mu * g)) for the gamma variate g drawn by pixel ``idx`` of stream ``key``."""
+def _gamma(key, idx, table):
+    """The gamma variate (mean 1) drawn by pixel ``idx`` of stream ``key``."""
     kmax = table.shape[0] - 1
     u = (float(_mix(key ^ (idx * _M3)) >> _S11) + 0.5) * _INV53 * (kmax + 1) - 0.5
     k = min(max(int(u), 0), kmax - 1)
     f = min(max(u - k, 0.0), 1.0)  # clamps both ends to the first/last quantile
-    g = table[k] * (1.0 - f) + table[k + 1] * f
+    return table[k] * (1.0 - f) + table[k + 1] * f
+
+
+@numba.njit(inline="always")
+def _speckled_dn(mu, key, idx, table):
+    """round(sqrt(mu * g)) for the gamma variate g drawn by pixel ``idx`` of stream ``key``."""
+    g = _gamma(key, idx, table)
     return min(math.floor(math.sqrt(mu * g) + 0.5), 65535.0)
+
+
+@numba.njit(cache=True)
+def _dn_points(row0, samples, sig_rows, sig_k, sig_w, noi_rows, noi_k, noi_w, az, swath,
+               sigma0, first_valid, last_valid, table, key, pr, pc, extra, out):  # pragma: no cover
+    """DN of the pixels (pr, pc) of a block that hold targets: the speckled background (the
+    same variate as `_dn_kernel` draws) plus the targets' σ° ``extra`` times A_sigma²."""
+    field = sigma0.shape[0] > 1
+    for m in range(pr.shape[0]):
+        i, j = pr[m], pc[m]
+        if j < first_valid[i] or j > last_valid[i]:
+            continue
+        ws, wn = sig_w[i], noi_w[i]
+        a = sig_rows[sig_k[i], j] * (1.0 - ws) + sig_rows[sig_k[i] + 1, j] * ws
+        n = (noi_rows[noi_k[i], j] * (1.0 - wn) + noi_rows[noi_k[i] + 1, j] * wn) * az[swath[j], i]
+        s = sigma0[i, j] if field else sigma0[0, 0]
+        g = _gamma(key, np.uint64((row0 + i) * samples) + np.uint64(j), table)
+        dn = min(math.floor(math.sqrt((s * a * a + n) * g + extra[m] * a * a) + 0.5), 65535.0)
+        out[i, j] = np.uint16(max(dn, 1.0))
 
 
 @numba.njit(parallel=True, cache=True)
@@ -126,13 +160,20 @@ class Margins:
         """IPF-like ragged borders: a base width per side plus a per-burst jitter of 0-6 px
         (the IPF's borders change from burst to burst)."""
         spec = geo.spec
-        lines, samples = geo.lines, geo.samples
-        ml = spec.margin_lines if spec.margin_lines is not None else (
+        return cls.ipf_like(geo.lines, geo.samples, geo.azimuth_time_interval, spec.seed,
+                            spec.margin_lines, spec.margin_samples)
+
+    @classmethod
+    def ipf_like(cls, lines: int, samples: int, azimuth_time_interval: float, seed: int = 0,
+                 margin_lines: tuple[int, int] | None = None,
+                 margin_samples: tuple[int, int] | None = None) -> Margins:
+        """`build`'s borders for any image size (``None``: size-dependent defaults)."""
+        ml = margin_lines if margin_lines is not None else (
             min(10, lines // 80), min(10, lines // 80))
-        ms = spec.margin_samples if spec.margin_samples is not None else (
+        ms = margin_samples if margin_samples is not None else (
             min(40, samples // 40), min(40, samples // 40))
-        burst = np.floor(np.arange(lines) * geo.azimuth_time_interval / BURST_CYCLE)
-        jitter = _jitter(burst.astype(np.int64), spec.seed)
+        burst = np.floor(np.arange(lines) * azimuth_time_interval / BURST_CYCLE)
+        jitter = _jitter(burst.astype(np.int64), seed)
         near = np.where(ms[0] > 0, ms[0] + jitter % 7, 0)
         far = np.where(ms[1] > 0, ms[1] + (jitter // 7) % 7, 0)
         first = near.astype(np.int32)
@@ -159,12 +200,56 @@ def _jitter(burst: np.ndarray, seed: int) -> np.ndarray:
     return (z >> np.uint64(40)).astype(np.int64) % 49
 
 
+def render_block(out: np.ndarray, row0: int, sigma: LineInterpolator, noise: LineInterpolator,
+                 az: np.ndarray, swath: np.ndarray, sigma0: np.ndarray, margins: Margins,
+                 border: float, table: np.ndarray, key: np.uint64,
+                 targets: list[RenderedTarget] | tuple = ()) -> np.ndarray:
+    """DN (uint16) of the lines [row0, row0 + len(out)) into ``out``: background by the fused
+    kernel, then the pixels that hold targets.
+
+    ``az`` (groups, nrows) are the azimuth noise factors and ``swath`` (samples,) the group of
+    each column; ``sigma0`` is (1, 1) for a constant σ° (linear) or (nrows, samples).
+    """
+    nrows, n = out.shape
+    rows = np.arange(row0, row0 + nrows, dtype=np.float64)
+    ks, ws = sigma.brackets(rows)
+    kn, wn = noise.brackets(rows)
+    first = margins.first_valid[row0 : row0 + nrows]
+    last = margins.last_valid[row0 : row0 + nrows]
+    _dn_kernel(row0, n, sigma.rows, ks, ws, noise.rows, kn, wn, az, swath, sigma0, first, last,
+               border, table, key, out)
+    if targets:
+        pr, pc, extra = patches_in_block(list(targets), row0, nrows, n)
+        if pr.size:
+            _dn_points(row0, n, sigma.rows, ks, ws, noise.rows, kn, wn, az, swath, sigma0,
+                       first, last, table, key, pr, pc, extra, out)
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def _bilinear_rows(lat, lon, k, w, c, u, lon0, out_lat, out_lon):  # pragma: no cover
+    """Bilinear interpolation of two coarse grids at rows (k, w) x columns (c, u); ``lon``
+    relative to ``lon0``, the result wrapped to [-180, 180)."""
+    for i in numba.prange(out_lat.shape[0]):
+        a, b = k[i], k[i] + 1
+        wi = w[i]
+        for j in range(out_lat.shape[1]):
+            cj, uj = c[j], u[j]
+            top = lat[a, cj] * (1.0 - uj) + lat[a, cj + 1] * uj
+            bottom = lat[b, cj] * (1.0 - uj) + lat[b, cj + 1] * uj
+            out_lat[i, j] = top * (1.0 - wi) + bottom * wi
+            top = lon[a, cj] * (1.0 - uj) + lon[a, cj + 1] * uj
+            bottom = lon[b, cj] * (1.0 - uj) + lon[b, cj + 1] * uj
+            out_lon[i, j] = (top * (1.0 - wi) + bottom * wi + lon0 + 180.0) % 360.0 - 180.0
+
+
 class SceneSynthesizer:
     """Writes the DN image of one polarisation, block of lines by block of lines.
 
     The σ° truth is a constant (dB) or a callable f(lat, lon) -> dB evaluated on each pixel,
     whose latitude and longitude are interpolated bilinearly from the exact geometry on a
-    32-pixel grid (a few millimetres of error at most).
+    32-pixel grid (a few millimetres of error at most on a flat scene). The spec's point
+    targets are drawn on top, at the (line, pixel) where the radar sees them.
     """
 
     GEO_STEP = 32
@@ -181,8 +266,12 @@ class SceneSynthesizer:
         self.swath = luts.swath_index(n)
         self.margins = Margins.build(geo)
         self.border = 0.0 if spec.new_noise_layout else 0.3
-        self.table = speckle_table(spec.looks)
+        self.table = speckle_table(spec.looks) if spec.speckle else NO_SPECKLE
         self.key = stream_key(spec.seed, stream)
+        self.truths = synthetic_truths(geo)
+        area = spec.pixel_spacing * spec.pixel_spacing  # ground range x azimuth spacing
+        self.targets = [RenderedTarget.build(t.line, t.pixel, t.target.rcs, area)
+                        for t in self.truths if np.isfinite(t.line) and np.isfinite(t.pixel)]
         self._latlon: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     def _coarse_latlon(self):
@@ -207,26 +296,26 @@ class SceneSynthesizer:
         rows = np.arange(row0, row0 + nrows, dtype=float)
         j = np.arange(self.geo.samples, dtype=float)
 
-        def bilinear(v: np.ndarray) -> np.ndarray:
-            by_col = np.stack([np.interp(j, cols, r) for r in v])  # (coarse lines, samples)
-            k = np.clip(np.searchsorted(lines, rows, side="right") - 1, 0, len(lines) - 2)
-            w = ((rows - lines[k]) / (lines[k + 1] - lines[k]))[:, None]
-            return by_col[k] * (1.0 - w) + by_col[k + 1] * w
-
+        k = np.clip(np.searchsorted(lines, rows, side="right") - 1, 0, len(lines) - 2)
+        w = (rows - lines[k]) / (lines[k + 1] - lines[k])
+        c = np.clip(np.searchsorted(cols, j, side="right") - 1, 0, len(cols) - 2)
+        u = (j - cols[c]) / (cols[c + 1] - cols[c])
         # Longitudes relative to the centre, so that the antimeridian does not break the
         # interpolation; wrapped back to [-180, 180) after it.
         lon0 = self.geo.spec.center_lon
-        rel = bilinear((lon - lon0 + 180.0) % 360.0 - 180.0)
-        return bilinear(lat), (rel + lon0 + 180.0) % 360.0 - 180.0
+        rel = np.ascontiguousarray((lon - lon0 + 180.0) % 360.0 - 180.0)
+        out_lat = np.empty((nrows, j.size))
+        out_lon = np.empty((nrows, j.size))
+        _bilinear_rows(lat, rel, k, w, c, u, lon0, out_lat, out_lon)
+        return out_lat, out_lon
 
     def sigma0_block(self, row0: int, nrows: int) -> np.ndarray:
         """Linear σ° of a block: (1, 1) for a constant, (nrows, samples) for a field."""
         s = self.sigma0
         if callable(s):
             lat, lon = self.latlon(row0, nrows)
-            db = np.asarray(s(lat, lon), dtype=np.float64)
-            return np.ascontiguousarray(np.broadcast_to(10.0 ** (db / 10.0),
-                                                        lat.shape)).astype(np.float32)
+            db = np.broadcast_to(np.asarray(s(lat, lon), dtype=np.float32), lat.shape)
+            return np.power(np.float32(10.0), db / np.float32(10.0), dtype=np.float32)
         return np.full((1, 1), 10.0 ** (float(s) / 10.0), dtype=np.float32)
 
     def block(self, row0: int, nrows: int, out: np.ndarray | None = None) -> np.ndarray:
@@ -235,15 +324,10 @@ class SceneSynthesizer:
         if out is None:
             out = np.empty((nrows, n), dtype=np.uint16)
         rows = np.arange(row0, row0 + nrows, dtype=np.float64)
-        ks, ws = self.sigma.brackets(rows)
-        kn, wn = self.noise.brackets(rows)
         az = np.ascontiguousarray(azimuth_factors(self.luts, rows))
-        _dn_kernel(
-            row0, n, self.sigma.rows, ks, ws, self.noise.rows, kn, wn, az, self.swath,
-            self.sigma0_block(row0, nrows), self.margins.first_valid[row0 : row0 + nrows],
-            self.margins.last_valid[row0 : row0 + nrows], self.border, self.table, self.key, out,
-        )
-        return out
+        return render_block(out, row0, self.sigma, self.noise, az, self.swath,
+                            self.sigma0_block(row0, nrows), self.margins, self.border, self.table,
+                            self.key, self.targets)
 
     def blocks(self, block_lines: int = 512) -> Iterator[tuple[int, np.ndarray]]:
         """(row0, DN block) over the whole image."""
@@ -262,3 +346,19 @@ def expected_sigma_lut(synth: SceneSynthesizer, row0: int, nrows: int) -> np.nda
     """A_sigma (bilinear, reader-style) for a block."""
     return synth.sigma.evaluate(np.arange(row0, row0 + nrows, dtype=np.float64))
 
+
+
+def synthetic_truths(geo: ProductGeometry) -> list[TargetTruth]:
+    """Where the spec's targets are in the product: each at its ellipsoidal height (its height
+    over the geoid plus the undulation, or the surface's), through the product's geometry."""
+    targets = geo.spec.targets
+    if not targets:
+        return []
+    lat = np.array([t.lat for t in targets], dtype=np.float64)
+    lon = np.array([t.lon for t in targets], dtype=np.float64)
+    above = np.array([np.nan if t.height_above_geoid is None else t.height_above_geoid
+                      for t in targets], dtype=np.float64)
+    h = geo.surface.ellipsoid_height(lat, lon, above)
+    line, pixel = geo.ground_to_radar(lat, lon, h)
+    return [TargetTruth(t, float(lat[k]), float(lon[k]), float(h[k]), float(line[k]),
+                        float(pixel[k])) for k, t in enumerate(targets)]

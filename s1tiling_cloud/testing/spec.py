@@ -7,10 +7,14 @@ noise is a counter-based random stream keyed by ``seed``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+
+from .targets import Target
+from .terrain import DemLike
 
 #: Relative-orbit offsets: relative = (absolute - offset) % 175 + 1 (ESA's rule per platform).
 RELATIVE_ORBIT_OFFSET = {"S1A": 73, "S1B": 27}
@@ -51,6 +55,17 @@ class SyntheticGRD:
       borders; ``None`` picks a size-dependent default. ``margin_lines=(1700, 0)`` makes a
       data-take start, whose 100th line S1Tiling's azimuth cut detects.
     - ``processing_delay_s``: processing time after the last line (TIFF and manifest dates).
+    - Terrain: ``dem`` -- heights over the geoid as a function ``h(lat, lon)``, a constant, or
+      the path of a raster or of a folder of SRTM ``.hgt`` tiles (see ``terrain``); the
+      geolocation grid and the scene then lie on the DEM + geoid (``geoid``: a geoid file,
+      EGM96 by default) instead of the ellipsoid raised by ``terrain_height``, which stays
+      the reference height of the ground-range projection (ESA's mean terrain height).
+    - ``targets``: bright point targets (`Target`) rendered at their exact (line, pixel).
+    - ``speckle=False``: the intensity is its mean (no gamma speckle); ``noise=False``: no
+      thermal noise in the image, and noise LUTs of zeros (the product says so). A noise-free
+      scene's σ° is exact up to the uint16 rounding of its DN (at most 4.3 / DN dB per pixel:
+      ~0.06 dB at the default ``beta_nought`` and σ° -12 dB, 0.006 dB with ``beta_nought``
+      2370).
     """
 
     center_lat: float
@@ -78,8 +93,17 @@ class SyntheticGRD:
     total_slices: int = 6
     timeliness: str = "Fast-24h"
     processing_delay_s: float = 2400.0
+    dem: DemLike | None = None
+    geoid: str | os.PathLike | None = None
+    targets: Sequence[Target] = ()
+    speckle: bool = True
+    noise: bool = True
 
     def __post_init__(self) -> None:
+        targets = tuple(self.targets)
+        if not all(isinstance(t, Target) for t in targets):
+            raise TypeError("targets must be Target instances")
+        object.__setattr__(self, "targets", targets)
         pols = tuple(p.upper() for p in self.polarisations)
         object.__setattr__(self, "polarisations", pols)
         object.__setattr__(self, "platform", self.platform.upper())

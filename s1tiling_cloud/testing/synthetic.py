@@ -29,8 +29,9 @@ from .noise_writer import noise
 from .preview_writer import QuickLook, map_overlay, product_preview
 from .product_geometry import ProductGeometry, compute_geometry
 from .radiometry import Luts, compute_luts
-from .scene import SceneSynthesizer
+from .scene import SceneSynthesizer, synthetic_truths
 from .spec import ProductNames, SyntheticGRD
+from .targets import TargetTruth, on_grid
 
 #: File suffixes stored uncompressed in the .zip: readers seek inside the measurements.
 _STORED = (".tiff", ".png")
@@ -124,6 +125,14 @@ def _zip_safe(safe_dir: Path, safe_name: str, target: Path) -> None:
         for f in files:
             method = zipfile.ZIP_STORED if f.suffix in _STORED else zipfile.ZIP_DEFLATED
             zf.write(f, f"{safe_name}/{f.relative_to(safe_dir).as_posix()}", compress_type=method)
+
+
+def target_truth(spec: SyntheticGRD, grid=None) -> list[TargetTruth]:
+    """Where the spec's targets truly are: (line, pixel) in the product `write_grd` writes and,
+    given an output grid (a `geo.Grid`, e.g. ``Grid.from_tile("31TCJ", 10)``), (x, y) and
+    fractional (row, col) on it. Heights: each target's over the geoid plus the undulation, or
+    the scene's surface."""
+    return on_grid(synthetic_truths(compute_geometry(spec)), grid)
 
 
 def example_product(out_dir: str | os.PathLike[str], zip: bool = False) -> Path:  # noqa: A002

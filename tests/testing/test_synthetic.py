@@ -338,14 +338,22 @@ def test_geolocation_grid_round_trips_through_zero_doppler(product):
     seconds, slant = zero_doppler(orbit, xyz)
     assert np.abs(seconds - orbit.seconds(grid["azimuthTime"])).max() < 1e-6
     assert np.abs(slant - grid["slantRangeTime"] * SPEED_OF_LIGHT / 2).max() < 1e-3
-    # Each point's time is its line's: first line time + line x azimuthTimeInterval.
-    line_time = orbit.seconds(first) + grid["line"] * dt
-    assert np.abs(line_time - orbit.seconds(grid["azimuthTime"])).max() < 1e-6
-    # Each point's range is its pixel's, through the nearest slant<->ground record.
+    # Each point's zero-Doppler time is its line's (first line time + line x
+    # azimuthTimeInterval) plus the bistatic delay (τ − τ_ref) / 2, τ_ref the mean two-way time
+    # of the first line's first and last pixels (the IPF's convention, as in ESA's grids).
     convs = conversions_of(root)
     spacing = float(info.findtext("rangePixelSpacing"))
-    for t, pixel, srt in zip(grid["azimuthTime"], grid["pixel"], grid["slantRangeTime"],
-                             strict=True):
+    c0 = nearest_conversion(convs, first)
+    edges = np.polynomial.polynomial.polyval(np.array([0.0, (spec.samples - 1) * spacing]),
+                                             c0["grsr"])
+    tau_ref = edges.sum() / SPEED_OF_LIGHT
+    line_time = orbit.seconds(first) + grid["line"] * dt
+    delay = (grid["slantRangeTime"] - tau_ref) / 2
+    assert np.abs(line_time + delay - orbit.seconds(grid["azimuthTime"])).max() < 1e-6
+    # Each point's range is its pixel's, through the nearest slant<->ground record.
+    # (the record nearest to the line's time, which the bistatic delay moves off the point's)
+    line_dates = first + np.round(grid["line"] * dt * 1e9).astype("timedelta64[ns]")
+    for t, pixel, srt in zip(line_dates, grid["pixel"], grid["slantRangeTime"], strict=True):
         c = nearest_conversion(convs, t)
         sr = np.polynomial.polynomial.polyval(pixel * spacing - c["gr0"], c["grsr"])
         assert abs(sr - srt * SPEED_OF_LIGHT / 2) < 1e-3
