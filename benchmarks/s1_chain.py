@@ -37,11 +37,17 @@ print(json.dumps({"result": json.loads(result.to_json()), "wall_s": wall, "max_r
 """
 
 
-def run_stage(name: str, arguments: dict) -> dict:
-    """One stage in a fresh Python process: its result, wall time and peak RSS."""
+def run_stage(name: str, arguments: dict, fresh: list[str] = ()) -> dict:
+    """One stage in a fresh Python process: its result, wall time and peak RSS. The files in
+    `fresh` are removed first, so that the stage computes instead of reusing them."""
+    for path in fresh:
+        Path(path).unlink(missing_ok=True)
     done = subprocess.run([sys.executable, "-c", STAGE_RUNNER, name, json.dumps(arguments)],
                           check=True, capture_output=True, text=True)
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    if figures["result"]["skipped"]:
+        raise RuntimeError(f"{name} reused its outputs instead of computing them")
+    return figures
 
 
 def make_inputs(folder: Path, tile_name: str) -> tuple[str, str]:
@@ -78,15 +84,17 @@ def main() -> None:
     print(f"inputs made in {time.perf_counter() - clock:.1f} s: {product}", file=sys.stderr)
     heights_uri = str(folder / "heights.tif")
     heights = run_stage("heights", {"tile": args.tile, "resolution": 10.0, "out_uri": heights_uri,
-                                    "dem": {"dem_dir": dem}})
+                                    "dem": {"dem_dir": dem}}, fresh=[heights_uri])
     outputs = {"VV": str(folder / "vv.tif"), "VH": str(folder / "vh.tif")}
     arguments = {"product": product, "tile": args.tile, "heights_uri": heights_uri,
                  "outputs": outputs, "params": {"resolution": 10.0}}
-    run_stage("ortho", {**arguments, "outputs": {p: u + ".warmup.tif" for p, u in outputs.items()}})
-    ortho = run_stage("ortho", arguments)
+    warmup = {p: u + ".warmup.tif" for p, u in outputs.items()}
+    run_stage("ortho", {**arguments, "outputs": warmup}, fresh=list(warmup.values()))
+    ortho = run_stage("ortho", arguments, fresh=list(outputs.values()))
     # the same written as final products (internal overviews), as when a day has one image
+    finals = {p: u + ".final.tif" for p, u in outputs.items()}
     final = run_stage("ortho", {**arguments, "params": {"resolution": 10.0, "overviews": True},
-                                "outputs": {p: u + ".final.tif" for p, u in outputs.items()}})
+                                "outputs": finals}, fresh=list(finals.values()))
     details = ortho["result"]["details"]
     write_s = sum(v for k, v in details.items() if k.startswith("write_"))
     figures = {

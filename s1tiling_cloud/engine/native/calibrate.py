@@ -36,6 +36,7 @@ def calibrate_window(
     remove_thermal_noise: bool = True,
     lower_signal_value: float = 1e-7,
     cuts: BorderCuts | None = None,
+    block_lines: int = 2048,
 ) -> np.ndarray:
     """The calibrated intensity of `window` (float32, no-data 0, margins zeroed).
 
@@ -49,7 +50,6 @@ def calibrate_window(
         raise ValueError(f"unknown calibration {calibration!r}; one of "
                          f"{sorted(LUT_OF_CALIBRATION)}") from None
     measurement = product.open_group(f"{swath}/{pol}").measurement
-    raw = measurement[window.slices].values
     lines = np.arange(window.line_start, window.line_stop, dtype=np.float64)
     pixels = np.arange(window.pixel_start, window.pixel_stop, dtype=np.float64)
     cal = product.open_group(f"{swath}/{pol}/calibration")
@@ -69,10 +69,17 @@ def calibrate_window(
         if f"{swath}/{pol}/noise_azimuth" in product.groups:
             blocks, azimuth = _azimuth_blocks(product.open_group(f"{swath}/{pol}/noise_azimuth"),
                                               lines)
-    out = np.empty(raw.shape, dtype=np.float32)
-    _calibrate(raw, cal_rows, cal_index, cal_weight, noise_rows, noise_index, noise_weight,
-               blocks, azimuth, int(window.line_start), int(window.pixel_start), remove_thermal_noise,
-               np.float32(lower_signal_value), out)
+    out = np.empty(window.shape, dtype=np.float32)
+    # the raw image is read block by block: only `block_lines` of it are ever in memory
+    for start in range(0, window.shape[0], block_lines):
+        stop = min(start + block_lines, window.shape[0])
+        raw = measurement[window.line_start + start:window.line_start + stop,
+                          window.pixel_start:window.pixel_stop].values
+        part = slice(start, stop)
+        _calibrate(raw, cal_rows, cal_index[part], cal_weight[part], noise_rows,
+                   noise_index[part], noise_weight[part], blocks, azimuth[:, part],
+                   int(window.line_start + start), int(window.pixel_start), remove_thermal_noise,
+                   np.float32(lower_signal_value), out[part])
     if cuts is not None:
         reset_margins(out, cuts, window=(window.line_start, window.pixel_start),
                       full_shape=measurement.shape)
