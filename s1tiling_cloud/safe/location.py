@@ -46,7 +46,7 @@ class SafeLocation:
         return base
 
     def member(self, relpath: str) -> str:
-        return posixpath.join(self.root, posixpath.normpath(relpath).lstrip("./"))
+        return posixpath.join(self.root, posixpath.normpath(relpath).removeprefix("./"))
 
     def exists(self, relpath: str) -> bool:
         return self.fs.exists(self.member(relpath))

@@ -122,7 +122,7 @@ def _data_files(root) -> list[DataFile]:
         location = x.find(obj, "byteStream/fileLocation")
         if location is None:
             continue
-        href = posixpath.normpath(location.get("href", "")).lstrip("./")
+        href = posixpath.normpath(location.get("href", "")).removeprefix("./")
         match = _FILE_NAME.match(posixpath.basename(href))
         if not match:
             continue

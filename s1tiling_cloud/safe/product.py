@@ -24,7 +24,12 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ..exceptions import GroupNotFoundError, MissingMeasurementError
+from ..exceptions import (
+    CorruptedDataSAFEError,
+    Error,
+    GroupNotFoundError,
+    MissingMeasurementError,
+)
 from . import annotation, bursts, timescales
 from . import xmlnodes as x
 from .calibration import calibration
@@ -192,7 +197,20 @@ class Sentinel1Product:
 
     # -- groups --------------------------------------------------------------------------------
     def open_group(self, group: str | None = None) -> xr.Dataset:
-        """The Dataset of one group path (see the module docstring)."""
+        """The Dataset of one group path (see the module docstring).
+
+        Malformed XML content (a missing node, text that is not a number) is a
+        CorruptedDataSAFEError naming the product and the group, not a bare ValueError.
+        """
+        try:
+            return self._open_group(group)
+        except Error:
+            raise
+        except (ValueError, TypeError, AttributeError, IndexError) as error:
+            raise CorruptedDataSAFEError(self.location.url,
+                                         f"cannot read group {group!r}: {error}") from error
+
+    def _open_group(self, group: str | None) -> xr.Dataset:
         parts = [p for p in (group or "").strip("/").split("/") if p]
         if not parts:
             return xr.Dataset(attrs={**self.attributes(), "subgroups": self.groups})

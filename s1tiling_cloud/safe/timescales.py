@@ -3,14 +3,16 @@
 UTC is what ESA annotates (a time inside a leap second cannot be written as datetime64).
 TAI = UTC + leap seconds (ERFA's table, from pyerfa). UT1 − UTC comes from the IERS
 "EOP 20 C04" daily series bundled in the `astropy-iers-data` package, read offline (no
-download is attempted) and interpolated linearly between days; outside its span we raise,
-not guess. Only the days a product needs are read from the file (fixed-width records).
+download is attempted) and interpolated linearly between days; outside its span (products
+newer than the installed package's last day) UT1 is NaT with a warning, never a guess.
+Only the days a product needs are read from the file (fixed-width records).
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -73,23 +75,43 @@ def to_tai(utc: np.ndarray) -> np.ndarray:
 
 
 def ut1_minus_utc(utc: np.ndarray) -> np.ndarray:
-    """UT1 − UTC in seconds for each time (daily IERS values, interpolated linearly)."""
+    """UT1 − UTC in seconds for each time (daily IERS values, interpolated linearly); NaN for
+    times outside the bundled series (newer than its last day), with one warning."""
     utc = np.asarray(utc, dtype="datetime64[ns]")
-    ns = utc.astype(np.int64).astype(np.float64)
-    mjd = ns / 86_400e9 + _MJD_UNIX_EPOCH
-    valid = mjd[np.isfinite(mjd) & ~np.isnat(utc)]
-    days, values = _ut1_utc_days(int(np.floor(valid.min())), int(np.floor(valid.max())) + 1)
-    return np.interp(mjd, days, values).reshape(utc.shape)
+    valid = ~np.isnat(utc)
+    mjd = np.where(valid, utc.astype(np.int64) / 86_400e9 + _MJD_UNIX_EPOCH, np.nan)
+    out = np.full(utc.shape, np.nan)
+    if not valid.any():
+        return out
+    path, _, _, mjd0 = _eop_file()
+    first, last = int(np.floor(np.nanmin(mjd))), int(np.floor(np.nanmax(mjd))) + 1
+    last_known = _last_mjd()
+    if first < mjd0 or last > last_known:
+        warnings.warn(f"UT1-UTC is known from MJD {mjd0} to {last_known} ({path.name}): azimuth "
+                   "times outside get NaT in UT1 (upgrade astropy-iers-data for recent products)",
+                      stacklevel=2)
+        first, last = max(first, mjd0), min(last, last_known)
+        if first > last:
+            return out
+    days, values = _ut1_utc_days(first, last)
+    inside = valid & (mjd >= days[0]) & (mjd <= days[-1])
+    out[inside] = np.interp(mjd[inside], days, values)
+    return out
+
+
+@functools.cache
+def _last_mjd() -> int:
+    path, offset, length, mjd0 = _eop_file()
+    return mjd0 + (path.stat().st_size - offset) // length - 1
 
 
 def to_ut1(utc: np.ndarray) -> np.ndarray:
-    """UTC datetime64[ns] → UT1 datetime64[ns] (nanosecond rounding)."""
+    """UTC datetime64[ns] → UT1 datetime64[ns] (nanosecond rounding; NaT where unknown)."""
     utc = np.asarray(utc, dtype="datetime64[ns]")
-    valid = ~np.isnat(utc)
+    delta = ut1_minus_utc(utc)
+    known = np.isfinite(delta)
     out = np.full(utc.shape, np.datetime64("NaT", "ns"))
-    if valid.any():
-        delta = np.round(ut1_minus_utc(utc[valid]) * 1e9).astype("timedelta64[ns]")
-        out[valid] = utc[valid] + delta
+    out[known] = utc[known] + np.round(delta[known] * 1e9).astype("timedelta64[ns]")
     return out
 
 
@@ -97,8 +119,9 @@ def seconds_since(utc: np.ndarray, origin: np.datetime64) -> np.ndarray:
     """Float64 seconds of `utc` after `origin` (the ascending node time), NaN where unknown."""
     if np.isnat(origin):
         return np.full(np.shape(utc), np.nan)
-    delta = np.asarray(utc, dtype="datetime64[ns]") - np.datetime64(origin, "ns")
-    return delta.astype(np.int64) / 1e9
+    utc = np.asarray(utc, dtype="datetime64[ns]")
+    delta = (utc - np.datetime64(origin, "ns")).astype(np.int64) / 1e9
+    return np.where(np.isnat(utc), np.nan, delta)
 
 
 def time_coords(utc: np.ndarray, dims, ascending_node_time: np.datetime64) -> dict:

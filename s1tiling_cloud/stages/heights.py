@@ -42,7 +42,7 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
     store = Store(storage_options)
     grid = Grid.from_tile(tile, resolution)
     source = DemSource.from_config(dem.dem_dir, dem.dem_database, dem.dem_format,
-                                   storage_options=storage_options)
+                                   storage_options=store.storage_options)
     selection = source.require(grid, margin=4)
     provenance = Provenance("heights", {"tile": tile, "resolution": resolution,
                                         "dem": dataclasses.asdict(dem)}, selection.uris)

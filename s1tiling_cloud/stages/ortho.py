@@ -19,6 +19,7 @@ import numpy as np
 
 from ..engine.native.calibrate import LUT_OF_CALIBRATION, calibrate_window, product_border_cuts
 from ..engine.native.resample import resample
+from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..geo.tile_projection import radar_window
 from ..outputs.metadata import Provenance, backscatter_tags, complete_tags
@@ -74,11 +75,13 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     if all(reusable(store, [uri], provenance[pol]) for pol, uri in outputs.items()):
         return StageResult("ortho", list(outputs.values()), skipped=True)
 
-    s1 = Sentinel1Product(product, storage_options)
+    s1 = Sentinel1Product(product, store.storage_options)
+    if s1.manifest.product_type != "GRD":
+        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
+                                 "chain orthorectifies GRD products")
     swath = s1.swaths[0]
     grid = Grid.from_tile(tile, params.resolution)
-    with store.open_raster(heights_uri) as dataset:
-        heights = dataset.read(1)
+    heights = _tile_heights(store, heights_uri, grid)
     figures: dict[str, float] = {}
     clock = time.perf_counter()
     projector = TileProjector.open(s1, f"{swath}/{next(iter(outputs))}")
@@ -121,6 +124,19 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
         for future in pending:
             written.append(future.result())
     return timed("ortho", written, started, window=dataclasses.asdict(window), **figures)
+
+
+def _tile_heights(store: Store, uri: str, grid: Grid) -> np.ndarray:
+    """The tile's ellipsoidal heights (float32, NaN where unknown); a raster of another grid is
+    refused rather than silently misplacing every pixel."""
+    with store.open_raster(uri) as dataset:
+        found = Grid.of(dataset)
+        if (found.crs != grid.crs or found.shape != grid.shape
+                or not found.transform.almost_equals(grid.transform)):
+            raise NotCompatibleInput(f"heights {uri} are on {found.shape} {found.crs} "
+                                     f"{tuple(found.transform)[:6]}, not on the tile's grid "
+                                     f"{grid.shape} {grid.crs} {tuple(grid.transform)[:6]}")
+        return dataset.read(1, masked=True).astype(np.float32).filled(np.nan)
 
 
 def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict, overviews: bool,

@@ -111,3 +111,15 @@ def test_garbage_measurement_is_corrupted(tmp_path):
     tiff.write_bytes(b"this is not a tiff")
     with pytest.raises(CorruptedDataSAFEError, match="unreadable measurement"):
         Sentinel1Product(copy).open_group("IW/VV")
+
+
+@needs_fixtures
+def test_malformed_annotation_values_are_corrupted_data(tmp_path):
+    copy = tmp_path / GRD_ROME
+    shutil.copytree(SAFE_DIR / GRD_ROME, copy)
+    annotation = next((copy / "annotation").glob("s1b-iw-grd-vv-*.xml"))
+    text = annotation.read_text()
+    annotation.write_text(text.replace("<latitude>", "<latitude>north ", 1))
+    with pytest.raises(CorruptedDataSAFEError, match="IW/VV/gcp") as error:
+        Sentinel1Product(copy).open_group("IW/VV/gcp")
+    assert exit_code_for(error.value) == 71

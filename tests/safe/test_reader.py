@@ -214,3 +214,18 @@ def test_tai_across_a_leap_second():
     utc = np.array(["2016-12-31T23:59:50", "2017-01-01T00:00:10"], dtype="datetime64[ns]")
     offsets = (timescales.to_tai(utc) - utc).astype(np.int64) / 1e9
     np.testing.assert_array_equal(offsets, [36.0, 37.0])
+
+
+def test_a_product_newer_than_the_iers_series_opens(tmp_path):
+    """UT1 is NaT (with a warning) past the bundled IERS series' last day; nothing else fails."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300,
+                        start="2031-06-01T05:00:00", absolute_orbit=70000)
+    path = write_grd(spec, tmp_path)
+    with pytest.warns(UserWarning, match="UT1-UTC is known"):
+        orbit = xr.open_dataset(path, group="IW/VV/orbit")
+    assert np.isnat(orbit.azimuth_time_ut1.values).all()
+    assert not np.isnat(orbit.azimuth_time_tai.values).any()
+    assert np.isfinite(orbit.time_since_anx.values).all()
+    assert xr.open_dataset(path, group="IW/VV").measurement.shape == (200, 300)

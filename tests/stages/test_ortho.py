@@ -8,10 +8,12 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
+from s1tiling_cloud.exceptions import NotCompatibleInput
 from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from tests.conftest import SAFE_DIR, SLC_2021
 from tests.s3server import s3_client, storage_options
 
 TILE = "31TCJ"  # Toulouse; the product below sits inside it
@@ -62,6 +64,12 @@ def test_sigma0_on_the_tile_is_the_truth(inputs):
     changed = ortho(inputs["product"], TILE, inputs["heights"], outputs,
                     {"resolution": 60.0, "calibration": "beta"})
     assert not changed.skipped
+    with rasterio.open(outputs["VV"]) as dataset:
+        beta = dataset.read(1)
+        assert dataset.tags()["CALIBRATION"] == "beta"
+    both = valid & (beta > 0)
+    ratio = np.median(beta[both] / values[both])  # β°/σ° = 1/sin(incidence), ~39° here
+    assert 1.4 < ratio < 1.8
 
 
 def test_outputs_to_object_storage(inputs, s3_server):
@@ -81,3 +89,37 @@ def test_bad_params_are_refused(inputs):
     with pytest.raises(ValueError, match="interpolation"):
         ortho(inputs["product"], TILE, inputs["heights"], {"VV": "/tmp/x.tif"},
               {"interpolation": "lanczos"})
+
+
+def test_heights_of_another_grid_are_refused(inputs, tmp_path):
+    other = str(tmp_path / "heights_120m.tif")
+    heights(TILE, 120.0, other, {"dem_dir": str(inputs["folder"] / "dem.tif")})
+    with pytest.raises(NotCompatibleInput, match="not on the tile's grid"):
+        ortho(inputs["product"], TILE, other, {"VV": str(tmp_path / "vv.tif")},
+              {"resolution": 60.0})
+    assert not (tmp_path / "vv.tif").exists()
+
+
+def test_slc_products_are_refused(inputs, tmp_path):
+    slc = SAFE_DIR / SLC_2021
+    if not slc.is_dir():
+        pytest.skip(f"fixtures not found at {SAFE_DIR}")
+    with pytest.raises(NotCompatibleInput, match="SLC"):
+        ortho(str(slc), TILE, inputs["heights"], {"VV": str(tmp_path / "vv.tif")},
+              {"resolution": 60.0})
+
+
+def test_old_ipf_margins_are_cut(tmp_path):
+    """IPF < 2.90: S1Tiling cuts 1000 columns on both sides before orthorectifying."""
+    from s1tiling_cloud.engine.native.calibrate import calibrate_window, product_border_cuts
+    from s1tiling_cloud.geo.tile_projection import RadarWindow
+    from s1tiling_cloud.safe import Sentinel1Product
+
+    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=300, samples=2600,
+                        ipf_version="002.72", seed=9)
+    product = Sentinel1Product(write_grd(spec, tmp_path))
+    cuts = product_border_cuts(product, "IW", "VV")
+    assert (cuts.x, cuts.y_start, cuts.y_end) == (1000, 0, 0)
+    image = calibrate_window(product, "IW", "VV", RadarWindow(0, 300, 0, 2600), cuts=cuts)
+    assert (image[:, :1000] == 0).all() and (image[:, -1000:] == 0).all()
+    assert (image[:, 1000:1600] > 0).mean() > 0.9

@@ -61,7 +61,7 @@ def test_targets_land_within_a_tenth_of_a_pixel(scene, interpolation):
 
 def test_uniform_sigma0_is_exact(tmp_path):
     spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=600, samples=800,
-                        sigma0_db=-12.0, speckle=False, noise=False, beta_nought=2370.0, dem=0.0)
+                        sigma0_db=-12.0, speckle=False, noise=True, beta_nought=2370.0, dem=0.0)
     product = write_grd(spec, tmp_path / "s1")
     write_dem_tiles(0.0, (43, 45), (0, 2), tmp_path / "dem", kind="srtm3")
     heights_uri = str(tmp_path / "heights.tif")
@@ -94,4 +94,5 @@ def test_repainted_rome_targets_land_within_half_a_pixel(tmp_path):
     errors = [math.hypot(*(np.subtract(centroid(image, t.row, t.col), (t.row, t.col))))
               for t in truths]
     print(f"Rome repainted: target errors (10 m pixels) {np.round(errors, 4)}")
-    assert max(errors) < 0.5, f"target position errors (pixels): {np.round(errors, 3)}"
+    # the issue asks ≤ 0.5 px; we hold 0.1 (measured 0.04) so that a regression shows
+    assert max(errors) < 0.1, f"target position errors (pixels): {np.round(errors, 3)}"

@@ -10,7 +10,7 @@ import numpy as np
 from ...geo.tile_projection import RadarWindow
 from ...safe import Sentinel1Product, lut
 from ...safe.calibration import LUT_NAMES
-from .margins import BorderCuts, border_cuts, reset_margins
+from .margins import BorderCuts, analysed_rows, border_cuts, reset_margins
 
 # normlim calibrates with β° and γ° RTC with σ° (behaviour §2.4): what is applied afterwards
 # needs those as inputs.
@@ -22,9 +22,10 @@ def product_border_cuts(product: Sentinel1Product, swath: str, pol: str,
                         override: bool | None = None) -> BorderCuts:
     """S1Tiling's AnalyseBorders: the IPF version and the zeros of rows 100 and height−100."""
     measurement = product.open_group(f"{swath}/{pol}").measurement
-    height = measurement.shape[0]
-    rows = measurement[[min(100, height - 1), max(height - 100, 0)], :].values
-    return border_cuts(product.manifest.ipf_version, rows[0], rows[1], override)
+    first, last = analysed_rows(measurement.shape[0])
+    # two single-row reads: an index array would read the bounding window, i.e. the image
+    return border_cuts(product.manifest.ipf_version, measurement[first, :].values,
+                       measurement[last, :].values, override)
 
 
 def calibrate_window(
