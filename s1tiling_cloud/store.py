@@ -7,9 +7,10 @@ complete file (an object appears whole or not at all). A re-run skips an output 
 provenance matches (`provenance_matches`).
 
 S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
-`endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting`) and, for what
-it does not say, from the environment (`AWS_ENDPOINT_URL_S3`, `AWS_ENDPOINT_URL`,
-`AWS_S3_ENDPOINT` + `AWS_HTTPS`, `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`).
+`endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting` or
+`config_kwargs={"s3": {"addressing_style"}}`) and, for what it does not say, from the
+environment (the endpoint from `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else GDAL's
+`AWS_S3_ENDPOINT` + `AWS_HTTPS`; `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`).
 Credentials are never read here: botocore and GDAL find them in the environment (or IRSA, or
 the instance profile) themselves; only credentials given explicitly are passed on, and they
 are never part of a repr or a log line.
@@ -46,6 +47,8 @@ __all__ = [
     "Store",
     "exists",
     "gdal_path",
+    "is_remote",
+    "join",
     "open",
     "provenance_matches",
     "read_bytes",
@@ -95,8 +98,12 @@ class S3Config:
             endpoint = host if "://" in host else f"{scheme}://{host}"
         region = (so.get("region") or so.get("region_name") or client.get("region_name")
                   or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
+        # s3fs's own spelling, as `s3fs_options` writes it: options round-trip through a Store.
+        style = dict(dict(so.get("config_kwargs") or {}).get("s3") or {}).get("addressing_style")
         if "virtual_hosting" in so:
             virtual = _truthy(so["virtual_hosting"])
+        elif style in ("virtual", "path"):
+            virtual = style == "virtual"
         elif "AWS_VIRTUAL_HOSTING" in env:
             virtual = _truthy(env["AWS_VIRTUAL_HOSTING"])
         else:  # AWS: virtual-hosted style; custom endpoints (MinIO, Ceph, moto): path style
@@ -187,6 +194,19 @@ def gdal_path(uri: str | os.PathLike) -> str:
     """The name GDAL opens: the local path, or `/vsis3/bucket/key` for `s3://bucket/key`."""
     scheme, path = _split(uri)
     return path if scheme == "file" else f"/vsis3/{path}"
+
+
+def is_remote(uri: str | os.PathLike) -> bool:
+    """Whether a URI names an object in object storage (`s3://`) rather than a local file."""
+    return urlsplit(os.fspath(uri)).scheme in ("s3", "s3a")
+
+
+def join(base: str | os.PathLike, name: str) -> str:
+    """`name` (maybe with sub-folders) under a folder or an `s3://` prefix."""
+    scheme, path = _split(base)
+    if scheme == "file":
+        return os.path.join(path, name)
+    return os.fspath(base).rstrip("/") + "/" + name.lstrip("/")
 
 
 def _fsync_dir(folder: str) -> None:

@@ -123,6 +123,11 @@ def test_s3_settings_from_options_or_environment():
     assert aws.gdal_options() == {"AWS_VIRTUAL_HOSTING": "TRUE"}
     assert aws.gdal_session() is None  # GDAL finds credentials itself (env, IRSA, profile)
     assert S3Config.resolve({"anon": True}, {}).gdal_options()["AWS_NO_SIGN_REQUEST"] == "YES"
+    # a store's storage_options configure another store the same way (DEMs, geoids)
+    for given in ({"endpoint_url": "http://minio:9000", "virtual_hosting": True, "anon": True},
+                  {"endpoint_url": "http://minio:9000", "region_name": "x"}, {}):
+        config = S3Config.resolve(given, {})
+        assert S3Config.resolve(config.s3fs_options(), {"AWS_VIRTUAL_HOSTING": "NO"}) == config
 
 
 def test_credentials_stay_out_of_reprs():

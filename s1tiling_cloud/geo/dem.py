@@ -16,6 +16,7 @@ straight into the float32 output, DEM nodata (-32768 in S1Tiling) as NaN.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -37,8 +38,8 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from s1tiling_cloud.exceptions import ConfigurationError, MissingDEMError
+from s1tiling_cloud.store import Store, is_remote, join
 
-from . import gdal_env
 from .grid import Grid, continuous_longitudes
 
 __all__ = [
@@ -154,9 +155,14 @@ class DemSource:
                     storage_options: Mapping[str, Any] | None = None) -> DemSource:
         """S1Tiling's `[Paths]` keys: a `dem_dir` that is a file is one raster, else a tile folder."""
         location = str(dem_dir)
-        if dem_database is None and dem_format is None and gdal_env.is_file(location, storage_options):
+        if dem_database is None and dem_format is None and Store(storage_options).exists(location):
             return cls.raster(location, storage_options=storage_options)
         return cls.tiles(location, dem_format or SRTM_FORMAT, dem_database, storage_options=storage_options)
+
+    @functools.cached_property
+    def _store(self) -> Store:
+        """Reads the DEM (files, S3 objects, GDAL's `/vsis3/`) with `storage_options`."""
+        return Store(self.storage_options)
 
     # ---- selection ------------------------------------------------------------------------
 
@@ -166,7 +172,7 @@ class DemSource:
         From the database's footprints, the 1-degree cells, or the one raster's outline.
         """
         grid = Grid.of(grid).grown(margin) if margin else Grid.of(grid)
-        with gdal_env.raster_env(self.storage_options):
+        with self._store.gdal_env():
             if self.dem_format is None:
                 return self._select_raster(grid)
             if self.dem_database is not None:
@@ -216,8 +222,8 @@ class DemSource:
         if not uris:
             return out
         threads = num_threads or os.cpu_count() or 1
-        with gdal_env.raster_env(self.storage_options):
-            for index, mosaic in enumerate(_mosaics([gdal_env.gdal_path(u) for u in uris])):
+        with self._store.gdal_env():
+            for index, mosaic in enumerate(_mosaics([self._store.gdal_path(u) for u in uris])):
                 with mosaic as src:
                     nodata = src.nodata if src.nodata is not None else DEM_NODATA
                     with WarpedVRT(src, src_nodata=nodata, nodata=np.nan, dtype="float32", crs=grid.crs,
@@ -236,11 +242,11 @@ class DemSource:
         except (KeyError, IndexError, ValueError) as error:
             raise ConfigurationError(f"dem_format {self.dem_format!r} does not fit the DEM fields "
                                      f"{sorted(fields)}: {error}") from error
-        return gdal_env.join(self.location, name)
+        return join(self.location, name)
 
     def _tile(self, tile_id: str, fields: Mapping[str, Any], coverage: float) -> DemTile:
         uri = self._uri(fields)
-        return DemTile(tile_id, uri, gdal_env.is_file(uri, self.storage_options), coverage)
+        return DemTile(tile_id, uri, self._store.exists(uri), coverage)
 
     def _select_cells(self, grid: Grid) -> DemSelection:
         """1-degree cells overlapping the footprint (longitudes continuous, ids wrapped)."""
@@ -258,7 +264,7 @@ class DemSource:
 
     def _select_from_database(self, grid: Grid) -> DemSelection:
         """Features of the database overlapping the footprint (R-tree by bbox, then exact)."""
-        records, crs = _read_database(self.dem_database, self.database_layer, self.storage_options, grid)
+        records, crs = _read_database(self.dem_database, self.database_layer, self._store, grid)
         pieces = _footprint_pieces(grid.footprint, crs)
         total = sum(p.area for p in pieces)
         if total <= 0.0:
@@ -276,9 +282,9 @@ class DemSource:
     def _select_raster(self, grid: Grid) -> DemSelection:
         uri = self.location
         name = os.path.basename(uri.rstrip("/"))
-        if not gdal_env.is_file(uri, self.storage_options) and not uri.startswith("/vsi"):
+        if not self._store.exists(uri) and not uri.startswith("/vsi"):
             return DemSelection((DemTile(name, uri, False, 0.0),), 0.0)
-        with rasterio.open(gdal_env.gdal_path(uri)) as ds:
+        with rasterio.open(self._store.gdal_path(uri)) as ds:
             outline = _raster_outline(ds, grid)
         footprint = grid.footprint
         coverage = min(1.0, outline.intersection(footprint).area / footprint.area)
@@ -311,17 +317,17 @@ def _main_id(fields: Mapping[str, Any]) -> str:
     return str(next(iter(fields.values()), "?"))
 
 
-def _read_database(path: str, layer: str | None, storage_options, grid: Grid):
+def _read_database(path: str, layer: str | None, store: Store, grid: Grid):
     """Features near the grid's footprint as (fields, geometry) in the database's CRS; that CRS."""
     try:
         import pyogrio
         import pyogrio.raw
     except ImportError as error:  # pragma: no cover - a declared dependency
         raise ConfigurationError("reading a dem_database needs the pyogrio package") from error
-    if gdal_env.is_remote(path):
-        source: Any = gdal_env.open_bytes(path, storage_options)  # a GeoPackage is one file
+    if is_remote(path):
+        source: Any = store.read_bytes(path)  # a GeoPackage is one file
     else:
-        source = gdal_env.gdal_path(path)
+        source = store.gdal_path(path)
         if not os.path.exists(source):
             raise ConfigurationError(f"dem_database {path} does not exist")
     info = pyogrio.read_info(source, layer=layer)

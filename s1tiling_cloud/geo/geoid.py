@@ -1,9 +1,10 @@
 """Geoid undulation (height of the geoid above the WGS84 ellipsoid) from a geoid grid file.
 
 The grid (EGM96 `egm96_15.gtx` by default, EGM2008 or any file GDAL reads: GTX, GeoTIFF, ENVI
-`.grd`) is read with rasterio and interpolated bilinearly between its nodes, here, rather than
-through pyproj's vertical transformations: with the PyPI pyproj wheel a missing grid silently
-returns the input height, and S1Tiling fails instead (`MissingGeoidError`).
+`.grd`; a local file, or an s3:// object reached with the `store`'s S3 settings) is read with
+rasterio and interpolated bilinearly between its nodes, here, rather than through pyproj's
+vertical transformations: with the PyPI pyproj wheel a missing grid silently returns the input
+height, and S1Tiling fails instead (`MissingGeoidError`).
 
 Nodes are the pixel centres of the GDAL dataset. A global grid spans one turn of longitude,
 either with 360/step columns or with one more that repeats the first (WW15MGH, egm96.grd):
@@ -12,10 +13,14 @@ longitudes wrap around it whatever the convention of the file (0..360 or -180..1
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+from collections.abc import Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -23,8 +28,8 @@ import rasterio
 from rasterio.windows import Window
 
 from s1tiling_cloud.exceptions import MissingGeoidError
+from s1tiling_cloud.store import Store, is_remote
 
-from . import gdal_env
 from .grid import Grid
 
 __all__ = ["EGM96", "Geoid", "default_geoid_file", "find_geoid_file"]
@@ -37,6 +42,9 @@ _PROJ_DIRS = ("/usr/share/proj", "/usr/local/share/proj")
 #: computed exactly; bilinear in between: exact to ~1e-9 degree, and exact on lon/lat grids.
 _LONLAT_STEP = 16
 _LONLAT_SPAN_M = 250.0
+#: GDAL settings on top of the store's: sidecars (an ENVI `.grd`'s `.hdr`) are probed one by one,
+#: where the store's `EMPTY_DIR` would hide them, and folders are not listed.
+_OPEN_OPTIONS = {"GDAL_DISABLE_READDIR_ON_OPEN": "YES"}
 
 
 def find_geoid_file(names: tuple[str, ...] | str) -> Path | None:
@@ -74,19 +82,23 @@ class Geoid:
     #: Columns after which longitudes repeat (0: a regional grid, no wrap).
     period: int
     nodata: float | None = field(default=None)
+    #: s3fs-style options (see `store.Store`) for a grid in object storage.
+    storage_options: Mapping[str, Any] | None = field(default=None, compare=False, hash=False, repr=False)
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> Geoid:
-        """Open `path` (a file, or a name searched like PROJ does), EGM96 by default.
+    def open(cls, path: str | os.PathLike | None = None, *,
+             storage_options: Mapping[str, Any] | None = None) -> Geoid:
+        """Open `path` (a file, an s3:// URI, or a name searched like PROJ does), EGM96 by default.
 
+        An s3:// grid is read with `storage_options` (else the environment's S3 settings).
         A missing or unreadable file, or one that is not a lon/lat grid, is MissingGeoidError.
         """
         if path is None:
             path = default_geoid_file()
-        elif not gdal_env.is_remote(str(path)) and not Path(path).is_file():
+        elif not is_remote(path) and not Path(path).is_file():
             path = find_geoid_file(str(path)) or path
         try:
-            with rasterio.open(gdal_env.gdal_path(path)) as ds:
+            with _open(Store(storage_options), path) as ds:
                 t = ds.transform
                 geographic = ds.crs is None or ds.crs.is_geographic
                 if not geographic or t.b != 0.0 or t.d != 0.0 or t.e == 0.0:
@@ -103,7 +115,12 @@ class Geoid:
         else:
             period = 0
         return cls(str(path), float(t.c) + dlon / 2, float(t.f) + dlat / 2, dlon, dlat, width, height,
-                   period, None if nodata is None else float(nodata))
+                   period, None if nodata is None else float(nodata), storage_options)
+
+    @functools.cached_property
+    def _store(self) -> Store:
+        """Reads the grid (a file or an S3 object, through GDAL) with `storage_options`."""
+        return Store(self.storage_options)
 
     # ---- evaluation -----------------------------------------------------------------------
 
@@ -153,7 +170,7 @@ class Geoid:
         first = max(0, min(self.height - 1, math.floor(min(va, vb))))
         last = max(0, min(self.height - 1, math.floor(max(va, vb)) + 1))
         try:
-            with rasterio.open(gdal_env.gdal_path(self.path)) as ds:
+            with _open(self._store, self.path) as ds:
                 values = ds.read(1, window=Window(0, first, self.width, last - first + 1))
         except rasterio.errors.RasterioIOError as error:
             raise MissingGeoidError(self.path) from error
@@ -163,6 +180,13 @@ class Geoid:
         if self.period and self.width > self.period:  # drop the repeated column(s)
             values = np.ascontiguousarray(values[:, : self.period])
         return values, first
+
+
+@contextmanager
+def _open(store: Store, path: str | os.PathLike):
+    """The grid opened by GDAL in the store's environment."""
+    with store.gdal_env(**_OPEN_OPTIONS), rasterio.open(store.gdal_path(path)) as ds:
+        yield ds
 
 
 def _lonlat_lattice(grid: Grid) -> tuple[np.ndarray, np.ndarray, int]:

@@ -27,12 +27,13 @@ def ellipsoid_heights(grid, dem: DemSource, geoid: Geoid | str | os.PathLike | N
     """Heights above the WGS84 ellipsoid (m, float32) at the pixel centres of `grid`.
 
     NaN where the DEM has no data, unless `fill_height` (m over the geoid, e.g. 0 for the sea,
-    which is what OTB assumes where it has no DEM) is given. `geoid` is a `Geoid`, a geoid file,
-    or None for EGM96; it is opened before the DEM is read so a missing geoid fails first
-    (MissingGeoidError). `warp_options` go to `DemSource.warp`. Give a grown grid for a margin.
+    which is what OTB assumes where it has no DEM) is given. `geoid` is a `Geoid`, a geoid file
+    (an s3:// one is read with the DEM's `storage_options`), or None for EGM96; it is opened
+    before the DEM is read so a missing geoid fails first (MissingGeoidError). `warp_options` go
+    to `DemSource.warp`. Give a grown grid for a margin.
     """
     grid = Grid.of(grid)
-    geoid = geoid if isinstance(geoid, Geoid) else Geoid.open(geoid)
+    geoid = geoid if isinstance(geoid, Geoid) else Geoid.open(geoid, storage_options=dem.storage_options)
     out = dem.warp(grid, resampling, out=out, **warp_options)
     if fill_height is not None:
         for block, _ in grid.row_blocks(_BLOCK_ROWS):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..geo import DemSource, Grid, ellipsoid_heights
+from ..geo import DemSource, Geoid, Grid, ellipsoid_heights
 from ..outputs.metadata import Provenance, complete_tags
 from ..store import Store
 from .base import StageResult, params_from, reusable, timed
@@ -48,7 +48,8 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
                                         "dem": dataclasses.asdict(dem)}, selection.uris)
     if reusable(store, [out_uri], provenance):
         return StageResult("heights", [out_uri], skipped=True)
-    values = ellipsoid_heights(grid, source, dem.geoid_file, resampling=dem.resampling)
+    geoid = Geoid.open(dem.geoid_file, storage_options=store.storage_options)
+    values = ellipsoid_heights(grid, source, geoid, resampling=dem.resampling)
     tags = complete_tags({"IMAGE_TYPE": "HEIGHT", "DATA_TYPE": "height above the WGS84 "
                           "ellipsoid (m)", "DEM_INFO": dem.dem_info,
                           "DEM_LIST": ",".join(os.path.basename(u) for u in selection.uris),

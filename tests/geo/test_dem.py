@@ -8,6 +8,7 @@ geoid is Debian's EGM96 grid (proj-data), checked against NGA's published EGM96 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from pathlib import Path
@@ -392,6 +393,32 @@ def test_single_raster_on_s3(s3_server):  # noqa: F811
     np.testing.assert_array_equal(dem.warp(grid), DemSource.raster(ROME_DEM).warp(grid))
 
 
+@pytest.mark.s3
+@needs_egm96
+def test_geoid_on_s3_with_storage_options(srtm_dir, s3_server, tmp_path, monkeypatch):  # noqa: F811
+    """An s3:// geoid grid on a custom endpoint, reached by storage_options alone, reads as the file."""
+    for name in ("AWS_S3_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_HTTPS",
+                 "AWS_VIRTUAL_HOSTING", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    local = tmp_path / "egm96_15.gtx"
+    shutil.copy(EGM96_FILE, local)
+    uri = upload(s3_server, "geoid", local, prefix="proj")
+    so = storage_options(s3_server)
+    remote = Geoid.open(uri, storage_options=so)
+    reference = Geoid.open(local)
+    assert remote == dataclasses.replace(reference, path=uri)  # the same layout, read remotely
+    lat, lon, _ = np.array(NGA_EGM96).T
+    np.testing.assert_array_equal(remote.undulation(lon, lat), reference.undulation(lon, lat))
+    grid = utm_grid(res=1000.0)
+    np.testing.assert_array_equal(remote.on_grid(grid), reference.on_grid(grid))
+    # ellipsoid_heights reads an s3:// geoid with the DEM's storage options
+    dem = DemSource.tiles(srtm_dir, storage_options=so)
+    np.testing.assert_array_equal(ellipsoid_heights(grid, dem, uri),
+                                  ellipsoid_heights(grid, dem, reference))
+    with pytest.raises(MissingGeoidError):
+        Geoid.open("s3://geoid/proj/egm2008.gtx", storage_options=so)
+
+
 # ---- geoid ----------------------------------------------------------------------------------
 
 #: NGA's published EGM96 test points (OUTINTPT.DAT of the EGM96 interpolation package):
@@ -449,20 +476,22 @@ def test_geoid_wraps_longitudes():
 
 @needs_egm96
 def test_geoid_files_in_other_layouts(tmp_path):
-    """The same grid as 0..360 GeoTIFF with a repeated column (like egm96.grd) reads the same."""
+    """The same grid as 0..360 GeoTIFF with a repeated column (like egm96.grd) reads the same,
+    and so does ENVI `.grd` (whose georeferencing is in the `.hdr` beside it)."""
     geoid = Geoid.open()
     with rasterio.open(geoid.path) as ds:
         nodes = ds.read(1)
     shifted = np.concatenate([nodes[:, 720:], nodes[:, :720], nodes[:, 720:721]], axis=1)  # 0..360
-    path = tmp_path / "egm96_0_360.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=1441, height=721, count=1, dtype="float32",
-                       crs="EPSG:4326", transform=Affine(0.25, 0, -0.125, 0, -0.25, 90.125)) as ds:
-        ds.write(shifted, 1)
-    other = Geoid.open(path)
-    assert other.period == 1440
     rng = np.random.default_rng(0)
     lon, lat = rng.uniform(-180, 180, 1000), rng.uniform(-89, 89, 1000)
-    np.testing.assert_allclose(other.undulation(lon, lat), geoid.undulation(lon, lat), atol=1e-5)
+    for name, driver in (("egm96_0_360.tif", "GTiff"), ("egm96_0_360.grd", "ENVI")):
+        path = tmp_path / name
+        with rasterio.open(path, "w", driver=driver, width=1441, height=721, count=1, dtype="float32",
+                           crs="EPSG:4326", transform=Affine(0.25, 0, -0.125, 0, -0.25, 90.125)) as ds:
+            ds.write(shifted, 1)
+        other = Geoid.open(path)
+        assert other.period == 1440
+        np.testing.assert_allclose(other.undulation(lon, lat), geoid.undulation(lon, lat), atol=1e-5)
 
 
 @needs_egm96
