@@ -119,6 +119,18 @@ def measurement_variable(array: MeasurementArray, name: str, attrs: dict) -> xr.
     """The lazy xarray variable of a measurement, with GDAL's preferred chunking as encoding."""
     data = indexing.LazilyIndexedArray(array)
     variable = xr.Variable(("line", "pixel"), data, attrs)
-    variable.encoding["preferred_chunks"] = {"line": array.block_shape[0],
-                                             "pixel": array.block_shape[1]}
+    variable.encoding["preferred_chunks"] = preferred_chunks(array.shape, array.block_shape,
+                                                             array.dtype.itemsize)
     return variable
+
+
+def preferred_chunks(shape: tuple[int, int], block: tuple[int, int], itemsize: int,
+                     target_bytes: int = 64 * 2**20) -> dict[str, int]:
+    """Dask chunks of whole TIFF blocks, about `target_bytes` each: ESA's TIFFs are stripped
+    one line per block, and one chunk per line would make 16,700 chunks of a GRD."""
+    rows, cols = block
+    if cols < shape[1]:  # tiled: square groups of tiles
+        side = max(1, int((target_bytes / (rows * cols * itemsize)) ** 0.5))
+        return {"line": min(shape[0], rows * side), "pixel": min(shape[1], cols * side)}
+    lines = max(1, target_bytes // (shape[1] * itemsize * rows)) * rows
+    return {"line": min(shape[0], lines), "pixel": shape[1]}

@@ -229,3 +229,14 @@ def test_a_product_newer_than_the_iers_series_opens(tmp_path):
     assert not np.isnat(orbit.azimuth_time_tai.values).any()
     assert np.isfinite(orbit.time_since_anx.values).all()
     assert xr.open_dataset(path, group="IW/VV").measurement.shape == (200, 300)
+
+
+def test_dask_chunks_group_whole_strips():
+    """`chunks={}` follows the reader's preferred chunks: whole strips, ~64 MiB, not 1 line."""
+    ds = xr.open_dataset(SAFE_DIR / GRD_ROME, group="IW/VV", chunks={})
+    line_chunks, pixel_chunks = ds.measurement.chunks
+    assert pixel_chunks == (26102,) and 1000 < line_chunks[0] <= 2**26 // (26102 * 2)
+    assert sum(line_chunks) == 16705 and len(line_chunks) < 20
+    window = ds.measurement[5000:6000, 3000:4000].values
+    np.testing.assert_array_equal(window, xr.open_dataset(SAFE_DIR / GRD_ROME, group="IW/VV")
+                                  .measurement[5000:6000, 3000:4000].values)
