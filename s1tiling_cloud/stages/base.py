@@ -22,6 +22,9 @@ STAGES: dict[str, str] = {
     "mask": "s1tiling_cloud.stages.mask:border_mask",
     "despeckle": "s1tiling_cloud.stages.despeckle:despeckle",
     "quicklook": "s1tiling_cloud.stages.quicklook:quicklook",
+    "lia": "s1tiling_cloud.stages.lia:lia",
+    "ia": "s1tiling_cloud.stages.lia:ia",
+    "normlim": "s1tiling_cloud.stages.normlim:normlim",
 }
 
 

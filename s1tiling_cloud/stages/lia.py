@@ -1,0 +1,210 @@
+"""Stages `lia` and `ia`: incidence angle maps of an S2 tile for one relative orbit.
+
+`lia` (S1Tiling's S1LIAMap, behaviour §3.2 steps 5–7): the local incidence angle between the
+ground normal (from the tile's ellipsoidal heights, the `heights` stage's COG) and the
+ground → satellite direction at zero Doppler, written as
+- `sin_LIA_{tile}_{orbit}.tif`: float32, sin(LIA), nodata NaN;
+- `LIA_{tile}_{orbit}.tif`: uint16, round(100 × degrees). **Nodata is 0** (S1Tiling asks for
+  NaN, which an uint16 cannot hold); a valid angle below 0.005° is written 1.
+
+`ia` (S1IAMap, §3.3): the incidence angle on the ellipsoid (no DEM: every pixel at height 0,
+the ellipsoid's normal), as `IA_` (uint16 100 × degrees, nodata 0), `cos_IA_`, `sin_IA_`,
+`tan_IA_` (float32, nodata NaN), the ones asked in `outputs`.
+
+The orbit comes from the state vectors of `product`'s annotation, or from a precise orbit file
+of `eof_dir` (`S1x_OPER_AUX_POEORB_*.EOF`, the newest covering the product) when given. The maps
+depend on the relative orbit only, so any product of that orbit over the tile gives them; pixels
+whose zero-Doppler time falls outside the orbit's state vectors (± `orbit_margin_s` around the
+product for an EOF) are nodata. The geometry (exact, per pixel) is in `engine.native.lia`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..engine.native.lia import (
+    DEFAULT_BLOCK_ROWS,
+    degrees_x100,
+    ia_blocks,
+    lia_blocks,
+)
+from ..geo import Grid
+from ..geo.eof import find_eof, read_eof
+from ..geo.orbit import Orbit
+from ..outputs.metadata import Provenance, complete_tags, ia_tags, lia_tags
+from ..safe import Sentinel1Product
+from ..store import Store
+from .base import StageResult, input_identity, params_from, reusable, timed
+from .ortho import _tile_heights
+
+LIA_KINDS = {"sin_LIA": "sin", "LIA": "deg"}
+IA_KINDS = {"IA": "deg", "cos_IA": "cos", "sin_IA": "sin", "tan_IA": "tan"}
+
+
+@dataclasses.dataclass(frozen=True)
+class LIAParams:
+    """What changes an LIA map; the DEM keys only fill S1Tiling's tags (`DEM_INFO` and
+    `DEM_LIST` default to the heights COG's own tags)."""
+
+    resolution: float = 10.0
+    normal: str = "full"  # "full" | "range_plane" (S1Tiling's docs' projected normal)
+    orbit_margin_s: float = 600.0
+    dem_resampling_method: str = "cubic"
+    geoid_interpolator: str = "linear"
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    block_rows: int = DEFAULT_BLOCK_ROWS
+    overviews: bool = False
+
+    def __post_init__(self) -> None:
+        if self.normal not in ("full", "range_plane"):
+            raise ValueError(f"normal must be 'full' or 'range_plane', not {self.normal!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class IAParams:
+    resolution: float = 10.0
+    orbit_margin_s: float = 600.0
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    block_rows: int = DEFAULT_BLOCK_ROWS
+    overviews: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class OrbitSource:
+    """The orbit of a product and what S1Tiling records of it (`EOF_FILE`)."""
+
+    orbit: Orbit
+    file: str  # the EOF's name, or the product's (annotation state vectors)
+    orbit_direction: str
+    relative_orbit: int
+    inputs: tuple[str, ...]
+
+
+def product_orbit(product: str, eof_dir: str | None = None, *, margin_s: float = 600.0,
+                  storage_options: Mapping[str, Any] | None = None) -> OrbitSource:
+    """The orbit of `product`: its annotation's state vectors, or its precise orbit file from
+    `eof_dir` (vectors within `margin_s` of the acquisition)."""
+    s1 = Sentinel1Product(product, dict(storage_options or {}) or None)
+    m = s1.manifest
+    if eof_dir:
+        path = find_eof(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time)
+        orbit = read_eof(path).around(m.start_time, m.stop_time, margin_s).orbit()
+        return OrbitSource(orbit, path.name, m.orbit_state, m.relative_orbit,
+                           (product, str(path)))
+    swath = s1.swaths[0]
+    pol = s1.polarisations(swath)[0]
+    ds = s1.open_group(f"{swath}/{pol}/orbit")
+    orbit = Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
+                                     ds.velocity.values)
+    return OrbitSource(orbit, s1.name, m.orbit_state, m.relative_orbit, (product,))
+
+
+def lia(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
+        params: LIAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
+        storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write the LIA maps of `tile` for `product`'s orbit: `outputs` maps `sin_LIA` and/or
+    `LIA` to URIs."""
+    started = time.perf_counter()
+    params = params_from(LIAParams, params or {})
+    _check_kinds(outputs, LIA_KINDS)
+    store = Store(storage_options)
+    heights_tags = store.read_tags(heights_uri)
+    source = product_orbit(product, eof_dir, margin_s=params.orbit_margin_s,
+                           storage_options=store.storage_options)
+    provenance = Provenance("lia", {**dataclasses.asdict(params), "tile": tile,
+                                    "heights": input_identity(heights_tags),
+                                    "orbit_file": source.file},
+                            [*source.inputs, heights_uri])
+    if reusable(store, list(outputs.values()), provenance):
+        return StageResult("lia", list(outputs.values()), skipped=True)
+    grid = Grid.from_tile(tile, params.resolution)
+    heights = _tile_heights(store, heights_uri, grid)
+    clock = time.perf_counter()
+    degrees = np.full(grid.shape, np.nan, np.float32)
+    for block in lia_blocks(grid, heights, source.orbit, normal=params.normal,
+                            block_rows=params.block_rows):
+        degrees[block.rows] = block.degrees
+    del heights
+    compute_s = round(time.perf_counter() - clock, 3)
+    dem_list = [d.strip() for d in heights_tags.get("DEM_LIST", "").split(",") if d.strip()]
+    written = []
+    for name, uri in outputs.items():
+        kind = LIA_KINDS[name]
+        tags = lia_tags(kind, tile_name=tile, orbit_direction=source.orbit_direction,
+                        relative_orbit=source.relative_orbit,
+                        spatial_resolution=params.resolution,
+                        dem_info=heights_tags.get("DEM_INFO", ""), dem_list=dem_list,
+                        dem_resampling_method=params.dem_resampling_method,
+                        eof_file=source.file, geoid_interpolator=params.geoid_interpolator)
+        tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
+        if kind == "sin":
+            values, nodata = np.sin(np.radians(degrees)).astype(np.float32), float("nan")
+        else:
+            values, nodata = degrees_x100(degrees), 0
+        store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
+                        tags=tags, overviews="auto" if params.overviews else None)
+        written.append(uri)
+    valid = np.isfinite(degrees)
+    return timed("lia", written, started, compute_s=compute_s,
+                 valid_fraction=round(float(valid.mean()), 6),
+                 lia_range=[round(float(degrees[valid].min()), 4),
+                            round(float(degrees[valid].max()), 4)] if valid.any() else None)
+
+
+def ia(product: str, tile: str, outputs: Mapping[str, str],
+       params: IAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
+       storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write the ellipsoid IA maps of `tile` for `product`'s orbit: `outputs` maps any of `IA`,
+    `cos_IA`, `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
+    started = time.perf_counter()
+    params = params_from(IAParams, params or {})
+    _check_kinds(outputs, IA_KINDS)
+    store = Store(storage_options)
+    source = product_orbit(product, eof_dir, margin_s=params.orbit_margin_s,
+                           storage_options=store.storage_options)
+    provenance = Provenance("ia", {**dataclasses.asdict(params), "tile": tile,
+                                   "orbit_file": source.file}, list(source.inputs))
+    if reusable(store, list(outputs.values()), provenance):
+        return StageResult("ia", list(outputs.values()), skipped=True)
+    grid = Grid.from_tile(tile, params.resolution)
+    clock = time.perf_counter()
+    degrees = np.full(grid.shape, np.nan, np.float64)
+    for block in ia_blocks(grid, source.orbit, block_rows=params.block_rows):
+        degrees[block.rows] = block.degrees
+    compute_s = round(time.perf_counter() - clock, 3)
+    radians = np.radians(degrees)
+    written = []
+    for name, uri in outputs.items():
+        kind = IA_KINDS[name]
+        tags = complete_tags(ia_tags(kind, tile_name=tile, orbit_direction=source.orbit_direction,
+                                     relative_orbit=source.relative_orbit,
+                                     spatial_resolution=params.resolution, eof_file=source.file),
+                             extra=params.metadata, provenance=provenance)
+        if kind == "deg":
+            values, nodata = degrees_x100(degrees), 0
+        else:
+            values = {"cos": np.cos, "sin": np.sin, "tan": np.tan}[kind](radians)
+            values, nodata = values.astype(np.float32), float("nan")
+        store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
+                        tags=tags, overviews="auto" if params.overviews else None)
+        written.append(uri)
+    return timed("ia", written, started, compute_s=compute_s,
+                 valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
+
+
+def _check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
+    unknown = set(outputs) - set(kinds)
+    if not outputs or unknown:
+        raise ValueError(f"outputs must map some of {sorted(kinds)} to URIs; got "
+                         f"{sorted(outputs)}")
+
+
+def map_name(kind: str, tile: str, relative_orbit: int) -> str:
+    """S1Tiling's default map name (`{LIA_kind}_{tile_name}_{orbit}.tif`)."""
+    return os.path.basename(f"{kind}_{tile}_{int(relative_orbit):03d}.tif")
