@@ -25,6 +25,8 @@ STAGES: dict[str, str] = {
     "lia": "s1tiling_cloud.stages.lia:lia",
     "ia": "s1tiling_cloud.stages.lia:ia",
     "normlim": "s1tiling_cloud.stages.normlim:normlim",
+    "gamma_area": "s1tiling_cloud.stages.rtc:gamma_area",
+    "rtc": "s1tiling_cloud.stages.rtc:rtc",
 }
 
 

@@ -1,0 +1,159 @@
+"""Stages `gamma_area` and `rtc`: γ° RTC by area projection (S1Tiling §3.4, Small 2011).
+
+`gamma_area` (S1GammaAreaMap): per tile × relative orbit, from any GRD product of that orbit
+over the tile and the tile's ellipsoidal heights (the `heights` stage), writes
+`GAMMA_AREA_{tile}_{orbit}.tif`, float32, 2 bands, nodata NaN:
+- band 1 `gamma_area`: G = Σ A_γ(DEM facets) / Σ A_γ,E(ellipsoid facets) per radar cell,
+  gathered at each tile pixel (flat terrain → 1);
+- band 2 `cos_reference`: C = Σ A_γ,E / Σ A_σ,E (cos θ_E of the radar cell),
+and, when `mask_output` is given, a uint8 layover (1) / shadow (2) mask (255 outside).
+Tags: `gamma_area_tags` (DATA_TYPE says the map is normalised, not m²).
+
+`rtc` (ApplyGammaNaughtRTCCalibration): from a σ° tile product and the map of its tile and
+orbit, `…_GammaNaughtRTC.tif`:
+
+    γ°_T = σ°_E / (G · C)        (= γ°_E / G; 0 where σ° is 0, the map is NaN or G < min)
+
+See `engine.native.gamma_area` for the derivation and the algorithm.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..engine.native.gamma_area import (
+    DEFAULT_BLOCK_ROWS,
+    DEFAULT_CELL_FACTOR,
+    OUTSIDE,
+    apply_rtc,
+    gamma_area_blocks,
+)
+from ..exceptions import NotCompatibleInput
+from ..geo import Grid, TileProjector
+from ..outputs.metadata import Provenance, complete_tags, gamma_area_tags, rtc_tags
+from ..outputs.names import S1Image
+from ..safe import Sentinel1Product
+from ..store import Store
+from .base import StageResult, input_identity, params_from, reusable, timed
+from .ortho import _tile_heights
+
+
+@dataclasses.dataclass(frozen=True)
+class GammaAreaParams:
+    resolution: float = 10.0
+    block_rows: int = DEFAULT_BLOCK_ROWS
+    cell_factor: float = DEFAULT_CELL_FACTOR
+    halo: int | None = None
+    dem_info: str = ""
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    overviews: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class RTCParams:
+    min_gamma_area: float = 0.01
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    overviews: bool = True
+
+
+def gamma_area(product: str, tile: str, heights_uri: str, output: str,
+               params: GammaAreaParams | Mapping[str, Any] | None = None,
+               mask_output: str | None = None,
+               storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write the γ-area map of `tile` for `product`'s relative orbit (and its mask)."""
+    started = time.perf_counter()
+    params = params_from(GammaAreaParams, params or {})
+    store = Store(storage_options)
+    heights_tags = store.read_tags(heights_uri)
+    outputs = [output] + ([mask_output] if mask_output else [])
+    provenance = Provenance("gamma_area", {**dataclasses.asdict(params), "tile": tile,
+                                           "heights": input_identity(heights_tags)},
+                            [product, heights_uri])
+    if reusable(store, outputs, provenance):
+        return StageResult("gamma_area", outputs, skipped=True)
+    s1 = Sentinel1Product(product, store.storage_options)
+    if s1.manifest.product_type != "GRD":
+        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}, not a GRD")
+    swath = s1.swaths[0]
+    pol = s1.polarisations(swath)[0]
+    grid = Grid.from_tile(tile, params.resolution)
+    heights = _tile_heights(store, heights_uri, grid)
+    projector = TileProjector.open(s1, f"{swath}/{pol}")
+    clock = time.perf_counter()
+    values = np.full((2, *grid.shape), np.nan, np.float32)
+    mask = np.full(grid.shape, OUTSIDE, np.uint8)
+    for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
+                                   halo=params.halo, cell_factor=params.cell_factor):
+        values[0, block.rows] = block.gamma_area
+        values[1, block.rows] = block.cos_reference
+        mask[block.rows] = block.mask
+    del heights
+    compute_s = round(time.perf_counter() - clock, 3)
+    measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
+    image = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
+                    relative_orbit=s1.manifest.relative_orbit)
+    tags = gamma_area_tags([image], tile_name=tile, spatial_resolution=params.resolution,
+                           dem_info=params.dem_info or heights_tags.get("DEM_INFO", ""))
+    tags["DATA_TYPE"] = "GAMMA_AREA normalised by the ellipsoid's (flat = 1); band 2 cos(IA_E)"
+    tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
+    overviews = "auto" if params.overviews else None
+    store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=float("nan"),
+                    tags=tags, band_descriptions=["gamma_area", "cos_reference"],
+                    overviews=overviews)
+    if mask_output:
+        mask_tags = {**tags, "IMAGE_TYPE": "MASK",
+                     "DATA_TYPE": "1 layover, 2 shadow, 3 both, 255 outside the image",
+                     "TIFFTAG_IMAGEDESCRIPTION": "Layover/shadow mask on S2 grid"}
+        store.write_cog(mask_output, mask, crs=grid.crs, transform=grid.transform,
+                        nodata=OUTSIDE, tags=mask_tags, overviews=overviews)
+    valid = np.isfinite(values[0])
+    return timed("gamma_area", outputs, started, compute_s=compute_s,
+                 valid_fraction=round(float(valid.mean()), 6),
+                 layover_fraction=round(float(np.mean(mask[valid] & 1)), 6) if valid.any() else 0,
+                 shadow_fraction=round(float(np.mean((mask[valid] & 2) > 0)), 6)
+                 if valid.any() else 0)
+
+
+def rtc(product: str, gamma_area_uri: str, output: str,
+        params: RTCParams | Mapping[str, Any] | None = None,
+        storage_options: Mapping[str, Any] | None = None) -> StageResult:
+    """Write γ°_T of the σ° tile `product` with the γ-area map of its tile and orbit."""
+    started = time.perf_counter()
+    params = params_from(RTCParams, params or {})
+    store = Store(storage_options)
+    with store.open_raster(product) as dataset:
+        base = dict(dataset.tags())
+        grid = Grid.of(dataset)
+        calibration = base.get("CALIBRATION", "sigma").lower()
+        if calibration != "sigma":
+            raise NotCompatibleInput(f"{product} is calibrated {calibration!r}: RTC needs σ°")
+        map_tags = store.read_tags(gamma_area_uri)
+        provenance = Provenance("rtc", {**dataclasses.asdict(params),
+                                        "sigma": input_identity(base),
+                                        "gamma_area": input_identity(map_tags)},
+                                [product, gamma_area_uri])
+        if reusable(store, [output], provenance):
+            return StageResult("rtc", [output], skipped=True)
+        sigma = dataset.read(1)
+    with store.open_raster(gamma_area_uri) as dataset:
+        found = Grid.of(dataset)
+        if (found.crs != grid.crs or found.shape != grid.shape
+                or not found.transform.almost_equals(grid.transform)):
+            raise NotCompatibleInput(f"γ-area {gamma_area_uri} is not on the grid of {product}")
+        g, c = dataset.read(1), dataset.read(2)
+    for key in ("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"):
+        if key in base and key in map_tags and base[key] != map_tags[key]:
+            raise NotCompatibleInput(f"{gamma_area_uri} has {key}={map_tags[key]}, "
+                                     f"{product} {base[key]}")
+    values = apply_rtc(sigma, g, c, params.min_gamma_area)
+    tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,
+                         provenance=provenance)
+    store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
+                    tags=tags, overviews="auto" if params.overviews else None)
+    return timed("rtc", [output], started, valid=int(np.count_nonzero(values)))
