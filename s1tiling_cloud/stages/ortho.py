@@ -48,6 +48,12 @@ class OrthoParams:
     # Per-image orthorectified images are intermediates (S1Tiling keeps them in tmp and the
     # concatenation makes the product), so by default they get no overviews: 2x faster writes.
     overviews: bool = False
+    #: "native" (numpy + numba) or "otb" (S1Tiling's chain with Orfeo ToolBox's applications).
+    engine: str = "native"
+    #: The otb engine only: the DEM tiles folder (S1Tiling's `dem_dir`; OTB reads SRTM-named
+    #: tiles) and the geoid file OTB adds to them. The native engine reads `heights_uri`.
+    dem_dir: str | None = None
+    geoid_file: str | None = None
 
     def __post_init__(self) -> None:
         if self.calibration not in LUT_OF_CALIBRATION:
@@ -57,6 +63,18 @@ class OrthoParams:
                              f"{sorted(INTERPOLATORS)}")
         if self.lower_signal_value <= 0:
             raise ValueError("lower_signal_value must be > 0")
+        if self.engine not in ("native", "otb"):
+            raise ValueError(f"unknown engine {self.engine!r}; one of native, otb")
+        if self.engine == "otb" and not (self.dem_dir and self.geoid_file):
+            raise ValueError("the otb engine needs dem_dir and geoid_file")
+
+    def provenance_params(self) -> dict[str, Any]:
+        """The params a product's provenance records (the native engine's as before)."""
+        values = dataclasses.asdict(self)
+        if self.engine == "native":
+            for name in ("engine", "dem_dir", "geoid_file"):
+                values.pop(name)
+        return values
 
 
 def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
@@ -65,10 +83,14 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI})."""
     started = time.perf_counter()
     params = params_from(OrthoParams, params or {})
+    if params.engine == "otb":  # MissingApplication (exit 77) before any work
+        from ..engine.otb.apps import require
+        from ..engine.otb.chain import CHAIN_APPS
+
+        require(*CHAIN_APPS)
     store = Store(storage_options)
-    calibration = LUT_OF_CALIBRATION[params.calibration]
     heights_identity = input_identity(store.read_tags(heights_uri))
-    provenance = {pol: Provenance("ortho", {**dataclasses.asdict(params), "tile": tile,
+    provenance = {pol: Provenance("ortho", {**params.provenance_params(), "tile": tile,
                                             "polarisation": pol, "heights": heights_identity},
                                   [product, heights_uri])
                   for pol in outputs}
@@ -92,6 +114,9 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     window = radar_window(line, pixel, image_shape, margin=3)
     if window is None:
         return timed("ortho", [], started, reason=f"{tile} does not intersect {s1.name}")
+    if params.engine == "otb":
+        return _ortho_otb(s1, swath, tile, grid, line, pixel, image_shape, window, outputs,
+                          params, provenance, store, started, figures)
     written: list[str] = []
     # Each polarisation's COG is encoded in a thread (GDAL releases the GIL) while the next
     # polarisation is calibrated and resampled.
@@ -108,22 +133,56 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                               INTERPOLATORS[params.interpolation])
             del image
             figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
-            measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
-            image_info = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
-                                 relative_orbit=s1.manifest.relative_orbit)
-            tags = backscatter_tags([image_info], tile_name=tile, calibration=calibration,
-                                    noise_removed=params.remove_thermal_noise,
-                                    lower_signal_value=params.lower_signal_value,
-                                    interpolator=params.interpolation,
-                                    spatial_resolution=params.resolution,
-                                    dem_info=params.dem_info, concatenated=False)
-            tags = complete_tags(tags, extra=params.metadata, provenance=provenance[pol])
+            tags = _tags(s1, swath, pol, tile, params, provenance[pol])
             pending.append(writer.submit(_write, store, uri, values, grid, tags,
                                          params.overviews, figures, f"write_{pol}_s"))
             del values
         for future in pending:
             written.append(future.result())
     return timed("ortho", written, started, window=dataclasses.asdict(window), **figures)
+
+
+def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np.ndarray,
+               pixel: np.ndarray, image_shape: tuple[int, int], window, outputs: Mapping[str, str],
+               params: OrthoParams, provenance: Mapping[str, Provenance], store: Store,
+               started: float, figures: dict[str, float]) -> StageResult:
+    """The same outputs with S1Tiling's chain run by Orfeo ToolBox (`engine.otb`)."""
+    from ..engine.otb.chain import OtbChain, OtbChainSettings, work_folder
+
+    settings = OtbChainSettings(str(params.dem_dir), str(params.geoid_file),
+                                storage_options=store.storage_options)
+    chain = OtbChain(s1, swath, grid, settings, figures)
+    written: list[str] = []
+    with work_folder(None) as folder:
+        chain.prepare(line, pixel, image_shape, folder)
+        for pol, uri in outputs.items():
+            clock = time.perf_counter()
+            cuts = product_border_cuts(s1, swath, pol, params.override_azimuth_cut)
+            values = chain.run(pol, window, cuts, folder, calibration=params.calibration,
+                               remove_thermal_noise=params.remove_thermal_noise,
+                               lower_signal_value=params.lower_signal_value,
+                               interpolation=params.interpolation, resolution=params.resolution)
+            figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
+            _write(store, uri, values, grid, _tags(s1, swath, pol, tile, params, provenance[pol]),
+                   params.overviews, figures, f"write_{pol}_s")
+            written.append(uri)
+    return timed("ortho", written, started, window=dataclasses.asdict(window), engine="otb",
+                 **figures)
+
+
+def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoParams,
+          provenance: Provenance) -> dict:
+    measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
+    image_info = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
+                         relative_orbit=s1.manifest.relative_orbit)
+    tags = backscatter_tags([image_info], tile_name=tile,
+                            calibration=LUT_OF_CALIBRATION[params.calibration],
+                            noise_removed=params.remove_thermal_noise,
+                            lower_signal_value=params.lower_signal_value,
+                            interpolator=params.interpolation,
+                            spatial_resolution=params.resolution,
+                            dem_info=params.dem_info, concatenated=False)
+    return complete_tags(tags, extra=params.metadata, provenance=provenance)
 
 
 def _tile_heights(store: Store, uri: str, grid: Grid) -> np.ndarray:
