@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.native.calibrate import LUT_OF_CALIBRATION, calibrate_window, product_border_cuts
-from ..engine.native.resample import resample
+from ..engine.native.resample import INTERPOLATION_NAMES, resample
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..geo.tile_projection import radar_window
@@ -28,9 +28,9 @@ from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
 
-# S1Tiling's `orthorectification_interpolation_method` names → ours.
-INTERPOLATORS = {"nn": "nearest", "nearest": "nearest", "linear": "linear", "bco": "bicubic",
-                 "bicubic": "bicubic"}
+# S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
+# resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
+INTERPOLATORS = {name: method for name, method in INTERPOLATION_NAMES.items() if name != "cubic"}
 
 
 @dataclasses.dataclass(frozen=True)

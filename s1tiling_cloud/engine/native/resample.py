@@ -14,7 +14,10 @@ import numba
 import numpy as np
 
 METHODS = ("nearest", "linear", "bicubic")
-_CODES = {"nearest": 0, "nn": 0, "linear": 1, "bicubic": 2, "bco": 2, "cubic": 2}
+#: Every accepted name (ours and S1Tiling's `orthorectification_interpolation_method`) → method.
+INTERPOLATION_NAMES = {"nearest": "nearest", "nn": "nearest", "linear": "linear",
+                       "bicubic": "bicubic", "bco": "bicubic", "cubic": "bicubic"}
+_CODES = {name: METHODS.index(method) for name, method in INTERPOLATION_NAMES.items()}
 
 
 @numba.njit(cache=True, inline="always")
