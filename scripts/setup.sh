@@ -20,11 +20,11 @@ PYTHON=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml scripts/constraints.txt | sha1sum | cut -c1-12)
 if [[ ! -f $stamp ]]; then
     echo "setup: installing Python packages into .venv (log: .venv/pip.log)"
     if ! { .venv/bin/python -m pip install -q --upgrade pip &&
-           .venv/bin/python -m pip install -q -e ".[test]"; } > .venv/pip.log 2>&1; then
+           .venv/bin/python -m pip install -q -e ".[test]" -c scripts/constraints.txt; } > .venv/pip.log 2>&1; then
         cat .venv/pip.log; exit 1
     fi
     rm -f .venv/.installed-*; touch "$stamp"
