@@ -35,6 +35,7 @@ from ..outputs.metadata import PROVENANCE_KEYS, Provenance, backscatter_tags, co
 from ..outputs.names import ProductName, S1Image, tile_fields
 from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
+from .engines import check_engine, otb_finishing, without_native_engine
 
 STAGE = "concatenate"
 # Keys the inputs of one product must agree on: the product's tags say them once.
@@ -47,9 +48,18 @@ _NOT_CARRIED = re.compile(r"^(ACQUISITION_DATETIME_\d+|AREA_OR_POINT|TIFFTAG_\w+
 
 @dataclasses.dataclass(frozen=True)
 class ConcatParams:
-    """`[Metadata]` keys to add; the inputs' are carried anyway, and these win over them."""
+    """`[Metadata]` keys to add (the inputs' are carried anyway, and these win over them), and
+    the engine: "native", or "otb" for OTB's ``Synthetize`` as S1Tiling runs it."""
 
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    engine: str = "native"
+
+    def __post_init__(self) -> None:
+        check_engine(self.engine)
+
+    def provenance_params(self) -> dict[str, Any]:
+        """What the provenance records: the native engine's outputs keep their old record."""
+        return without_native_engine(dataclasses.asdict(self))
 
 
 def concatenate(inputs: Sequence[str], output: str, tile: str,
@@ -67,19 +77,22 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
         sources = [dict(dataset.tags()) for dataset in datasets]
         images = [_image_of(tags, uri) for tags, uri in zip(sources, inputs, strict=True)]
         fields = _product_fields(images, sources, inputs, tile)
-        provenance = Provenance(STAGE, {**dataclasses.asdict(params), "tile": tile,
+        provenance = Provenance(STAGE, {**params.provenance_params(), "tile": tile,
                                         "sources": [input_identity(tags) for tags in sources]},
                                 inputs)
         details = {"acquisition_stamp": fields["acquisition_stamp"], "inputs": len(inputs)}
         if reusable(store, [output], provenance):
             return StageResult(STAGE, [output], skipped=True, details=details)
         _check_grids(datasets, inputs)
+        otb = otb_finishing(params.engine)
         carried, tags = _product_tags(images, sources, tile)
         reference = datasets[0]
 
-        def pixels(window: Window) -> np.ndarray:
+        def strip(window: Window) -> np.ndarray:
             return first_non_null([dataset.read(1, window=window) for dataset in datasets])
 
+        # OTB's Synthetize works on whole files; the native engine strip by strip.
+        pixels = otb.synthetize([dataset.read(1) for dataset in datasets]) if otb else strip
         store.write_cog(output, pixels, shape=(reference.height, reference.width),
                         dtype=np.float32, crs=reference.crs, transform=reference.transform,
                         nodata=0.0, tags=complete_tags(tags, extra={**carried, **params.metadata},

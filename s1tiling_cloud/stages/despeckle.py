@@ -22,6 +22,7 @@ from ..exceptions import ConfigurationError
 from ..outputs.metadata import Provenance, complete_tags, filtered_tags
 from ..store import Store
 from .base import StageResult, input_identity, params_from, timed
+from .engines import check_engine, otb_finishing, without_native_engine
 
 STAGE = "despeckle"
 
@@ -34,8 +35,11 @@ class FilterParams:
     window_radius: int | None = None
     nblooks: float | None = None
     deramp: float | None = None
+    #: "native", or "otb" for OTB's ``Despeckle`` application as S1Tiling runs it.
+    engine: str = "native"
 
     def __post_init__(self) -> None:
+        check_engine(self.engine)
         method = str(self.method).lower()
         if method not in FILTERS:
             raise ConfigurationError(f"unknown filter {self.method!r}; one of {', '.join(FILTERS)} "
@@ -67,15 +71,19 @@ def despeckle(product: str, output: str, params: FilterParams | Mapping[str, Any
     params = params_from(FilterParams, params)
     effective = params.effective()
     store = Store(storage_options)
+    otb = otb_finishing(params.engine)
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
-        provenance = Provenance(STAGE, {**effective, "source": input_identity(base)}, [product])
+        recorded = without_native_engine({**effective, "source": input_identity(base),
+                                          "engine": params.engine})
+        provenance = Provenance(STAGE, recorded, [product])
         if store.provenance_matches(output, provenance):
             return StageResult(STAGE, [output], skipped=True)
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
-    filtered = filter_image(image, params.method, effective["window_radius"],
-                            nb_looks=effective.get("nblooks"), deramp=effective.get("deramp"))
+    filter_with = otb.despeckle if otb else filter_image
+    filtered = filter_with(image, params.method, effective["window_radius"],
+                           nb_looks=effective.get("nblooks"), deramp=effective.get("deramp"))
     del image
     tags = filtered_tags(base, method=params.method, window_radius=effective["window_radius"],
                          nblooks=effective.get("nblooks"), deramp=effective.get("deramp"))

@@ -19,24 +19,28 @@ from ..engine.native.mask import border_mask as opened_mask
 from ..outputs.metadata import Provenance, complete_tags, mask_tags
 from ..store import Store
 from .base import StageResult, input_identity, timed
+from .engines import otb_finishing, without_native_engine
 
 STAGE = "mask"
 
 
-def border_mask(product: str, output: str,
-                storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`)."""
+def border_mask(product: str, output: str, storage_options: Mapping[str, Any] | None = None,
+                engine: str = "native") -> StageResult:
+    """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`);
+    `engine` "otb" runs S1Tiling's BandMath + BinaryMorphologicalOperation instead."""
     started = time.perf_counter()
     store = Store(storage_options)
+    otb = otb_finishing(engine)
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
-        provenance = Provenance(STAGE, {"radius": MASK_RADIUS, "source": input_identity(base)},
-                                [product])
+        recorded = without_native_engine({"radius": MASK_RADIUS, "source": input_identity(base),
+                                          "engine": engine})
+        provenance = Provenance(STAGE, recorded, [product])
         if store.provenance_matches(output, provenance):
             return StageResult(STAGE, [output], skipped=True)
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
-    mask = opened_mask(image, MASK_RADIUS)
+    mask = otb.border_mask(image, MASK_RADIUS) if otb else opened_mask(image, MASK_RADIUS)
     valid = int(np.count_nonzero(mask))
     del image
     store.write_cog(output, mask, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
