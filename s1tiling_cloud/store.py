@@ -78,6 +78,7 @@ class S3Config:
     region: str | None = None
     virtual_hosting: bool = True
     anon: bool = False
+    verify: bool = True  # TLS certificate checks (`[Storage] verify_ssl`)
     key: str | None = field(default=None, repr=False)
     secret: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
@@ -109,8 +110,9 @@ class S3Config:
         else:  # AWS: virtual-hosted style; custom endpoints (MinIO, Ceph, moto): path style
             virtual = endpoint is None
         anon = _truthy(so.get("anon", env.get("AWS_NO_SIGN_REQUEST", "NO")))
+        verify = _truthy(so.get("verify", client.get("verify", True)))
         return cls(endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
-                   virtual_hosting=virtual, anon=anon, key=so.get("key"),
+                   virtual_hosting=virtual, anon=anon, verify=verify, key=so.get("key"),
                    secret=so.get("secret"), token=so.get("token"))
 
     def s3fs_options(self) -> dict[str, Any]:
@@ -120,6 +122,8 @@ class S3Config:
             client["endpoint_url"] = self.endpoint_url
         if self.region:
             client["region_name"] = self.region
+        if not self.verify:
+            client["verify"] = False
         options: dict[str, Any] = {
             "client_kwargs": client,
             "config_kwargs": {"s3": {"addressing_style": "virtual" if self.virtual_hosting
@@ -143,6 +147,8 @@ class S3Config:
             options["AWS_REGION"] = self.region
         if self.anon:
             options["AWS_NO_SIGN_REQUEST"] = "YES"
+        if not self.verify:
+            options["GDAL_HTTP_UNSAFESSL"] = "YES"
         return options
 
     def gdal_session(self) -> Session | None:

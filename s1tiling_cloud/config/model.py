@@ -8,6 +8,7 @@ may be object-storage URIs (`s3://bucket/prefix`). Nothing here reads files or t
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
@@ -196,3 +197,25 @@ class Request:
                 return [plain(v) for v in value]
             return value
         return plain(dataclasses.asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Request:
+        """The request `to_dict` gave (a plan's `request`): what a pod rebuilds it from."""
+        values = copy.deepcopy(dict(data))
+        sections = {
+            "paths": PathsSection, "data_source": DataSourceSection, "mask": MaskSection,
+            "processing": ProcessingSection, "quicklook": QuicklookSection,
+            "filtering": FilteringSection, "storage": StorageSection, "stac": StacSection,
+        }
+        for name, section in sections.items():
+            if name in values:
+                values[name] = section(**values[name])
+        source = values.get("data_source")
+        if source is not None:
+            source.first_date = _as_date(source.first_date)
+            source.last_date = _as_date(source.last_date)
+        return cls(**values)
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
