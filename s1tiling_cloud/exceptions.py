@@ -88,6 +88,12 @@ class DownloadS1FileError(Error):
         super().__init__(f"Cannot download S1 images associated to {tile_name}", *args)
 
 
+class DownloadTimeoutError(DownloadS1FileError):
+    """A download timed out, or the product is offline: counted as a timeout (exit 68 alone)."""
+
+    exit_code = exits.OFFLINE_DATA
+
+
 class DownloadEOFFileError(Error):
     """No matching orbit file (EOF) could be found or downloaded."""
 
@@ -148,6 +154,13 @@ class MissingApplication(Error):  # noqa: N818 (S1Tiling's name)
 
 class NotCompatibleInput(Error):  # noqa: N818 (S1Tiling's name)
     """Internal wiring error between the steps of a processing chain."""
+
+
+class StacPublicationError(Error):
+    """A STAC item, collection or catalog could not be published, or does not validate."""
+
+    def __init__(self, message: str, *args) -> None:
+        super().__init__(message, *args)
 
 
 def exit_code_for(exc: BaseException) -> int:
