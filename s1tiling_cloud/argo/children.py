@@ -1,0 +1,154 @@
+"""A plan's parts as child Argo `Workflow`s: one DAG task per plan node, `depends` mirroring
+`node.depends`, each task a pod running `s1tiling-cloud stage NODE.stage --args JSON`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hera.workflows import DAG, Container, Parameter, Task, Workflow
+from hera.workflows import models as m
+
+from ..plan.model import Node, Plan
+from . import podspec
+from .defaults import (
+    DEFAULT_PROVIDER_KEY,
+    LABEL_LEVEL,
+    LABEL_PARENT,
+    LABEL_PART,
+    LABEL_SCENARIO,
+    TEMPLATE_NAMES,
+    ArgoSettings,
+    kind_of,
+)
+from .names import object_name, slug, task_names
+from .split import Part, split_plan
+
+#: The command of every stage pod: exactly what the local runner calls, through the CLI.
+STAGE_COMMAND = ["s1tiling-cloud", "stage", "{{inputs.parameters.stage}}",
+                 "--args", "{{inputs.parameters.args}}"]
+
+
+@dataclass(frozen=True)
+class ParentRef:
+    """The workflow that launches the children (its uid makes it their owner: deleting it
+    deletes them)."""
+
+    name: str
+    uid: str | None = None
+
+
+def provider_of(node: Node) -> str:
+    """The eodag provider an ingest node downloads from (its semaphore key): `provider` in its
+    args or in its product (the candidate, or eodag's GeoJSON `properties.eodag_provider`);
+    the default key when the product is already somewhere (nothing to download)."""
+    found = node.args.get("provider")
+    product = node.args.get("product")
+    if not found and isinstance(product, Mapping):
+        properties = product.get("properties")
+        found = product.get("provider") or (
+            properties.get("eodag_provider") if isinstance(properties, Mapping) else None)
+    return slug(str(found)).lower() if found else DEFAULT_PROVIDER_KEY
+
+
+def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str, Any]:
+    """The node's keyword arguments with the plan's `storage_options` (never credentials)."""
+    args = dict(node.args)
+    if storage_options and "storage_options" not in args:
+        args["storage_options"] = dict(storage_options)
+    return args
+
+
+def template_name(node: Node) -> str:
+    kind = kind_of(node.stage, node.kind)
+    return f"stage-ingest-{provider_of(node)}" if kind == "ingest" else f"stage-{kind}"
+
+
+def _stage_template(name: str, node: Node, settings: ArgoSettings) -> Container:
+    kind = kind_of(node.stage, node.kind)
+    sync = None
+    if kind == "ingest":
+        key = m.ConfigMapKeySelector(name=settings.semaphore_configmap, key=provider_of(node))
+        sync = m.Synchronization(semaphores=[m.SemaphoreRef(config_map_key_ref=key)])
+    return podspec.container_template(
+        name, settings, kind, command=STAGE_COMMAND, eodag=kind == "ingest", synchronization=sync,
+        inputs=[Parameter(name="stage"), Parameter(name="args")])
+
+
+def _tiles(nodes: list[Node]) -> list[str]:
+    return sorted({str(n.args["tile"]) for n in nodes if isinstance(n.args.get("tile"), str)})
+
+
+def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: ParentRef | None = None,
+                  total: int = 1) -> Workflow:
+    """One child workflow: the part's nodes as DAG tasks (dependencies outside the part ran
+    before it: they are in a level-0 part)."""
+    inside = part.ids
+    names = task_names(part.nodes)
+    templates: dict[str, Container] = {}
+    tasks = []
+    for node in part.nodes:
+        template = template_name(node)
+        if template not in templates:
+            templates[template] = _stage_template(template, node, settings)
+        depends = " && ".join(names[d] for d in node.depends if d in inside) or None
+        args = json.dumps(stage_arguments(node, plan.storage_options), sort_keys=True)
+        tasks.append(Task(name=names[node.id], template=template, depends=depends,
+                          arguments={"stage": node.stage, "args": args}))
+    scenario_template = TEMPLATE_NAMES.get(plan.scenario, slug(plan.scenario).lower())
+    labels = {LABEL_SCENARIO: plan.scenario, LABEL_PART: part.name, LABEL_LEVEL: str(part.level),
+              "app.kubernetes.io/name": "s1tiling-cloud"}
+    tiles = _tiles(part.nodes)
+    title = f"{plan.scenario} {' '.join(tiles[:8])}{' …' if len(tiles) > 8 else ''} ({part.name} of {total})"
+    annotations = {"workflows.argoproj.io/title": title.replace("  ", " "),
+                   "workflows.argoproj.io/description": f"{len(part.nodes)} stage calls"
+                                                        f"{', shared inputs' if part.level == 0 else ''}"}
+    naming: dict[str, Any] = {}
+    if parent:
+        labels[LABEL_PARENT] = parent.name
+        naming["name"] = object_name(parent.name, part.name)
+        if parent.uid:
+            naming["owner_references"] = [m.OwnerReference(
+                api_version="argoproj.io/v1alpha1", kind="Workflow", name=parent.name, uid=parent.uid,
+                block_owner_deletion=True)]
+    else:
+        naming["generate_name"] = object_name(scenario_template, part.name) + "-"
+    return Workflow(
+        **naming,
+        namespace=settings.namespace,
+        labels=labels,
+        annotations=annotations,
+        entrypoint="main",
+        service_account_name=settings.service_account,
+        parallelism=settings.parallelism,
+        pod_gc=podspec.pod_gc(),
+        ttl_strategy=podspec.ttl_strategy(settings),
+        security_context=podspec.pod_security_context(settings),
+        volumes=[podspec.scratch_volume()],
+        templates=[*templates.values(), DAG(name="main", tasks=tasks)],
+    )
+
+
+def part_workflows(plan: Plan, *, image: str | None = None, namespace: str | None = None,
+                   service_account: str | None = None, max_nodes: int | None = None,
+                   max_bytes: int | None = None, parent: ParentRef | None = None,
+                   settings: ArgoSettings | None = None) -> list[tuple[Part, Workflow]]:
+    """The plan as child workflows, level-0 ("shared") parts first, each with its part."""
+    chosen = (settings or ArgoSettings()).with_(image=image, namespace=namespace,
+                                                service_account=service_account, max_nodes=max_nodes,
+                                                max_bytes=max_bytes)
+    parts = split_plan(plan, max_nodes=chosen.max_nodes, max_bytes=chosen.max_bytes)
+    return [(part, part_workflow(plan, part, settings=chosen, parent=parent, total=len(parts)))
+            for part in parts]
+
+
+def plan_to_workflows(plan: Plan, *, image: str | None = None, namespace: str | None = None,
+                      service_account: str | None = None, max_nodes: int | None = None,
+                      max_bytes: int | None = None, parent: ParentRef | None = None,
+                      settings: ArgoSettings | None = None) -> list[Workflow]:
+    """The plan as child workflows, level-0 ("shared") parts first."""
+    return [workflow for _, workflow in part_workflows(
+        plan, image=image, namespace=namespace, service_account=service_account, max_nodes=max_nodes,
+        max_bytes=max_bytes, parent=parent, settings=settings)]

@@ -1,0 +1,159 @@
+"""Production defaults of every pod: sizes, retries, security, secrets, housekeeping.
+
+They are data, gathered in `ArgoSettings`, so that a deployment changes them in one place
+(the chart passes its values to the WorkflowTemplates' parameters and `ArgoSettings`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .. import __version__, exits
+
+#: Image every pod runs (docker/ builds it; the chart may override it).
+DEFAULT_IMAGE = f"s1tiling-cloud:{__version__}"
+#: Names the chart creates (helm/): ServiceAccount, Secrets, semaphore ConfigMap.
+DEFAULT_SERVICE_ACCOUNT = "s1tiling-cloud-workflow"
+DEFAULT_S3_SECRET = "s1tiling-cloud-s3"
+DEFAULT_EODAG_SECRET = "s1tiling-cloud-eodag"
+DEFAULT_SEMAPHORE_CONFIGMAP = "s1tiling-cloud-semaphores"
+#: Key of the semaphore ConfigMap used for products whose provider is unknown or not listed.
+DEFAULT_PROVIDER_KEY = "default"
+#: Argo refuses objects over 1 MiB (etcd); stay well under it, status grows as pods run.
+DEFAULT_MAX_BYTES = 512 * 1024
+DEFAULT_MAX_NODES = 1000
+
+LABEL_PREFIX = "s1tiling-cloud"
+LABEL_PARENT = f"{LABEL_PREFIX}/parent"
+LABEL_PART = f"{LABEL_PREFIX}/part"
+LABEL_LEVEL = f"{LABEL_PREFIX}/level"
+LABEL_SCENARIO = f"{LABEL_PREFIX}/scenario"
+
+#: Scenario (S1Tiling's command) -> WorkflowTemplate name.
+TEMPLATE_NAMES = {
+    "s1_process": "s1-process",
+    "s1_process_lia": "s1-process-lia",
+    "s1_process_ia": "s1-process-ia",
+    "s1_process_gamma_area": "s1-process-gamma-area",
+}
+
+#: Exit codes worth a retry: provider/download errors, offline products (retrieved later from
+#: long-term archive), a full scratch disk (the retry may land on another node), and the
+#: unexpected (78: object-storage resets and timeouts end there). Never bad input:
+#: 71 corrupted SAFE, 72 configuration, 73 no S2 tile, 74 no S1 image, 75/76 missing DEM/geoid,
+#: 77 missing application, 69 full output storage.
+TRANSIENT_EXIT_CODES: tuple[int, ...] = (exits.DOWNLOAD_ERROR, exits.OFFLINE_DATA,
+                                         exits.TMP_DISK_FULL, exits.UNKNOWN_REASON)
+#: A stage that does not download: only storage hiccups (78), a lost node (Error) or /tmp full.
+TRANSIENT_STAGE_EXIT_CODES: tuple[int, ...] = (exits.TMP_DISK_FULL, exits.UNKNOWN_REASON)
+NEVER_RETRIED_EXIT_CODES: tuple[int, ...] = (
+    exits.OUTPUT_DISK_FULL, exits.CORRUPTED_DATA_SAFE, exits.CONFIG_ERROR, exits.NO_S2_TILE,
+    exits.NO_S1_IMAGE, exits.MISSING_DEM, exits.MISSING_GEOID, exits.MISSING_APP)
+
+
+@dataclass(frozen=True)
+class PodSize:
+    """Requests and limits of one kind of pod (Kubernetes quantities).
+
+    No CPU limit: throttling only slows a batch pod down; the request is what the scheduler
+    packs on. Memory limit = measured (or computed) peak + headroom, request = peak.
+    """
+
+    cpu: str
+    memory: str
+    memory_limit: str
+    ephemeral: str
+    ephemeral_limit: str
+
+
+#: Node.kind -> size. "ortho": the ortho benchmark's measured peak is 3.8 GiB for a full tile
+#: (10980² float32 outputs, two polarisations, the product's window and the geometry grid);
+#: request 4 GiB, limit 5 GiB (~30 % headroom). The others are computed from array sizes (one
+#: 10980² float32 band is 482 MB; float64 geometry 964 MB) and await their own benchmarks:
+#: "light" (concatenate, mask, despeckle, quicklook, publish, heights) holds two or three bands;
+#: "map" (LIA, IA, NORMLIM, gamma area, RTC) holds five or six float64 planes of geometry;
+#: "ingest" streams a product (~1.7 GB zip) through /tmp into object storage;
+#: "control" is the planning and launching pods (JSON and API calls only).
+POD_SIZES: dict[str, PodSize] = {
+    "ingest": PodSize("250m", "512Mi", "1Gi", "8Gi", "10Gi"),
+    "ortho": PodSize("2", "4Gi", "5Gi", "2Gi", "4Gi"),
+    "light": PodSize("1", "2Gi", "3Gi", "2Gi", "4Gi"),
+    "map": PodSize("2", "6Gi", "8Gi", "2Gi", "4Gi"),
+    "control": PodSize("100m", "256Mi", "512Mi", "256Mi", "1Gi"),
+}
+
+#: Stage -> kind, for nodes whose planner gave no (known) kind.
+STAGE_KINDS: dict[str, str] = {
+    "ingest": "ingest", "ortho": "ortho",
+    "lia": "map", "ia": "map", "normlim": "map", "gamma_area": "map", "rtc": "map",
+}
+
+
+def kind_of(stage: str, kind: str | None = None) -> str:
+    """The pod kind of a node: the planner's hint when it is one we size, else by stage."""
+    if kind in POD_SIZES and kind != "control":
+        return kind
+    return STAGE_KINDS.get(stage, "light")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Argo `retryStrategy` of one kind of pod (exponential backoff)."""
+
+    limit: int
+    duration: str
+    factor: int
+    max_duration: str
+    exit_codes: tuple[int, ...]
+
+    @property
+    def expression(self) -> str:
+        """Retry a lost pod (Error) or a transient exit code; never bad input."""
+        codes = ", ".join(str(code) for code in self.exit_codes)
+        return (f"lastRetry.status == 'Error' || (lastRetry.status == 'Failed' && "
+                f"asInt(lastRetry.exitCode) in [{codes}])")
+
+
+RETRY_POLICIES: dict[str, RetryPolicy] = {
+    # Providers throttle, time out and serve offline products later: insist, slowly.
+    "ingest": RetryPolicy(5, "1m", 2, "1h", TRANSIENT_EXIT_CODES),
+    "ortho": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
+    "light": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
+    "map": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
+    "control": RetryPolicy(3, "10s", 2, "2m", (exits.UNKNOWN_REASON,)),
+}
+
+#: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs).
+POD_ENV: dict[str, str] = {
+    "HOME": "/tmp",
+    "TMPDIR": "/tmp",
+    "XDG_CACHE_HOME": "/tmp/.cache",
+    "NUMBA_CACHE_DIR": "/tmp/.cache/numba",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+@dataclass(frozen=True)
+class ArgoSettings:
+    """Everything a rendered workflow depends on besides the plan."""
+
+    image: str = DEFAULT_IMAGE
+    image_pull_policy: str = "IfNotPresent"
+    namespace: str | None = None
+    service_account: str = DEFAULT_SERVICE_ACCOUNT
+    s3_secret: str = DEFAULT_S3_SECRET
+    eodag_secret: str = DEFAULT_EODAG_SECRET
+    semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
+    max_nodes: int = DEFAULT_MAX_NODES
+    max_bytes: int = DEFAULT_MAX_BYTES
+    #: Pods of one child workflow running at once (None: as many as the cluster schedules).
+    parallelism: int | None = None
+    run_as_user: int = 1000
+    seconds_after_success: int = 24 * 3600
+    seconds_after_failure: int = 7 * 24 * 3600
+    pod_sizes: dict[str, PodSize] = field(default_factory=lambda: dict(POD_SIZES))
+    retry_policies: dict[str, RetryPolicy] = field(default_factory=lambda: dict(RETRY_POLICIES))
+
+    def with_(self, **changes) -> ArgoSettings:
+        """A copy with `changes` (None values ignored, so CLI options pass through)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})

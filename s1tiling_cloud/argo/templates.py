@@ -1,0 +1,100 @@
+"""The static WorkflowTemplates, one per scenario (S1Tiling's commands).
+
+A submission is a tiny Workflow that references one of them with the request's `.cfg` as the
+`config` parameter (a literal, or from a ConfigMap). Its DAG:
+
+    plan ─┬─> shared (withParam: level-0 parts) ─┬─> parts (withParam: level-1 parts)
+          └──────────────────────────────────────┘
+
+`plan` computes the plan, splits it, writes the plan and one child-workflow manifest per part
+to object storage, and outputs the lists of manifest URIs; each `launch` pod creates one child
+workflow (owned by this one) and follows it to its end.
+"""
+
+from __future__ import annotations
+
+from hera.workflows import DAG, Parameter, Task, WorkflowTemplate
+from hera.workflows import models as m
+
+from . import podspec
+from .defaults import LABEL_SCENARIO, TEMPLATE_NAMES, ArgoSettings
+
+OUTPUTS_DIR = "/tmp/outputs"
+#: The `.cfg` travels in this environment variable of the planning pod (not on its command line).
+CONFIG_ENV = "S1TILING_CFG"
+#: Parts that end in failure still let the next level run: their tiles fail, not the others
+#: (S1Tiling goes on with the other tiles and counts the failures).
+AFTER_SHARED = "plan && (shared.Succeeded || shared.Skipped || shared.Failed || shared.Errored)"
+
+
+def _parameters(settings: ArgoSettings) -> list[Parameter]:
+    return [
+        Parameter(name="config", description="The request: an S1Tiling .cfg file's text"),
+        Parameter(name="image", value=settings.image, description="Image of every pod"),
+        Parameter(name="max-nodes", value=str(settings.max_nodes),
+                  description="Most stage calls in one child workflow"),
+        Parameter(name="parallelism", value=str(settings.parallelism or 0),
+                  description="Most pods at once in one child workflow (0: no bound)"),
+    ]
+
+
+def _plan_template(scenario: str, settings: ArgoSettings):
+    command = ["s1tiling-cloud", "workflow", "plan-pod", "--scenario", scenario,
+               "--workflow-name", "{{workflow.name}}", "--namespace", "{{workflow.namespace}}",
+               "--image", "{{workflow.parameters.image}}",
+               "--service-account", "{{workflow.serviceAccountName}}",
+               "--max-nodes", "{{workflow.parameters.max-nodes}}",
+               "--parallelism", "{{workflow.parameters.parallelism}}",
+               "--s3-secret", settings.s3_secret, "--eodag-secret", settings.eodag_secret,
+               "--semaphore-configmap", settings.semaphore_configmap,
+               "--outputs-dir", OUTPUTS_DIR]
+    outputs = [Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{name}.json"))
+               for name in ("shared-parts", "parts", "storage-options")]
+    return podspec.container_template(
+        "plan", settings, "control", command=command, outputs=outputs, eodag=True,
+        image="{{workflow.parameters.image}}", env={CONFIG_ENV: "{{workflow.parameters.config}}"})
+
+
+def _launch_template(settings: ArgoSettings):
+    command = ["s1tiling-cloud", "workflow", "launch", "{{inputs.parameters.manifest}}",
+               "--storage-options", "{{inputs.parameters.storage-options}}",
+               "--owner-name", "{{workflow.name}}", "--owner-uid", "{{workflow.uid}}",
+               "--namespace", "{{workflow.namespace}}"]
+    return podspec.container_template(
+        "launch", settings, "control", command=command, image="{{workflow.parameters.image}}",
+        inputs=[Parameter(name="manifest"), Parameter(name="storage-options")])
+
+
+def _launch_task(name: str, parts: str, depends: str) -> Task:
+    return Task(name=name, template="launch", depends=depends,
+                with_param=f"{{{{tasks.plan.outputs.parameters.{parts}}}}}",
+                arguments={"manifest": "{{item}}",
+                           "storage-options": "{{tasks.plan.outputs.parameters.storage-options}}"})
+
+
+def workflow_template(scenario: str = "s1_process", settings: ArgoSettings | None = None) -> WorkflowTemplate:
+    """The WorkflowTemplate of a scenario (`s1_process`, `s1_process_lia`, ...)."""
+    if scenario not in TEMPLATE_NAMES:
+        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(TEMPLATE_NAMES)}")
+    chosen = settings or ArgoSettings()
+    main = DAG(name="main", tasks=[
+        Task(name="plan", template="plan"),
+        _launch_task("shared", "shared-parts", "plan"),
+        _launch_task("parts", "parts", AFTER_SHARED),
+    ])
+    return WorkflowTemplate(
+        name=TEMPLATE_NAMES[scenario],
+        namespace=chosen.namespace,
+        labels={LABEL_SCENARIO: scenario, "app.kubernetes.io/name": "s1tiling-cloud"},
+        annotations={"workflows.argoproj.io/title": f"S1Tiling {scenario}",
+                     "workflows.argoproj.io/description":
+                         "Plans the request, then runs its stage calls as child workflows"},
+        entrypoint="main",
+        arguments=_parameters(chosen),
+        service_account_name=chosen.service_account,
+        pod_gc=podspec.pod_gc(),
+        ttl_strategy=podspec.ttl_strategy(chosen),
+        security_context=podspec.pod_security_context(chosen),
+        volumes=[podspec.scratch_volume()],
+        templates=[main, _plan_template(scenario, chosen), _launch_template(chosen)],
+    )

@@ -1,0 +1,61 @@
+"""Progress of a stage in an Argo pod, through Argo's progress file.
+
+Argo sets `ARGO_PROGRESS_FILE` in every pod's main container and reads `N/M` from it (the last
+line written) to show the node's progress in the UI and in `argo get`. Outside a pod the
+variable is unset and reporting does nothing, so stages call it unconditionally.
+
+Where to call it: `s1tiling_cloud.cli.stage` (or `stages.base.run_stage`) does
+`report_progress(0, 1)` before the stage and `report_progress(1, 1)` after it; a long stage
+(ortho by blocks, ingest by bytes) calls `report_progress(done, total)` as it goes, or uses
+`ProgressFile` to limit the writes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+PROGRESS_ENV = "ARGO_PROGRESS_FILE"
+
+
+def progress_path() -> Path | None:
+    value = os.environ.get(PROGRESS_ENV)
+    return Path(value) if value else None
+
+
+def report_progress(done: int, total: int, path: str | os.PathLike | None = None) -> bool:
+    """Write `done/total` to Argo's progress file; whether it was written (False outside Argo)."""
+    target = Path(path) if path else progress_path()
+    if target is None or total <= 0:
+        return False
+    done = max(0, min(int(done), int(total)))
+    tmp = target.with_name(f".{target.name}.{os.getpid()}")
+    try:
+        tmp.write_text(f"{done}/{int(total)}\n")
+        os.replace(tmp, target)  # the executor never reads half a line
+    except OSError:
+        return False
+    return True
+
+
+class ProgressFile:
+    """Throttled reporting: at most one write every `interval` seconds, and always the last."""
+
+    def __init__(self, total: int, interval: float = 5.0, path: str | os.PathLike | None = None) -> None:
+        self.total, self.interval, self.path = total, interval, path
+        self._last = float("-inf")
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if done >= self.total or now - self._last >= self.interval:
+            self._last = now
+            report_progress(done, self.total, self.path)
+
+    def __enter__(self) -> ProgressFile:
+        self.update(0)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if exc_info[0] is None:
+            self.update(self.total)

@@ -1,0 +1,119 @@
+"""A small HTTP server on 127.0.0.1 that speaks the few endpoints the Argo runner uses, and
+records every request: Argo Server REST (`/api/v1/workflows/{ns}`: create, get, list) and the
+Kubernetes API (`/api/v1/namespaces/{ns}/configmaps`, `/apis/argoproj.io/v1alpha1/...`).
+
+Workflows it holds advance through the `phases` a test scripts, one step per GET, so that
+`watch` and `launch` see a workflow run and end.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeArgo:
+    requests: list[Recorded] = field(default_factory=list)
+    workflows: dict[str, dict] = field(default_factory=dict)
+    #: name -> successive `status` dicts served by GET (the last one stays).
+    script: dict[str, list[dict]] = field(default_factory=dict)
+    url: str = ""
+
+    def step(self, name: str) -> dict:
+        workflow = self.workflows[name]
+        statuses = self.script.get(name) or []
+        if statuses:
+            workflow["status"] = statuses.pop(0) if len(statuses) > 1 else statuses[0]
+        return workflow
+
+
+_WORKFLOWS = re.compile(r"^/(?:api/v1/workflows|apis/argoproj.io/v1alpha1/namespaces)/([^/]+)"
+                        r"(?:/workflows)?(?:/([^/]+))?$")
+
+
+def _handler(state: FakeArgo):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):  # quiet
+            pass
+
+        def _reply(self, code: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def _record(self) -> Recorded:
+            url = urlparse(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            record = Recorded(self.command, url.path, parse_qs(url.query), dict(self.headers),
+                              json.loads(raw) if raw else None)
+            state.requests.append(record)
+            return record
+
+        def do_POST(self):  # noqa: N802
+            record = self._record()
+            if re.match(r"^/api/v1/namespaces/[^/]+/configmaps$", record.path):
+                return self._reply(201, record.body)
+            found = _WORKFLOWS.match(record.path)
+            if not found:
+                return self._reply(404, {"message": "not found"})
+            workflow = record.body.get("workflow", record.body)  # Argo server wraps it
+            metadata = workflow.setdefault("metadata", {})
+            name = metadata.get("name") or metadata["generateName"] + "x7k2p"
+            if name in state.workflows:
+                return self._reply(409, {"kind": "Status", "code": 409, "reason": "AlreadyExists"})
+            metadata.update(name=name, namespace=found.group(1), uid=f"uid-{name}")
+            state.workflows[name] = workflow
+            return self._reply(200, workflow)
+
+        def do_GET(self):  # noqa: N802
+            record = self._record()
+            found = _WORKFLOWS.match(record.path)
+            if not found:
+                return self._reply(404, {"message": "not found"})
+            name = found.group(2)
+            if name:
+                if name not in state.workflows:
+                    return self._reply(404, {"code": 5, "message": "not found"})
+                return self._reply(200, state.step(name))
+            selector = (record.query.get("listOptions.labelSelector") or [""])[0]
+            key, _, value = selector.partition("=")
+            items = [state.step(n) for n, w in list(state.workflows.items())
+                     if not key or (w.get("metadata", {}).get("labels") or {}).get(key) == value]
+            return self._reply(200, {"metadata": {}, "items": items})
+
+    return Handler
+
+
+class ArgoServerThread:
+    def __init__(self) -> None:
+        self.state = FakeArgo()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self.state))
+        self.state.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeArgo:
+        self.thread.start()
+        return self.state
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,133 @@
+"""The WorkflowTemplates and child workflows: Argo's schema (strict), semantic checks, the
+production defaults, and `hera generate yaml workflows/` == `workflows/rendered/`."""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from s1tiling_cloud.argo.checks import semantic_errors
+from s1tiling_cloud.argo.defaults import TEMPLATE_NAMES, ArgoSettings
+from s1tiling_cloud.argo.schema import schema_errors
+from s1tiling_cloud.runners.argo import (
+    ParentRef,
+    part_workflows,
+    plan_to_workflows,
+    render_all,
+    render_yaml,
+    workflow_template,
+)
+
+from .plans import campaign
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _valid(document: dict, schema: Path, **limits) -> None:
+    assert schema_errors(document, path=schema) == []
+    assert semantic_errors(document, **limits) == []
+
+
+@pytest.mark.parametrize("scenario", list(TEMPLATE_NAMES))
+def test_templates_pass_the_strict_schema_and_the_checks(scenario, argo_schema):
+    document = workflow_template(scenario).to_dict()
+    _valid(document, argo_schema)
+    assert document["metadata"]["name"] == TEMPLATE_NAMES[scenario]
+    plan = next(t for t in document["spec"]["templates"] if t["name"] == "plan")
+    assert plan["container"]["command"][:5] == ["s1tiling-cloud", "workflow", "plan-pod", "--scenario",
+                                                scenario]
+
+
+def test_hera_generate_yaml_renders_the_committed_files(tmp_path):
+    out = tmp_path / "hera"
+    run = subprocess.run([sys.executable, "-m", "hera", "generate", "yaml", str(ROOT / "workflows"),
+                          "--to", str(out)], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    rendered = ROOT / "workflows" / "rendered"
+    names = sorted(p.name for p in rendered.glob("*.yaml"))
+    assert names == sorted(f"{s}.yaml" for s in TEMPLATE_NAMES)
+    assert sorted(p.name for p in out.iterdir()) == names
+    assert all(filecmp.cmp(out / n, rendered / n, shallow=False) for n in names)
+    render_all(tmp_path / "ours")
+    assert all(filecmp.cmp(tmp_path / "ours" / n, rendered / n, shallow=False) for n in names)
+
+
+def test_child_workflow_mirrors_the_plan(argo_schema):
+    plan = campaign(["33TTG", "33TUG"], 2)
+    [workflow] = plan_to_workflows(plan, image="registry.local/s1tiling-cloud:1", namespace="s1",
+                                   parent=ParentRef("s1-process-x7k2p", "uid-1"))
+    document = workflow.to_dict()
+    _valid(document, argo_schema)
+    assert document["metadata"]["name"] == "s1-process-x7k2p-part-001"
+    assert document["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
+    dag = next(t for t in document["spec"]["templates"] if t["name"] == "main")["dag"]["tasks"]
+    by_name = {t["name"]: t for t in dag}
+    assert len(dag) == len(plan.nodes)
+    ortho = by_name["ortho-33TTG-s1b-20211201"]
+    node = plan.node("ortho/33TTG/S1B_IW_GRDH_1SDV_20211201T051122_20211201T051147_030148_039993_0000")
+    assert set(ortho["depends"].split(" && ")) == {"ingest-s1b-20211201-022", "heights-33TTG"}
+    args = {p["name"]: p["value"] for p in ortho["arguments"]["parameters"]}
+    assert args["stage"] == "ortho"
+    assert json.loads(args["args"]) == {**node.args, "storage_options": plan.storage_options}
+    names = {n.id: t["name"] for n, t in zip(plan.nodes, dag, strict=True)}
+    for n, task in zip(plan.nodes, dag, strict=True):  # depends == node.depends, exactly
+        assert set(filter(None, (task.get("depends") or "").split(" && "))) == {names[d] for d in n.depends}
+
+
+def test_pods_carry_the_production_defaults():
+    plan = campaign(["33TTG"], 2)
+    document = plan_to_workflows(plan)[0].to_dict()
+    spec = document["spec"]
+    templates = {t["name"]: t for t in spec["templates"]}
+    assert set(templates) == {"main", "stage-ingest-peps", "stage-ingest-cop-dataspace", "stage-ortho",
+                              "stage-light", "stage-map"}
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["podGC"]["strategy"] == "OnPodSuccess" and spec["ttlStrategy"]["secondsAfterSuccess"] > 0
+    assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+    ortho = templates["stage-ortho"]
+    assert ortho["container"]["resources"]["requests"]["memory"] == "4Gi"
+    assert ortho["container"]["command"] == ["s1tiling-cloud", "stage", "{{inputs.parameters.stage}}",
+                                             "--args", "{{inputs.parameters.args}}"]
+    assert ortho["container"]["securityContext"]["readOnlyRootFilesystem"] is True
+    assert ortho["container"]["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    retry = ortho["retryStrategy"]["expression"]
+    assert "78" in retry and "72" not in retry and "71" not in retry and "67" not in retry
+    ingest = templates["stage-ingest-peps"]
+    assert ingest["synchronization"]["semaphores"][0]["configMapKeyRef"] == {
+        "name": "s1tiling-cloud-semaphores", "key": "peps"}
+    assert "67" in ingest["retryStrategy"]["expression"] and ingest["retryStrategy"]["limit"] == 5
+    secrets = [e["secretRef"]["name"] for e in ingest["container"]["envFrom"]]
+    assert secrets == ["s1tiling-cloud-s3", "s1tiling-cloud-eodag"]
+    assert [e["secretRef"]["name"] for e in ortho["container"]["envFrom"]] == ["s1tiling-cloud-s3"]
+
+
+def test_a_campaign_splits_into_valid_child_workflows(argo_schema):
+    plan = campaign([f"3{i}TTG" for i in range(1, 7)], 10)
+    settings = ArgoSettings(max_nodes=150)
+    pairs = part_workflows(plan, settings=settings, parent=ParentRef("s1-process-abcde"))
+    assert [p.level for p, _ in pairs][0] == 0 and len(pairs) > 2
+    seen = 0
+    for part, workflow in pairs:
+        document = workflow.to_dict()
+        _valid(document, argo_schema, max_nodes=150)
+        seen += len(part.nodes)
+        assert document["metadata"]["labels"]["s1tiling-cloud/parent"] == "s1-process-abcde"
+    assert seen == len(plan.nodes)
+    text = render_yaml(w for _, w in pairs)
+    assert len(list(yaml.safe_load_all(text))) == len(pairs)
+
+
+def test_lia_scenario_renders(argo_schema):
+    plan = campaign(["33TTG"], 2, calibration="normlim")
+    [workflow] = plan_to_workflows(plan)
+    document = workflow.to_dict()
+    _valid(document, argo_schema)
+    stages = {p["value"] for t in document["spec"]["templates"] if t.get("dag")
+              for task in t["dag"]["tasks"] for p in task["arguments"]["parameters"] if p["name"] == "stage"}
+    assert {"lia", "normlim", "ortho"} <= stages
