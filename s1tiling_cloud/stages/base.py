@@ -27,6 +27,8 @@ STAGES: dict[str, str] = {
     "normlim": "s1tiling_cloud.stages.normlim:normlim",
     "gamma_area": "s1tiling_cloud.stages.rtc:gamma_area",
     "rtc": "s1tiling_cloud.stages.rtc:rtc",
+    "publish": "s1tiling_cloud.stages.publish:publish",
+    "ingest": "s1tiling_cloud.stages.ingest:ingest",
 }
 
 
