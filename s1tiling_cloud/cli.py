@@ -42,7 +42,9 @@ def main(
 
 
 def _fail(error: BaseException) -> typer.Exit:
-    console.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
+    from rich.markup import escape  # "[Processing] calibration" is text, not markup
+
+    console.print(f"[bold red]{type(error).__name__}[/]: {escape(str(error))}", highlight=False)
     return typer.Exit(exit_code_for(error))
 
 
@@ -169,15 +171,371 @@ def demo(
     console.print(f"[bold]{summary['product']}[/]: {summary['mode']} {summary['product_type']} "
                   f"{' '.join(summary['polarisations'])}, {summary['start']}, relative orbit "
                   f"{summary['orbit']['relative']} {summary['orbit']['direction']}")
-    table = Table(title="S1Tiling chain onto S2 tile 31TCJ", title_justify="left")
-    table.add_column("stage")
+    table = Table(title=f"S1Tiling chain onto S2 tile 31TCJ ({run.config})", title_justify="left")
+    table.add_column("step")
     table.add_column("seconds")
     table.add_column("outputs", overflow="fold")
-    for result in run.results:
-        outputs = "\n".join(str(Path(uri).relative_to(out_dir.resolve())) for uri in result.outputs)
-        table.add_row(result.stage, f"{result.seconds:.1f}" + (" (reused)" if result.skipped else ""),
-                      outputs)
+    root = out_dir.resolve()
+    for outcome in run.report.outcomes.values():
+        outputs = "\n".join(str(Path(uri).relative_to(root)) if uri.startswith(str(root)) else uri
+                            for uri in outcome.outputs)
+        status = "" if outcome.status == "ran" else f" ({outcome.status})"
+        table.add_row(outcome.label, f"{outcome.seconds:.1f}{status}", outputs)
     console.print(table)
+    console.print(str(run.report.situation), highlight=False)
+    if run.report.code:
+        raise typer.Exit(run.report.code)
+
+
+
+# --------------------------------------------------------------------------- catalog (STAC)
+
+catalog_app = typer.Typer(no_args_is_help=True, help="The STAC catalog of the products.")
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("rebuild")
+def catalog_rebuild(
+    out_dir: Annotated[str, typer.Argument(help="Output folder or s3:// prefix of the products")],
+    catalog: Annotated[str | None, typer.Option(help="Root catalog.json to write "
+                                                "(default: OUT_DIR/catalog.json)")] = None,
+    public_url: Annotated[str | None, typer.Option(help="https base replacing s3://bucket "
+                                                   "in asset hrefs")] = None,
+    api_url: Annotated[str | None, typer.Option(help="STAC API (Transactions) to push to")] = None,
+) -> None:
+    """Rebuild the static catalog (items, collections, root) from the products in OUT_DIR."""
+    from .stac.rebuild import rebuild_catalog
+
+    try:
+        report = rebuild_catalog(out_dir, catalog, public_url=public_url, api_url=api_url)
+    except Error as error:
+        raise _fail(error) from error
+    for problem in report.skipped:
+        console.print(f"[yellow]skipped[/] {problem}", highlight=False)
+    console.print(f"{report.catalog}: {len(report.items)} items in "
+                  f"{', '.join(report.collections) or 'no collection'}", highlight=False)
+
+
+@catalog_app.command("validate")
+def catalog_validate(
+    catalog: Annotated[str, typer.Argument(help="Root catalog.json (local or s3://)")],
+    schemas: Annotated[Path | None, typer.Option(help="Folder of STAC extension schemas "
+                                                 "(default: $S1TILING_STAC_SCHEMAS or "
+                                                 "../shared/schemas/stac)")] = None,
+) -> None:
+    """Validate every document of a static catalog offline; exit 1 if any is invalid."""
+    from .stac.validate import validate_catalog
+
+    try:
+        report = validate_catalog(catalog, schema_dir=schemas)
+    except Error as error:
+        raise _fail(error) from error
+    for problem in report.errors:
+        console.print(f"[red]invalid[/] {problem}", highlight=False)
+    console.print(f"{report.documents} documents ({report.items} items): "
+                  + ("valid" if report.ok else f"{len(report.errors)} problems"), highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- processing (S1Tiling's programs)
+
+def _run_program(config: Path, scenario: str, trace_errors: bool, **options) -> None:
+    """Run one of S1Tiling's programs; exit with its Situation's code, or the error's."""
+    from .api import run_scenario
+
+    try:
+        situation = run_scenario(str(config), scenario, **options)
+    except Exception as error:  # typed: S1Tiling's code; any other exception: 78
+        if trace_errors:
+            log.exception("%s failed", scenario)
+        raise _fail(error) from error
+    console.print(str(situation), highlight=False)
+    raise typer.Exit(situation.code)
+
+
+_CONFIG = Annotated[Path, typer.Argument(help="The request: an S1Tiling .cfg file", exists=True,
+                                         dir_okay=False)]
+_DRYRUN = Annotated[bool, typer.Option("--dryrun", help="Print the plan, run nothing.")]
+_DEBUG_CACHES = Annotated[bool, typer.Option("--debug-caches", help="Keep the intermediate files.")]
+_DEBUG_OTB = Annotated[bool, typer.Option("--debug-otb", help="Run every step in this process, "
+                                          "one at a time.")]
+_TRACE = Annotated[bool, typer.Option("--trace-errors", help="Log the traceback of errors.")]
+_WATCH_RAM = Annotated[bool, typer.Option("--watch-ram", help="Accepted for S1Tiling's sake; no effect.")]
+_GRAPHS = Annotated[bool, typer.Option("--graphs", help="Accepted for S1Tiling's sake; no effect.")]
+_PER_PAGE = Annotated[int, typer.Option("--searched_items_per_page", help="Products per search page.")]
+_RETRIES = Annotated[int, typer.Option("--nb_max_search_retries", help="Retries of a search page.")]
+_DL_WAIT = Annotated[int, typer.Option("--eodag_download_wait", help="Minutes between download tries.")]
+_DL_TIMEOUT = Annotated[int, typer.Option("--eodag_download_timeout",
+                                          help="Minutes before a download is given up.")]
+
+
+@app.command()
+def process(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
+            debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
+            graphs: _GRAPHS = False, searched_items_per_page: _PER_PAGE = 20,
+            nb_max_search_retries: _RETRIES = 5, eodag_download_wait: _DL_WAIT = 2,
+            eodag_download_timeout: _DL_TIMEOUT = 20,
+            cache_before_ortho: Annotated[bool, typer.Option(
+                "--cache-before-ortho", help="Accepted for S1Tiling's sake: only the window a tile "
+                "needs is calibrated, in memory.")] = False) -> None:
+    """S1Processor: S1 GRD products to calibrated, orthorectified S2 tiles (exit: S1Tiling's codes)."""
+    _run_program(config, "s1_process", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
+                 debug_otb=debug_otb, searched_items_per_page=searched_items_per_page,
+                 nb_max_search_retries=nb_max_search_retries, dl_wait=eodag_download_wait,
+                 dl_timeout=eodag_download_timeout)
+
+
+@app.command()
+def lia(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
+        debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
+        graphs: _GRAPHS = False) -> None:
+    """S1LIAMap: the sin(LIA) (and LIA) maps of each tile and relative orbit."""
+    _run_program(config, "s1_process_lia", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
+                 debug_otb=debug_otb)
+
+
+@app.command()
+def ia(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
+       debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
+       graphs: _GRAPHS = False) -> None:
+    """S1IAMap: the ellipsoid incidence angle maps of each tile and relative orbit."""
+    _run_program(config, "s1_process_ia", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
+                 debug_otb=debug_otb)
+
+
+@app.command("gamma-area")
+def gamma_area(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
+               debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False,
+               watch_ram: _WATCH_RAM = False, graphs: _GRAPHS = False,
+               searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
+               eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20) -> None:
+    """S1GammaAreaMap: the γ-area map of each tile and relative orbit, for γ° RTC."""
+    _run_program(config, "s1_process_gamma_area", trace_errors, dryrun=dryrun,
+                 debug_caches=debug_caches, debug_otb=debug_otb,
+                 searched_items_per_page=searched_items_per_page,
+                 nb_max_search_retries=nb_max_search_retries, dl_wait=eodag_download_wait,
+                 dl_timeout=eodag_download_timeout)
+
+
+@app.command("plan")
+def plan_command(
+    config: _CONFIG,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    scenario: Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
+                                          "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
+    = "s1_process",
+    searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
+) -> None:
+    """Search the products of a request and print the plan: the stage calls a run makes."""
+    from .api import request_of
+    from .config.scenario import scenario_name
+    from .plan.render import render_json, render_text
+    from .plan.request import plan_request
+
+    try:
+        name = scenario_name(scenario)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--scenario") from error
+    try:
+        plan = plan_request(request_of(str(config)), name, searched_items_per_page=searched_items_per_page,
+                            nb_max_search_retries=nb_max_search_retries)
+    except Error as error:
+        raise _fail(error) from error
+    sys.stdout.write(render_json(plan) if as_json else render_text(plan))
+
+
+# --------------------------------------------------------------------------- Argo Workflows
+
+workflow_app = typer.Typer(no_args_is_help=True,
+                           help="Argo Workflows: the workflows a submission makes, and the pods' commands.")
+app.add_typer(workflow_app, name="workflow")
+
+_ARGO_SCENARIO = Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
+                                             "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
+_ARGO_SERVER = Annotated[str | None, typer.Option("--server", help="Argo server URL (default: $ARGO_SERVER)")]
+_ARGO_NAMESPACE = Annotated[str | None, typer.Option(help="Namespace (default: $ARGO_NAMESPACE, else argo)")]
+_ARGO_TOKEN = Annotated[str | None, typer.Option(help="Bearer token (default: $ARGO_TOKEN)",
+                                                 show_default=False)]
+_ARGO_INSECURE = Annotated[bool, typer.Option("--insecure", help="Do not verify the server's certificate")]
+_ARGO_IMAGE = Annotated[str | None, typer.Option(help="Image of every pod (default: the template's)")]
+_ARGO_MAX_NODES = Annotated[int | None, typer.Option(help="Most stage calls in one child workflow")]
+
+
+def _argo_scenario(scenario: str) -> str:
+    from .config.scenario import scenario_name
+
+    try:
+        return scenario_name(scenario)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--scenario") from error
+
+
+def _argo_parameters(image: str | None, max_nodes: int | None) -> dict[str, str]:
+    values = {"image": image, "max-nodes": None if max_nodes is None else str(max_nodes)}
+    return {k: v for k, v in values.items() if v is not None}
+
+
+@workflow_app.command("render")
+def workflow_render(
+    config: Annotated[Path, typer.Argument(help="The request (.cfg)", exists=True, dir_okay=False)],
+    scenario: _ARGO_SCENARIO = "s1_process",
+    namespace: _ARGO_NAMESPACE = None,
+    config_map: Annotated[str | None, typer.Option(help="Read the .cfg from this ConfigMap")] = None,
+    image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
+) -> None:
+    """Print the Workflow that `submit CONFIG` would create (YAML)."""
+    from .argo.client import submission
+    from .config.parse import load_request
+    from .runners.argo import render_yaml
+
+    text = config.read_text()
+    try:
+        load_request(config, text=text)
+        workflow = submission(None if config_map else text, _argo_scenario(scenario), namespace=namespace,
+                              config_map=config_map, parameters=_argo_parameters(image, max_nodes))
+    except Error as error:
+        raise _fail(error) from error
+    sys.stdout.write(render_yaml(workflow))
+
+
+@workflow_app.command("templates")
+def workflow_templates(
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Write <scenario>.yaml files here "
+                                                  "instead of printing them")] = None,
+) -> None:
+    """Print (or write) the WorkflowTemplates of every scenario, as the chart installs them."""
+    from .argo.defaults import TEMPLATE_NAMES
+    from .runners.argo import render_all, render_yaml, workflow_template
+
+    if out_dir:
+        for path in render_all(out_dir):
+            sys.stdout.write(f"{path}\n")
+    else:
+        sys.stdout.write(render_yaml(workflow_template(s) for s in TEMPLATE_NAMES))
+
+
+@workflow_app.command("children")
+def workflow_children(
+    plan_json: Annotated[Path, typer.Argument(help="A plan: `s1tiling-cloud plan CONFIG --json` output "
+                                              "('-': standard input)")],
+    parent: Annotated[str | None, typer.Option(help="Name of the parent workflow")] = None,
+    namespace: _ARGO_NAMESPACE = None, image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
+) -> None:
+    """Print the child Workflows that the planning pod creates for a plan (YAML)."""
+    from .argo.children import ParentRef
+    from .plan.model import Plan
+    from .runners.argo import plan_to_workflows, render_yaml
+
+    text = sys.stdin.read() if str(plan_json) == "-" else plan_json.read_text()
+    workflows = plan_to_workflows(Plan.from_json(text), image=image, namespace=namespace,
+                                  max_nodes=max_nodes, parent=ParentRef(parent) if parent else None)
+    sys.stdout.write(render_yaml(workflows))
+
+
+@workflow_app.command("plan-pod", hidden=True)
+def workflow_plan_pod(
+    scenario: Annotated[str, typer.Option()], workflow_name: Annotated[str, typer.Option()],
+    outputs_dir: Annotated[Path, typer.Option()],
+    namespace: Annotated[str | None, typer.Option()] = None,
+    image: Annotated[str | None, typer.Option()] = None,
+    service_account: Annotated[str | None, typer.Option()] = None,
+    max_nodes: Annotated[int | None, typer.Option()] = None,
+    parallelism: Annotated[int | None, typer.Option()] = None,
+    s3_secret: Annotated[str | None, typer.Option()] = None,
+    eodag_secret: Annotated[str | None, typer.Option()] = None,
+    semaphore_configmap: Annotated[str | None, typer.Option()] = None,
+    config_env: Annotated[str, typer.Option(help="Variable holding the .cfg's text")] = "S1TILING_CFG",
+) -> None:
+    """(Argo pod) Plan the request, write the child workflows' manifests, output their URIs."""
+    import os
+
+    from .argo.defaults import ArgoSettings
+    from .argo.pods import plan_pod
+
+    settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
+                                    max_nodes=max_nodes, parallelism=parallelism or None,
+                                    s3_secret=s3_secret, eodag_secret=eodag_secret,
+                                    semaphore_configmap=semaphore_configmap)
+    try:
+        plan_pod(os.environ.get(config_env, ""), scenario=scenario, workflow_name=workflow_name,
+                 settings=settings, outputs_dir=outputs_dir)
+    except Error as error:
+        raise _fail(error) from error
+
+
+@workflow_app.command("launch", hidden=True)
+def workflow_launch(
+    manifest: Annotated[str, typer.Argument(help="URI of a child workflow's manifest (JSON)")],
+    namespace: Annotated[str, typer.Option()],
+    storage_options: Annotated[str, typer.Option(help="JSON object")] = "{}",
+    owner_name: Annotated[str | None, typer.Option()] = None,
+    owner_uid: Annotated[str | None, typer.Option()] = None,
+    poll_seconds: Annotated[float, typer.Option()] = 15.0,
+) -> None:
+    """(Argo pod) Create one child workflow and follow it; exit with its outcome's code."""
+    from .argo.pods import launch
+
+    code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
+                  owner_name=owner_name, owner_uid=owner_uid, poll_seconds=poll_seconds)
+    raise typer.Exit(code)
+
+
+@app.command("submit")
+def submit_command(
+    config: Annotated[Path, typer.Argument(help="The request (.cfg)", exists=True, dir_okay=False)],
+    scenario: _ARGO_SCENARIO = "s1_process",
+    server: _ARGO_SERVER = None, namespace: _ARGO_NAMESPACE = None, token: _ARGO_TOKEN = None,
+    insecure: _ARGO_INSECURE = False,
+    config_map: Annotated[bool, typer.Option("--config-map", help="Send the .cfg in a ConfigMap "
+                                             "(kubeconfig credentials) instead of a parameter")] = False,
+    image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
+) -> None:
+    """Submit a request to Argo Workflows: print the workflow's name and its UI link."""
+    from .runners.argo import submit
+
+    try:
+        submitted = submit(config, host=server, namespace=namespace, token=token,
+                           scenario=_argo_scenario(scenario), use_config_map=config_map,
+                           verify_ssl=False if insecure else None,
+                           parameters=_argo_parameters(image, max_nodes))
+    except Error as error:
+        raise _fail(error) from error
+    sys.stdout.write(f"{submitted.name}\n")
+    Console(stderr=True).print(f"submitted {submitted.name} in {submitted.namespace}: {submitted.link}",
+                               highlight=False)
+
+
+@app.command("watch")
+def watch_command(
+    name: Annotated[str, typer.Argument(help="The workflow's name (what `submit` printed)")],
+    server: _ARGO_SERVER = None, namespace: _ARGO_NAMESPACE = None, token: _ARGO_TOKEN = None,
+    insecure: _ARGO_INSECURE = False,
+    poll_seconds: Annotated[float, typer.Option(help="Seconds between two looks")] = 10.0,
+) -> None:
+    """Follow a submitted workflow to its end; exit with S1Tiling's code for it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .runners.argo import watch
+
+    errors = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=errors, disable=not errors.is_terminal) as bar:
+        task = bar.add_task(name, total=None)
+
+        def show(phase: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{name} {phase}", completed=done, total=total or None)
+            if not errors.is_terminal:
+                errors.print(f"{name} {phase} {done}/{total}", highlight=False)
+
+        try:
+            code = watch(name, host=server, namespace=namespace, token=token,
+                         verify_ssl=False if insecure else None, poll_seconds=poll_seconds, on_progress=show)
+        except Error as error:
+            raise _fail(error) from error
+    errors.print(f"{name}: exit code {code}", highlight=False)
+    raise typer.Exit(code)
+
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,6 +1,7 @@
 """The bundled example: a synthetic Sentinel-1 GRD over Toulouse taken through the S1Tiling
-chain onto S2 tile 31TCJ with the same stages a cluster runs (heights, ortho, concatenate,
-border mask, quicklook), offline and in about a minute on a laptop."""
+chain onto S2 tile 31TCJ, offline, as a user runs it: a product in `DIR/s1`, SRTM DEM tiles in
+`DIR/dem`, a `DIR/demo.cfg` request (no download, σ°, border masks and quicklooks), then the
+request planned and run by the local runner into `DIR/output`."""
 
 from __future__ import annotations
 
@@ -8,71 +9,93 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-import rasterio
-from rasterio.transform import from_origin
-
-from .outputs.names import Naming, S1Image, default_dirs, tile_fields
-from .safe import Sentinel1Product
-from .stages.base import StageResult
-from .stages.concatenate import concatenate
-from .stages.heights import heights
-from .stages.mask import border_mask
-from .stages.ortho import ortho
-from .stages.quicklook import quicklook
+from .geo.s2tile import S2Tile
+from .plan.model import Plan
+from .runners.report import RunReport
 
 TILE = "31TCJ"
+_CONFIG = """\
+# The s1tiling-cloud demo: S1Tiling's .cfg keys (see docs/config.md).
+[Paths]
+output : {root}/output
+s1_images : {root}/s1
+tmp : {root}/tmp
+dem_dir : {root}/dem
+
+[DataSource]
+download : False
+roi_by_tiles : {tile}
+polarisation : VV-VH
+first_date : {day}
+last_date : {day}
+
+[Mask]
+generate_border_mask : True
+
+[Quicklook]
+generate : True
+
+[Processing]
+calibration : sigma
+remove_thermal_noise : True
+output_spatial_resolution : {resolution}
+orthorectification_gridspacing : {gridspacing}
+tiles : {tile}
+nb_parallel_processes : {processes}
+ram_per_process : 2048
+nb_otb_threads : 1
+
+[Stac]
+publish : {publish}
+"""
 
 
 @dataclass
 class DemoRun:
     product: Path
-    results: list[StageResult]
+    config: Path
+    plan: Plan
+    report: RunReport
 
 
-def _flat_dem(path: Path, west: float, north: float) -> None:
-    """A 0 m DEM (heights over the geoid) around the scene: 3° × 3° at 3 arc-seconds."""
-    with rasterio.open(path, "w", driver="GTiff", height=3600, width=3600, count=1,
-                       dtype="int16", crs="EPSG:4326", nodata=-32768, compress="deflate",
-                       transform=from_origin(west, north, 1 / 1200, 1 / 1200)) as dataset:
-        dataset.write(np.zeros((1, 3600, 3600), np.int16))
+def _dem_tiles(folder: Path) -> None:
+    """Flat SRTM3 tiles (0 m over the geoid) over the tile and a margin, once."""
+    from .testing import write_dem_tiles
+
+    if folder.is_dir() and any(folder.glob("*.hgt")):
+        return
+    lon0, lat0, lon1, lat1 = S2Tile.from_name(TILE).footprint.bounds
+    write_dem_tiles(0.0, (lat0 - 0.05, lat1 + 0.05), (lon0 - 0.05, lon1 + 0.05), folder, kind="srtm3")
 
 
-def run_demo(out_dir: str | os.PathLike, lines: int = 3000, samples: int = 4000,
-             resolution: float = 10.0) -> DemoRun:
-    """Make the example product and its DEM in `out_dir`, then produce its 31TCJ products."""
+def write_demo(out_dir: str | os.PathLike, lines: int = 3000, samples: int = 4000,
+               resolution: float = 10.0, processes: int = 2, publish: bool = True) -> tuple[Path, Path]:
+    """Write the example product, its DEM and `demo.cfg` in `out_dir` (kept if there)."""
     from .testing import SyntheticGRD, write_grd
 
     out = Path(out_dir).resolve()
     (out / "s1").mkdir(parents=True, exist_ok=True)
-    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=lines, samples=samples,
-                        sigma0_db=-12.0)
     existing = sorted((out / "s1").glob("S1*_IW_GRDH_*.SAFE"))
+    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=lines, samples=samples, sigma0_db=-12.0)
     product = existing[0] if existing else write_grd(spec, out / "s1")
-    dem = out / "dem" / "dem.tif"
-    if not dem.exists():
-        dem.parent.mkdir(parents=True, exist_ok=True)
-        _flat_dem(dem, 0.0, 45.0)
+    _dem_tiles(out / "dem")
+    config = out / "demo.cfg"
+    config.write_text(_CONFIG.format(root=out, tile=TILE, day=spec.start[:10], resolution=resolution,
+                                     gridspacing=4 * resolution, processes=processes,
+                                     publish=publish))
+    return product, config
 
-    s1 = Sentinel1Product(product)
-    dirs = default_dirs(str(out / "products"), str(out / "tmp"))
-    naming = Naming("sigma")
-    results = [heights(TILE, resolution, f"{dirs['tmp_dir']}/S2/{TILE}/heights.tif",
-                       {"dem_dir": str(dem)})]
-    images = {pol: S1Image(os.path.basename(s1.file("IW", pol, "measurement").href),
-                           s1.manifest.orbit_state, product=s1.name,
-                           relative_orbit=s1.manifest.relative_orbit)
-              for pol in s1.polarisations("IW")}
-    ortho_uris = {pol: naming.path("orthorectification",
-                                   {**tile_fields([image], TILE), "calibration_type": "sigma"},
-                                   dirs)
-                  for pol, image in images.items()}
-    results.append(ortho(str(product), TILE, results[0].outputs[0], ortho_uris,
-                         {"resolution": resolution, "dem_info": "flat demo DEM"}))
-    for pol, image in images.items():
-        fields = tile_fields([image], TILE)
-        final = naming.path("final", fields, dirs)
-        results.append(concatenate([ortho_uris[pol]], final, TILE))
-        results.append(border_mask(final, naming.path("mask", fields, dirs)))
-        results.append(quicklook(final, naming.path("quicklook", fields, dirs)))
-    return DemoRun(product, results)
+
+def run_demo(out_dir: str | os.PathLike, lines: int = 3000, samples: int = 4000,
+             resolution: float = 10.0, processes: int = 2, progress: bool | None = None,
+             publish: bool = True) -> DemoRun:
+    """Write the example (`write_demo`), then plan and run `demo.cfg` with the local runner."""
+    from .config import load_request
+    from .plan.request import plan_request
+    from .runners.local import run_plan
+
+    product, config = write_demo(out_dir, lines, samples, resolution, processes, publish)
+    request = load_request(config)
+    plan = plan_request(request, "s1_process")
+    report = run_plan(plan, processes=request.processing.nb_parallel_processes, progress=progress)
+    return DemoRun(product, config, plan, report)

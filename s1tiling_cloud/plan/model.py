@@ -39,6 +39,9 @@ class Node:
     products: list[str] = field(default_factory=list)
     #: What resources the node needs, as a hint for pods: "ingest", "ortho", "light", "map".
     kind: str = "light"
+    #: Its outputs are intermediates (tmp): removed once every node reading them succeeded,
+    #: unless the run keeps them (`debug_caches`).
+    intermediate: bool = False
 
 
 @dataclass

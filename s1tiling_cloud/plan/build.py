@@ -1,0 +1,408 @@
+"""Request + search outcome → plan: the DAG of stage calls of a scenario (S1Tiling §3).
+
+`build_plan` is pure and deterministic: the same request and outcome give the same plan, node
+for node, so a re-plan maps onto the same work and the same files. Names and folders are
+S1Tiling's (`outputs.names.Naming` with the request's `fname_fmt`/`dname_fmt`).
+
+s1_process, per tile (nodes in this order):
+- `ingest` once per product to download, whatever the number of tiles it covers;
+- `heights` (DEM + geoid on the tile grid), read by every ortho and map of the tile;
+- `lia` (normlim) or `gamma_area` (gamma_naught_rtc) once per tile × relative orbit, from the
+  product covering most of the tile;
+- `ortho` per product × tile, every requested polarisation at once (`outputs` keyed by the
+  product's upper-case polarisation names, as the SAFE reader names them);
+- per tile × relative orbit × day × polarisation: `concatenate` (1 or 2 orthos), then
+  `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured;
+- `publish` per tile × relative orbit × day when `[Stac] publish`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..config.model import Request
+from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
+from ..search.model import S1Candidate, SearchOutcome
+from ..store import join
+from .model import Node, Plan
+from .products import Acquisition, acquisitions, best_coverage, by_orbit, polarisations_of, s1_image
+
+SCENARIOS = ("s1_process", "s1_process_lia", "s1_process_ia", "s1_process_gamma_area")
+#: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
+IA_KINDS = {"deg": "IA", "cos": "cos_IA", "sin": "sin_IA", "tan": "tan_IA"}
+_DEFAULT_DEM_FORMAT = "{id}.hgt"
+
+
+def cache_uri(s1_images: str, product_id: str) -> str:
+    """Where an ingested product lands: `{s1_images}/{id}.SAFE` (`search.ingest.cache_uri`'s
+    rule, without importing the search and eodag into a plan's reader)."""
+    return join(s1_images, f"{product_id}.SAFE")
+
+
+def build_plan(request: Request, outcome: SearchOutcome, scenario: str = "s1_process", *,
+               dl_wait: float = 2, dl_timeout: float = 20) -> Plan:
+    """The plan of `scenario` for `request` over the products `outcome` kept per tile.
+
+    `dl_wait`/`dl_timeout` (minutes) go to the ingest nodes (eodag's retry wait and timeout).
+    """
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+    builder = _Builder(request, dl_wait, dl_timeout)
+    for tile in sorted(outcome.per_tile):
+        candidates = sorted(outcome.per_tile[tile], key=lambda c: (c.start, c.id))
+        if not candidates:
+            continue
+        if scenario == "s1_process":
+            builder.process_tile(tile, candidates)
+        else:
+            builder.maps_tile(tile, candidates, scenario)
+    return Plan(scenario=scenario, nodes=builder.ordered(),
+                storage_options=request.storage.storage_options(), request=request.to_dict(),
+                search=_search_summary(outcome))
+
+
+def _search_summary(outcome: SearchOutcome) -> dict[str, Any]:
+    kept = {c.id for cs in outcome.per_tile.values() for c in cs}
+    return {"found": outcome.found, "kept": len(kept),
+            "per_tile": {t: sorted(c.id for c in cs) for t, cs in sorted(outcome.per_tile.items())},
+            "discarded": [list(d) for d in outcome.discarded],
+            "search_failures": outcome.search_failures}
+
+
+def product_key(naming: Naming, fields: Mapping[str, str]) -> str:
+    """The S2 product's name without polarisation nor extension (`s1a_31TCJ_DES_007_…`): what
+    the report names when a product cannot be made."""
+    name = naming.filename("final", {**fields, "polarisation": ""})
+    name = re.sub(r"__+", "_", name).replace("_.", ".").strip("_")
+    return name.rsplit(".", 1)[0]
+
+
+class _Builder:
+    """Accumulates the nodes of one plan; each `add` is idempotent per node id."""
+
+    def __init__(self, request: Request, dl_wait: float, dl_timeout: float) -> None:
+        self.request = request
+        self.dl_wait = dl_wait
+        self.dl_timeout = dl_timeout
+        processing = request.processing
+        paths = request.paths
+        self.calibration = processing.calibration
+        self.lut = CALIBRATION_LUT.get(self.calibration, self.calibration)
+        self.final_calibration = FINAL_CALIBRATION_TYPE.get(self.calibration, self.calibration)
+        self.naming = Naming(self.calibration, dict(processing.fname_fmt), dict(processing.dname_fmt))
+        self.dirs = default_dirs(paths.output, paths.tmp, lia_dir=paths.lia_dir, ia_dir=paths.ia_dir,
+                                 gamma_area_dir=paths.gamma_area_dir, eof_dir=paths.eof)
+        self.metadata = dict(request.metadata)
+        self.resolution = float(processing.output_spatial_resolution)
+        #: The finishing stages' engine argument: none for the default (native) engine.
+        self.engine = {} if processing.engine == "native" else {"engine": processing.engine}
+        self.nodes: dict[str, Node] = {}
+        self.order: list[str] = []
+
+    # ---- bookkeeping -------------------------------------------------------------------
+
+    def add(self, node: Node) -> Node:
+        found = self.nodes.get(node.id)
+        if found is not None:
+            found.products = sorted({*found.products, *node.products})
+            return found
+        node.products = sorted(set(node.products))
+        self.nodes[node.id] = node
+        self.order.append(node.id)
+        return node
+
+    def ordered(self) -> list[Node]:
+        """Ingest nodes first (downloads start at once), then the tiles' nodes in order."""
+        ingest = [i for i in self.order if self.nodes[i].stage == "ingest"]
+        rest = [i for i in self.order if self.nodes[i].stage != "ingest"]
+        return [self.nodes[i] for i in sorted(ingest) + rest]
+
+    # ---- shared nodes ------------------------------------------------------------------
+
+    def product(self, candidate: S1Candidate, products: Sequence[str]) -> tuple[str, list[str]]:
+        """Where the product is read from, and the ingest node it waits for (if downloaded)."""
+        if candidate.location:
+            return candidate.location, []
+        uri = cache_uri(self.request.paths.s1_images, candidate.id)
+        node = self.add(Node(
+            id=f"ingest/{candidate.id}", stage="ingest", kind="ingest",
+            label=f"ingest {candidate.platform.lower()} {candidate.day} {candidate.relative_orbit:03d}",
+            args={"product": candidate.to_dict(), "destination": uri,
+                  "eodag_config": self.request.data_source.eodag_config,
+                  "wait_minutes": self.dl_wait, "timeout_minutes": self.dl_timeout},
+            outputs=[uri], products=list(products)))
+        return uri, [node.id]
+
+    def dem_params(self) -> dict[str, Any]:
+        paths = self.request.paths
+        dem_format = paths.dem_format
+        if dem_format == _DEFAULT_DEM_FORMAT and paths.dem_database is None:
+            dem_format = None  # the default: a folder of {id}.hgt, or one raster when dem_dir is a file
+        return {"dem_dir": paths.dem_dir, "dem_format": dem_format, "dem_database": paths.dem_database,
+                "geoid_file": paths.geoid_file,
+                "resampling": self.request.processing.dem_warp_resampling_method}
+
+    def s2_tmp(self, tile: str) -> str:
+        return self.naming.folder("orthorectification", {**self.dirs, "tile_name": tile})
+
+    def heights(self, tile: str, products: Sequence[str]) -> Node:
+        uri = f"{self.s2_tmp(tile)}/DEM_GEOID_projected_on_{tile}.tif"
+        return self.add(Node(
+            id=f"heights/{tile}", stage="heights", kind="map", label=f"heights {tile}",
+            args={"tile": tile, "resolution": self.resolution, "out_uri": uri, "dem": self.dem_params()},
+            outputs=[uri], products=list(products), intermediate=True))
+
+    def map_fields(self, tile: str, candidate: S1Candidate) -> dict[str, str]:
+        pol = candidate.polarisations[0].lower() if candidate.polarisations else "vv"
+        return tile_fields([s1_image(candidate, pol)], tile)
+
+    def map_input(self, tile: str, orbit: int, candidates: Sequence[S1Candidate],
+                  products: Sequence[str]) -> tuple[S1Candidate, str, list[str]]:
+        chosen = best_coverage(tile, candidates)
+        uri, depends = self.product(chosen, products)
+        return chosen, uri, depends
+
+    def lia(self, tile: str, orbit: int, candidates: Sequence[S1Candidate], products: Sequence[str],
+            heights: Node, *, degrees: bool) -> Node:
+        chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
+        fields = self.map_fields(tile, chosen)
+        kinds = ["sin_LIA"] + (["LIA"] if degrees else [])
+        outputs = {k: self.naming.path("lia_product", {**fields, "LIA_kind": k}, self.dirs) for k in kinds}
+        processing = self.request.processing
+        return self.add(Node(
+            id=f"lia/{tile}/{orbit:03d}", stage="lia", kind="map", label=f"lia {tile} {orbit:03d}",
+            args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
+                  "params": {"resolution": self.resolution, "metadata": self.metadata,
+                             "dem_resampling_method": processing.dem_warp_resampling_method,
+                             "geoid_interpolator": processing.orthorectification_interpolation_method},
+                  "eof_dir": self.request.paths.eof_dir},
+            depends=[*depends, heights.id], outputs=list(outputs.values()), products=list(products)))
+
+    def ia(self, tile: str, orbit: int, candidates: Sequence[S1Candidate], products: Sequence[str]) -> Node:
+        chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
+        fields = self.map_fields(tile, chosen)
+        kinds = [IA_KINDS[k] for k in self.request.processing.ia_maps_to_produce]
+        outputs = {k: self.naming.path("ia_product", {**fields, "IA_kind": k}, self.dirs) for k in kinds}
+        return self.add(Node(
+            id=f"ia/{tile}/{orbit:03d}", stage="ia", kind="map", label=f"ia {tile} {orbit:03d}",
+            args={"product": uri, "tile": tile, "outputs": outputs,
+                  "params": {"resolution": self.resolution, "metadata": self.metadata},
+                  "eof_dir": self.request.paths.eof_dir},
+            depends=depends, outputs=list(outputs.values()), products=list(products)))
+
+    def gamma_area(self, tile: str, orbit: int, candidates: Sequence[S1Candidate],
+                   products: Sequence[str], heights: Node) -> Node:
+        chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
+        output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen), self.dirs)
+        return self.add(Node(
+            id=f"gamma_area/{tile}/{orbit:03d}", stage="gamma_area", kind="map",
+            label=f"gamma_area {tile} {orbit:03d}",
+            args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "output": output,
+                  "params": {"resolution": self.resolution, "dem_info": self.dem_info(),
+                             "metadata": self.metadata}},
+            depends=[*depends, heights.id], outputs=[output], products=list(products)))
+
+    def dem_info(self) -> str:
+        paths = self.request.paths
+        return paths.dem_info or os.path.basename(str(paths.dem_dir).rstrip("/"))
+
+    # ---- scenarios ---------------------------------------------------------------------
+
+    def maps_tile(self, tile: str, candidates: list[S1Candidate], scenario: str) -> None:
+        """S1LIAMap / S1IAMap / S1GammaAreaMap: the maps of each relative orbit of the tile."""
+        orbits = by_orbit(candidates)
+        names = {orbit: self.map_names(tile, orbit, scenario, group) for orbit, group in orbits.items()}
+        heights = None
+        if scenario != "s1_process_ia":
+            heights = self.heights(tile, [n for ns in names.values() for n in ns])
+        for orbit, group in orbits.items():
+            if scenario == "s1_process_lia":
+                self.lia(tile, orbit, group, names[orbit], heights,
+                         degrees=self.request.processing.produce_lia_map)
+            elif scenario == "s1_process_ia":
+                self.ia(tile, orbit, group, names[orbit])
+            else:
+                self.gamma_area(tile, orbit, group, names[orbit], heights)
+
+    def map_names(self, tile: str, orbit: int, scenario: str, group: list[S1Candidate]) -> list[str]:
+        fields = self.map_fields(tile, best_coverage(tile, group))
+        if scenario == "s1_process_lia":
+            name = self.naming.filename("lia_product", {**fields, "LIA_kind": "sin_LIA"})
+        elif scenario == "s1_process_ia":
+            kind = IA_KINDS[self.request.processing.ia_maps_to_produce[0]]
+            name = self.naming.filename("ia_product", {**fields, "IA_kind": kind})
+        else:
+            name = self.naming.filename("gamma_area_product", fields)
+        return [name.rsplit(".", 1)[0]]
+
+    def process_tile(self, tile: str, candidates: list[S1Candidate]) -> None:
+        requested = self.request.data_source.polarisations
+        groups = acquisitions(tile, candidates)
+        keys = {g.key: self.acquisition_key(g, requested) for g in groups}
+        heights = self.heights(tile, list(keys.values()))
+        maps: dict[int, Node] = {}
+        for orbit, group in by_orbit(candidates).items():
+            products = [keys[g.key] for g in groups if g.relative_orbit == orbit]
+            if self.calibration == "normlim":
+                maps[orbit] = self.lia(tile, orbit, group, products, heights,
+                                       degrees=self.request.processing.produce_lia_map)
+            elif self.calibration == "gamma_naught_rtc":
+                maps[orbit] = self.gamma_area(tile, orbit, group, products, heights)
+        orthos: dict[str, Node] = {}
+        for group in groups:
+            for candidate in group.products:
+                orthos[candidate.id] = self.ortho(tile, candidate, requested, heights, [keys[group.key]])
+        for group in groups:
+            self.acquisition(group, requested, orthos, maps.get(group.relative_orbit), keys[group.key])
+
+    def acquisition_key(self, group: Acquisition, requested: Sequence[str]) -> str:
+        pols = [p for c in group.products for p in polarisations_of(c, requested)] or list(requested)
+        images = [s1_image(c, pols[0]) for c in group.products]
+        return product_key(self.naming, {**tile_fields(images, group.tile),
+                                         "calibration_type": self.final_calibration})
+
+    def ortho(self, tile: str, candidate: S1Candidate, requested: Sequence[str], heights: Node,
+              products: Sequence[str]) -> Node:
+        uri, depends = self.product(candidate, products)
+        outputs = {}
+        for pol in polarisations_of(candidate, requested):
+            fields = {**tile_fields([s1_image(candidate, pol)], tile), "calibration_type": self.lut}
+            outputs[pol.upper()] = self.naming.path("orthorectification", fields, self.dirs)
+        return self.add(Node(
+            id=f"ortho/{tile}/{candidate.id}", stage="ortho", kind="ortho",
+            label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
+            args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
+                  "params": self.ortho_params()},
+            depends=[*depends, heights.id], outputs=list(outputs.values()), products=list(products),
+            intermediate=True))
+
+    def ortho_params(self) -> dict[str, Any]:
+        processing = self.request.processing
+        params: dict[str, Any] = {
+            "calibration": self.lut, "remove_thermal_noise": processing.remove_thermal_noise,
+            "lower_signal_value": processing.lower_signal_value, "resolution": self.resolution,
+            "interpolation": processing.orthorectification_interpolation_method,
+            "override_azimuth_cut": processing.override_azimuth_cut_threshold_to,
+            "dem_info": self.dem_info(), "metadata": self.metadata, "engine": processing.engine}
+        if processing.engine == "otb":
+            from ..geo.geoid import default_geoid_file
+
+            params["dem_dir"] = self.request.paths.dem_dir
+            params["geoid_file"] = self.request.paths.geoid_file or str(default_geoid_file())
+        return params
+
+    def acquisition(self, group: Acquisition, requested: Sequence[str], orthos: Mapping[str, Node],
+                    correction: Node | None, key: str) -> None:
+        """The chain of one tile × orbit × day, per polarisation, then its publication."""
+        request = self.request
+        tile, where = group.tile, f"{group.tile}/{group.relative_orbit:03d}/{group.day}"
+        published: dict[str, dict[str, str]] = {"products": {}, "masks": {}, "quicklooks": {}}
+        publish_depends: list[str] = []
+        for pol in requested:
+            members = [c for c in group.products if pol in polarisations_of(c, [pol])]
+            if not members:
+                continue
+            fields = tile_fields([s1_image(c, pol) for c in members], tile)
+            label = f"{tile} {pol} {group.relative_orbit:03d} {group.day}"
+            inputs = [orthos[c.id].args["outputs"][pol.upper()] for c in members]
+            in_s1 = self.naming.in_s1
+            concatenated = self.naming.path(
+                "final" if in_s1 else "concatenation",
+                {**fields, "calibration_type": self.calibration if in_s1 else self.lut}, self.dirs)
+            node = self.add(Node(
+                id=f"concatenate/{where}/{pol}", stage="concatenate", label=f"concatenate {label}",
+                args={"inputs": inputs, "output": concatenated, "tile": tile,
+                      "params": {"metadata": self.metadata, **self.engine}},
+                depends=[orthos[c.id].id for c in members], outputs=[concatenated], products=[key],
+                intermediate=not in_s1))
+            final_fields = {**fields, "calibration_type": self.final_calibration}
+            filtering = request.filtering
+            despeckled = bool(filtering.filter) and filtering.filter.lower() != "none"
+            keep = (filtering.keep_non_filtered_products or request.mask.generate_border_mask
+                    or not despeckled or in_s1)
+            if correction is not None:
+                node = self.correction(node, correction, final_fields, where, pol, label, key, keep)
+            final = node.outputs[0]
+            published["products"][pol] = final
+            publish_depends.append(node.id)
+            if despeckled:
+                filtered = self.naming.path("filtered", {**final_fields,
+                                                         "filter_method": filtering.filter.lower()},
+                                            self.dirs)
+                done = self.add(Node(
+                    id=f"despeckle/{where}/{pol}", stage="despeckle", label=f"despeckle {label}",
+                    args={"product": final, "output": filtered,
+                          "params": {"method": filtering.filter.lower(),
+                                     "window_radius": filtering.window_radius,
+                                     "nblooks": filtering.nblooks, "deramp": filtering.deramp,
+                                     **self.engine}},
+                    depends=[node.id], outputs=[filtered], products=[key]))
+                if not keep:
+                    published["products"][pol] = filtered
+                    publish_depends.append(done.id)
+            if request.mask.generate_border_mask:
+                mask = self.naming.path("mask", final_fields, self.dirs)
+                done = self.add(Node(
+                    id=f"mask/{where}/{pol}", stage="mask", label=f"mask {label}",
+                    args={"product": final, "output": mask, **self.engine}, depends=[node.id],
+                    outputs=[mask],
+                    products=[key]))
+                published["masks"][pol] = mask
+                publish_depends.append(done.id)
+            if request.quicklook.generate:
+                quicklook = self.naming.path("quicklook", final_fields, self.dirs)
+                q = request.quicklook
+                done = self.add(Node(
+                    id=f"quicklook/{where}/{pol}", stage="quicklook", label=f"quicklook {label}",
+                    args={"product": final, "output": quicklook,
+                          "params": {"ratio": q.ratio, "scale_vv": q.scale_vv, "scale_vh": q.scale_vh,
+                                     "scale_hv": q.scale_hv, "scale_hh": q.scale_hh}},
+                    depends=[node.id], outputs=[quicklook], products=[key]))
+                published["quicklooks"][pol] = quicklook
+                publish_depends.append(done.id)
+        if request.stac.publish and published["products"]:
+            self.publish(group, where, published, correction, publish_depends, key)
+
+    def correction(self, concatenated: Node, correction: Node, fields: Mapping[str, str], where: str,
+                   pol: str, label: str, key: str, keep: bool) -> Node:
+        """NORMLIM (β° × sin LIA) or γ° RTC of one concatenated product: the final product."""
+        final = self.naming.path("final", fields, self.dirs)
+        if correction.stage == "lia":
+            stage = "normlim"
+            params = {"lower_signal_value": self.request.processing.lower_signal_value,
+                      "metadata": self.metadata}
+            args = {"product": concatenated.outputs[0], "sin_lia_uri": correction.args["outputs"]["sin_LIA"],
+                    "output": final, "params": params}
+        else:
+            stage = "rtc"
+            args = {"product": concatenated.outputs[0], "gamma_area_uri": correction.args["output"],
+                    "output": final, "params": {"metadata": self.metadata}}
+        return self.add(Node(
+            id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
+            depends=[concatenated.id, correction.id], outputs=[final], products=[key],
+            intermediate=not keep))
+
+    def publish(self, group: Acquisition, where: str, published: Mapping[str, dict[str, str]],
+                correction: Node | None, depends: list[str], key: str) -> None:
+        stac = self.request.stac
+        catalog = stac.catalog or f"{self.request.paths.output.rstrip('/')}/catalog.json"
+        maps: dict[str, str] = {}
+        if correction is not None and correction.stage == "lia":
+            maps = dict(correction.args["outputs"])
+        elif correction is not None:
+            maps = {"gamma_area": correction.args["output"]}
+        if correction is not None:
+            depends = [*depends, correction.id]
+        inputs = [{"id": c.id, "href": c.location or cache_uri(self.request.paths.s1_images, c.id),
+                   "provider": c.provider} for c in group.products]
+        self.add(Node(
+            id=f"publish/{where}", stage="publish",
+            label=f"publish {group.tile} {group.relative_orbit:03d} {group.day}",
+            args={"products": published["products"], "catalog": catalog, "masks": published["masks"],
+                  "quicklooks": published["quicklooks"], "maps": maps, "inputs": inputs,
+                  "api_url": stac.api_url, "public_url": stac.public_url,
+                  "processing": {"engine": self.request.processing.engine}},
+            depends=sorted(set(depends)), outputs=[], products=[key]))

@@ -1,0 +1,98 @@
+"""A request → its plan, with S1Tiling's start-up checks before any search or work.
+
+Order, as S1Processor fails: the scenario's own configuration checks (72), unknown tiles
+dropped with a warning and `NoS2TileError` (73) when none is left, the DEM tiles every tile
+needs (`MissingDEMError`, 75), the geoid (`MissingGeoidError`, 76); then the search and the
+plan. Errors propagate typed: the API and the CLI turn them into exit codes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from ..config.model import Request
+from ..exceptions import MissingDEMError, NoS2TileError
+from ..geo import Grid
+from ..geo.dem import DemSource
+from ..geo.geoid import Geoid
+from ..geo.s2tile import S2Tile
+from ..search.model import SearchOutcome
+from .build import SCENARIOS, build_plan
+from .model import Plan
+
+log = logging.getLogger(__name__)
+
+#: Pixels around a tile the DEM must cover (the heights stage reads that margin).
+DEM_MARGIN = 4
+
+
+def valid_tiles(names: list[str]) -> list[str]:
+    """The known S2 tile names among `names` (canonical, sorted, unique); unknown ones are
+    dropped with S1Tiling's warning, and `NoS2TileError` when none is left."""
+    kept: set[str] = set()
+    for name in names:
+        try:
+            kept.add(S2Tile.from_name(name).name)
+        except NoS2TileError as error:
+            log.warning("Tile %s does not exist, skipping (%s)", name, error)
+    if not kept:
+        raise NoS2TileError(f"No existing tiles found among {', '.join(names) or 'none'}, exiting ...")
+    return sorted(kept)
+
+
+def check_dem(request: Request, tiles: list[str]) -> None:
+    """`MissingDEMError` naming the missing DEM files of the first tile lacking some."""
+    paths = request.paths
+    dem_format = None if paths.dem_format == "{id}.hgt" and paths.dem_database is None else paths.dem_format
+    source = DemSource.from_config(paths.dem_dir, paths.dem_database, dem_format,
+                                   storage_options=request.storage.storage_options())
+    resolution = float(request.processing.output_spatial_resolution)
+    for tile in tiles:
+        try:
+            source.require(Grid.from_tile(tile, resolution), margin=DEM_MARGIN)
+        except MissingDEMError as error:
+            raise MissingDEMError(f"{tile}: {error}") from error
+
+
+def check_geoid(request: Request) -> None:
+    """`MissingGeoidError` unless the geoid (the configured file, or EGM96) opens."""
+    Geoid.open(request.paths.geoid_file, storage_options=request.storage.storage_options() or None)
+
+
+def with_tiles(request: Request, tiles: list[str]) -> Request:
+    """The request restricted to `tiles` (the valid ones)."""
+    processing = dataclasses.replace(request.processing, tiles=list(tiles))
+    return dataclasses.replace(request, processing=processing)
+
+
+def plan_request(request: Request, scenario: str = "s1_process", *, searched_items_per_page: int = 20,
+                 nb_max_search_retries: int = 5, dl_wait: float = 2, dl_timeout: float = 20,
+                 outcome: SearchOutcome | None = None) -> Plan:
+    """Check the request for `scenario`, search its products (unless `outcome` is given), and
+    plan the work. Raises the typed errors of the checks; search failures are counted in the
+    plan (`plan.search["search_failures"]`), not raised."""
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+    from ..config import check_scenario
+
+    check_scenario(request, scenario)
+    every_tile = [t.upper() for t in request.processing.tiles] == ["ALL"]
+    if not every_tile:
+        tiles = valid_tiles(list(request.processing.tiles))
+        request = with_tiles(request, tiles)
+        if scenario != "s1_process_ia":
+            check_dem(request, tiles)
+    if scenario != "s1_process_ia":
+        check_geoid(request)
+    if outcome is None:
+        from ..search import find_products
+
+        outcome = find_products(request, items_per_page=searched_items_per_page,
+                                max_retries=nb_max_search_retries)
+    if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
+        tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
+        if tiles and scenario != "s1_process_ia":
+            check_dem(request, tiles)
+        outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
+    return build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)

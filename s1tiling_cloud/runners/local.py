@@ -1,0 +1,287 @@
+"""The embedded runner: a plan's nodes in a process pool on this machine (local disk or S3).
+
+Each node runs as soon as the nodes it depends on are done (no per-tile barrier), in plan
+order among the ready ones, at most `processes` at a time, in worker processes started by
+`forkserver` (numba's and GDAL's threads do not survive `fork`). A failed node marks
+everything that depends on it as not run, and is counted as S1Tiling counts it; the other
+products are still made. Finished nodes are recorded (`records`), so a re-run, or a run after a
+kill, does only what is left. Intermediates (tmp) are removed once every node reading them has
+succeeded, unless `keep_intermediates` (S1Tiling's `--debug-caches`).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import sys
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from ..plan.model import Node, Plan
+from ..store import Store
+from .progress import Progress, progress_for
+from .records import RunRecords
+from .report import (
+    DONE,
+    EMPTY,
+    FAILED,
+    NOT_RUN,
+    PRUNED,
+    RAN,
+    REUSED,
+    SUCCEEDED,
+    NodeOutcome,
+    RunReport,
+    situation_of,
+)
+from .worker import COMPUTATION, execute
+
+log = logging.getLogger(__name__)
+
+#: Stages that run one at a time: they update shared documents (the STAC catalog).
+SERIAL_STAGES = frozenset({"publish"})
+#: Stages whose list or mapping arguments may lose an input that produced nothing.
+_PARTIAL_INPUTS = {"concatenate": ("inputs",), "publish": ("products", "masks", "quicklooks")}
+
+
+class InlineExecutor(Executor):
+    """Runs each task at submission, in this process (`processes=0`: debugging, S1Tiling's
+    `--debug-otb`)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+            future.set_exception(error)
+        return future
+
+
+def _pool(processes: int) -> Executor:
+    if processes <= 0:
+        return InlineExecutor()
+    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method))
+
+
+def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
+             keep_intermediates: bool = False) -> RunReport:
+    """Run `plan` with `processes` worker processes (0: in this process) and report.
+
+    `progress`: a rich bar (True), log lines (False), or a bar only on a terminal (None).
+    """
+    started = time.perf_counter()
+    run = _Run(plan, keep_intermediates)
+    run.prune()
+    with progress_for(len(run.pending), progress) as bar:
+        run.execute(processes, bar)
+    run.sweep()
+    situation = situation_of(run.outcomes.values(), int((plan.search or {}).get("search_failures", 0)))
+    report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3), run.removed)
+    for line in report.lines():
+        log.info("%s", line)
+    return report
+
+
+class _Run:
+    """The state of one run: node outcomes, what is left, what runs."""
+
+    def __init__(self, plan: Plan, keep_intermediates: bool) -> None:
+        self.plan = plan
+        self.nodes = {node.id: node for node in plan.nodes}
+        self.dependents: dict[str, list[str]] = {node.id: [] for node in plan.nodes}
+        for node in plan.nodes:
+            for dep in node.depends:
+                self.dependents[dep].append(node.id)
+        self.store = Store(plan.storage_options or None)
+        self.records = RunRecords.for_plan(plan, self.store)
+        self.keep = keep_intermediates
+        self.outcomes: dict[str, NodeOutcome] = {}
+        self.pending: list[str] = []
+        self.removed: list[str] = []
+
+    def outcome(self, node: Node, status: str, **values: Any) -> NodeOutcome:
+        found = NodeOutcome(node.id, node.stage, node.label or node.id, status, **values)
+        self.outcomes[node.id] = found
+        return found
+
+    # ---- what is left to do ------------------------------------------------------------
+
+    def prune(self) -> None:
+        """Nodes recorded done by an earlier run are DONE; the intermediates that only done
+        nodes read are PRUNED; everything else is pending, in plan order."""
+        order = list(self.plan.topological())
+        done = {}
+        if self.records is not None:
+            for node in order:
+                outputs = self.records.done(node)
+                if outputs is not None:
+                    done[node.id] = outputs
+        needed: dict[str, bool] = {}
+        for node in reversed(order):
+            needed[node.id] = node.id not in done and (
+                not node.intermediate or any(needed[d] for d in self.dependents[node.id]))
+        for node in self.plan.nodes:
+            if node.id in done:
+                self.outcome(node, DONE, outputs=done[node.id])
+            elif not needed[node.id]:
+                self.outcome(node, PRUNED)
+            else:
+                self.pending.append(node.id)
+
+    def ready(self, node: Node) -> bool:
+        return all(self.outcomes.get(d) is not None and self.outcomes[d].status in SUCCEEDED
+                   for d in node.depends)
+
+    def arguments(self, node: Node) -> dict[str, Any] | None:
+        """The node's arguments without the inputs its dependencies did not produce (an ortho
+        whose tile misses the product's valid area writes nothing); None: nothing left to use."""
+        missing: set[str] = set()
+        for dep in node.depends:
+            outcome = self.outcomes[dep]
+            planned = set(self.nodes[dep].outputs)
+            if outcome.status == EMPTY:
+                missing |= planned
+            elif outcome.status in (RAN, REUSED, DONE):
+                missing |= planned - set(outcome.outputs)
+        if not missing:
+            return node.args
+        args = dict(node.args)
+        for key in _PARTIAL_INPUTS.get(node.stage, ()):
+            value = args.get(key)
+            if isinstance(value, list):
+                args[key] = [v for v in value if v not in missing]
+            elif isinstance(value, Mapping):
+                args[key] = {k: v for k, v in value.items() if v not in missing}
+        primary = _PARTIAL_INPUTS.get(node.stage, ())
+        if primary and not args[primary[0]]:
+            return None
+        if _mentions(args, missing):
+            return None
+        return args
+
+    # ---- running -----------------------------------------------------------------------
+
+    def execute(self, processes: int, bar: Progress) -> None:
+        capacity = max(1, processes)
+        pool = _pool(processes)
+        running: dict[Future, tuple[str, float]] = {}
+        try:
+            while self.pending or running:
+                self.launch(pool, running, capacity, bar)
+                if not running:
+                    if self.pending:  # only nodes waiting on nodes that cannot run
+                        for node_id in list(self.pending):
+                            self.not_run(node_id, None)
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                broken = False
+                for future in finished:
+                    node_id, clock = running.pop(future)
+                    broken |= self.collect(node_id, future, time.perf_counter() - clock, bar)
+                if broken:  # a worker died (killed, out of memory): the pool is unusable
+                    for future, (node_id, clock) in list(running.items()):
+                        self.collect(node_id, future, time.perf_counter() - clock, bar)
+                    running.clear()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = _pool(processes)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+
+    def launch(self, pool: Executor, running: dict[Future, tuple[str, float]], capacity: int,
+               bar: Progress) -> None:
+        for node_id in list(self.pending):
+            if len(running) >= capacity:
+                return
+            node = self.nodes[node_id]
+            if not self.ready(node):
+                continue
+            if node.stage in SERIAL_STAGES and any(
+                    self.nodes[n].stage == node.stage for n, _ in running.values()):
+                continue
+            self.pending.remove(node_id)
+            args = self.arguments(node)
+            if args is None:
+                self.outcome(node, EMPTY)
+                bar.finished(node.label or node.id, EMPTY, 0.0)
+                self.release(node)
+                continue
+            bar.started(node.label or node.id)
+            running[pool.submit(execute, node.stage, args, self.plan.storage_options)] = (
+                node_id, time.perf_counter())
+
+    def collect(self, node_id: str, future: Future, seconds: float, bar: Progress) -> bool:
+        """Record a finished node; True when its worker died."""
+        node = self.nodes[node_id]
+        broken = False
+        try:
+            answer = future.result()
+        except BrokenProcessPool as error:
+            broken = True
+            answer = {"ok": False, "error": {"type": "WorkerDied", "message": str(error) or
+                                             "a worker process died", "category": COMPUTATION}}
+        if answer["ok"]:
+            result = answer["result"]
+            status = REUSED if result.get("skipped") else (
+                EMPTY if node.outputs and not result.get("outputs") else RAN)
+            outcome = self.outcome(node, status, outputs=list(result.get("outputs", [])),
+                                   seconds=round(seconds, 3))
+            if self.records is not None:
+                self.records.save(node, outcome.outputs)
+            self.release(node)
+        else:
+            self.outcome(node, FAILED, seconds=round(seconds, 3), error=answer["error"])
+            log.error("%s failed: %s: %s", node.label or node.id, answer["error"]["type"],
+                      answer["error"]["message"])
+            for dependent in sorted(self.plan.dependents([node_id])):
+                self.not_run(dependent, node_id)
+        bar.finished(node.label or node.id, self.outcomes[node_id].status, seconds)
+        return broken
+
+    def not_run(self, node_id: str, cause: str | None) -> None:
+        if node_id in self.pending:
+            self.pending.remove(node_id)
+        if node_id not in self.outcomes:
+            self.outcome(self.nodes[node_id], NOT_RUN, cause=cause)
+
+    # ---- intermediates -----------------------------------------------------------------
+
+    def release(self, node: Node) -> None:
+        """After `node` succeeded: remove its dependencies' intermediates that nothing else
+        still needs."""
+        for dep in node.depends:
+            self.remove_if_consumed(self.nodes[dep])
+
+    def remove_if_consumed(self, node: Node) -> None:
+        outcome = self.outcomes.get(node.id)
+        if self.keep or not node.intermediate or outcome is None or outcome.status not in (RAN, REUSED, DONE):
+            return
+        readers = self.dependents[node.id]
+        if not readers or not all(self.outcomes.get(r) is not None and self.outcomes[r].status in SUCCEEDED
+                                  for r in readers):
+            return
+        for uri in outcome.outputs:
+            if uri not in self.removed:
+                self.store.remove(uri)
+                self.removed.append(uri)
+
+    def sweep(self) -> None:
+        """Intermediates done by an earlier run whose readers are now all done."""
+        for node in self.plan.nodes:
+            self.remove_if_consumed(node)
+
+
+def _mentions(value: Any, uris: Iterable[str]) -> bool:
+    uris = set(uris)
+    if isinstance(value, str):
+        return value in uris
+    if isinstance(value, Mapping):
+        return any(_mentions(v, uris) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions(v, uris) for v in value)
+    return False

@@ -1,0 +1,99 @@
+"""What a run remembers between runs: per node, that it finished and what it wrote.
+
+A re-run must not redo finished work, including work whose inputs are gone: the orthorectified
+images of a finished product are removed with the other intermediates, so the stage's own
+re-run rule (outputs whose provenance matches) cannot be checked without making them again.
+So when a node succeeds the runner writes a small record, `{tmp}/.s1tiling-cloud/done/<hash of
+the node id>.json`: the node's digest (stage, arguments and, recursively, its dependencies'
+digests, so a change upstream invalidates everything downstream) and each output's
+`PROVENANCE_HASH`. A node is *done* when its record has the same digest and every output still
+exists with that hash (nothing rewrote it since).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import rasterio.errors
+
+from .. import __version__
+from ..plan.model import Node, Plan
+from ..store import Store
+
+log = logging.getLogger(__name__)
+
+_RASTERS = (".tif", ".tiff", ".jpg", ".jpeg")
+
+
+def node_digests(plan: Plan) -> dict[str, str]:
+    """Per node: a hash of the software version, its stage and arguments, and its
+    dependencies' digests."""
+    digests: dict[str, str] = {}
+    for node in plan.topological():
+        record = {"software": __version__, "stage": node.stage, "args": node.args,
+                  "depends": [digests[d] for d in node.depends]}
+        text = json.dumps(record, sort_keys=True, default=str)
+        digests[node.id] = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return digests
+
+
+class RunRecords:
+    """The records of the nodes of one plan, under `folder` (local or s3://)."""
+
+    def __init__(self, folder: str, store: Store, digests: Mapping[str, str]) -> None:
+        self.folder = folder.rstrip("/")
+        self.store = store
+        self.digests = dict(digests)
+
+    @classmethod
+    def for_plan(cls, plan: Plan, store: Store) -> RunRecords | None:
+        tmp = (plan.request or {}).get("paths", {}).get("tmp")
+        if not tmp:
+            return None
+        return cls(f"{str(tmp).rstrip('/')}/.s1tiling-cloud/done", store, node_digests(plan))
+
+    def uri(self, node: Node) -> str:
+        return f"{self.folder}/{hashlib.sha256(node.id.encode()).hexdigest()[:32]}.json"
+
+    def _hash(self, uri: str) -> str | None:
+        """An output's `PROVENANCE_HASH` (None for a file that is no raster)."""
+        if not uri.lower().endswith(_RASTERS):
+            return None
+        try:
+            return self.store.read_tags(uri).get("PROVENANCE_HASH")
+        except (rasterio.errors.RasterioError, OSError):
+            return None
+
+    def _present(self, uri: str) -> bool:
+        return self.store.exists(uri) or self.store.exists(f"{uri.rstrip('/')}/manifest.safe")
+
+    def save(self, node: Node, outputs: list[str]) -> None:
+        record = {"id": node.id, "stage": node.stage, "digest": self.digests[node.id],
+                  "outputs": {uri: self._hash(uri) for uri in outputs}}
+        try:
+            self.store.write_bytes(self.uri(node), json.dumps(record, indent=1).encode())
+        except OSError as error:  # a missing record only costs a re-check on the next run
+            log.warning("cannot record %s as done: %s", node.id, error)
+
+    def done(self, node: Node) -> list[str] | None:
+        """The outputs of `node` if it is done (see the module's doc), else None."""
+        uri = self.uri(node)
+        try:
+            if not self.store.exists(uri):
+                return None
+            record: dict[str, Any] = json.loads(self.store.read_bytes(uri))
+        except (OSError, ValueError):
+            return None
+        if record.get("id") != node.id or record.get("digest") != self.digests.get(node.id):
+            return None
+        outputs = record.get("outputs") or {}
+        for output, digest in outputs.items():
+            if not self._present(output):
+                return None
+            if digest is not None and self._hash(output) != digest:
+                return None
+        return list(outputs)

@@ -1,0 +1,180 @@
+"""The plan of a request: which stage calls, once each, named as S1Tiling names the files."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from shapely.geometry import box
+
+from s1tiling_cloud.geo.s2tile import S2Tile
+from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
+from s1tiling_cloud.search.model import S1Candidate
+
+from .requests import make_request, outcome_for
+
+TILES = ("31TCJ", "31TDJ")
+
+
+def candidate(start: datetime, *, orbit: int = 7, absolute: int = 30704, location: str | None = None,
+              over=TILES, platform: str = "S1A") -> S1Candidate:
+    """A product whose footprint covers `over` (a box around their footprints)."""
+    bounds = [S2Tile.from_name(t).footprint.bounds for t in over]
+    footprint = box(min(b[0] for b in bounds), min(b[1] for b in bounds),
+                    max(b[2] for b in bounds), max(b[3] for b in bounds))
+    stop = start + timedelta(seconds=25)
+    stamp = f"{start:%Y%m%dT%H%M%S}_{stop:%Y%m%dT%H%M%S}"
+    return S1Candidate(id=f"{platform}_IW_GRDH_1SDV_{stamp}_{absolute:06d}_038506_A4E9", platform=platform,
+                       start=start, stop=stop, relative_orbit=orbit, absolute_orbit=absolute,
+                       orbit_direction="DES", polarisations=["vv", "vh"], footprint=footprint.wkt,
+                       location=location, provider=None if location is None else "local")
+
+
+DAY1 = datetime(2020, 1, 8, 4, 41, 50, tzinfo=UTC)
+PAIR = [candidate(DAY1), candidate(DAY1 + timedelta(seconds=25))]  # two slices, one day
+LATER = candidate(DAY1 + timedelta(days=12), absolute=30879)  # same orbit, 12 days later
+
+
+def stages(plan: Plan, stage: str) -> list:
+    return [n for n in plan.nodes if n.stage == stage]
+
+
+def test_one_ingest_per_product_whatever_its_tiles(tmp_path):
+    request = make_request(str(tmp_path), tiles=TILES, publish=True, quicklook=True)
+    plan = build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES}))
+    ingests = stages(plan, "ingest")
+    assert sorted(n.id for n in ingests) == sorted(f"ingest/{c.id}" for c in [*PAIR, LATER])
+    assert plan.nodes[:3] == ingests  # downloads first
+    for node in ingests:
+        assert node.args["destination"] == f"{tmp_path}/s1/{node.id.split('/')[1]}.SAFE"
+        assert node.args["product"]["id"] == node.id.split("/")[1] and node.kind == "ingest"
+        readers = [n for n in plan.nodes if node.id in n.depends]
+        assert sorted(n.id.split("/")[1] for n in readers) == list(TILES)  # one ortho per tile
+        assert len(node.products) == 2  # the S2 products of both tiles
+    assert len(stages(plan, "heights")) == 2 and len(stages(plan, "ortho")) == 6
+    ortho = plan.node(f"ortho/31TCJ/{PAIR[0].id}")
+    assert ortho.label == "ortho 31TCJ s1a 20200108" and ortho.intermediate
+    assert ortho.depends == [f"ingest/{PAIR[0].id}", "heights/31TCJ"]
+    assert ortho.args["product"] == f"{tmp_path}/s1/{PAIR[0].id}.SAFE"
+    assert ortho.args["outputs"] == {
+        "VV": f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_sigma.tif",
+        "VH": f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vh_DES_007_20200108t044150_sigma.tif"}
+    assert ortho.args["params"]["resolution"] == 60.0 and ortho.args["params"]["calibration"] == "sigma"
+    assert ortho.args["params"]["metadata"] == {"PROJECT": "s1tiling-cloud tests"}
+
+
+def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
+    plan = build_plan(make_request(str(tmp_path)), outcome_for({"31TCJ": [LATER, *PAIR]}))
+    concat = plan.node("concatenate/31TCJ/007/20200108/vv")
+    assert concat.args["inputs"] == [plan.node(f"ortho/31TCJ/{c.id}").args["outputs"]["VV"] for c in PAIR]
+    assert concat.depends == [f"ortho/31TCJ/{c.id}" for c in PAIR]
+    assert concat.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif"]
+    assert not concat.intermediate and concat.products == ["s1a_31TCJ_DES_007_20200108txxxxxx"]
+    single = plan.node("concatenate/31TCJ/007/20200120/vh")
+    assert single.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150.tif"]
+    mask = plan.node("mask/31TCJ/007/20200108/vv")
+    assert mask.args == {"product": concat.outputs[0], "output": f"{tmp_path}/out/31TCJ/"
+                         "s1a_31TCJ_vv_DES_007_20200108txxxxxx_BorderMask.tif"}
+    assert len(stages(plan, "concatenate")) == 4 and not stages(plan, "publish")
+
+
+def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
+    request = make_request(str(tmp_path), tiles=TILES, calibration="normlim", produce_lia_map=True,
+                           publish=True)
+    plan = build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES}))
+    lia = stages(plan, "lia")
+    assert [n.id for n in lia] == ["lia/31TCJ/007", "lia/31TDJ/007"]
+    assert lia[0].args["outputs"] == {"sin_LIA": f"{tmp_path}/out/_LIA/sin_LIA_31TCJ_007.tif",
+                                      "LIA": f"{tmp_path}/out/_LIA/LIA_31TCJ_007.tif"}
+    assert lia[0].depends[-1] == "heights/31TCJ" and len(lia[0].products) == 2
+    assert plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]["calibration"] == "beta"
+    concat = plan.node("concatenate/31TCJ/007/20200120/vv")
+    assert concat.intermediate
+    assert concat.outputs == [f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif"]
+    normlim = plan.node("normlim/31TCJ/007/20200120/vv")
+    assert normlim.depends == [concat.id, "lia/31TCJ/007"]
+    assert normlim.args["sin_lia_uri"] == lia[0].args["outputs"]["sin_LIA"]
+    assert normlim.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_NormLim.tif"]
+    assert plan.node("mask/31TCJ/007/20200120/vv").args["product"] == normlim.outputs[0]
+    publish = plan.node("publish/31TCJ/007/20200120")
+    assert publish.args["maps"] == lia[0].args["outputs"] and "lia/31TCJ/007" in publish.depends
+    assert publish.args["products"] == {"vv": normlim.outputs[0],
+                                        "vh": plan.node("normlim/31TCJ/007/20200120/vh").outputs[0]}
+    assert publish.args["catalog"] == f"{tmp_path}/out/catalog.json"
+    assert publish.args["inputs"] == [{"id": LATER.id, "href": f"{tmp_path}/s1/{LATER.id}.SAFE",
+                                       "provider": None}]
+
+
+def test_rtc_and_despeckle_chain(tmp_path):
+    request = make_request(str(tmp_path), calibration="gamma_naught_rtc")
+    request.filtering = dataclasses.replace(request.filtering, filter="lee", window_radius=2, nblooks=4.0)
+    plan = build_plan(request, outcome_for({"31TCJ": [LATER]}))
+    area = plan.node("gamma_area/31TCJ/007")
+    assert area.outputs == [f"{tmp_path}/out/_GAMMA_AREA/GAMMA_AREA_31TCJ_007.tif"]
+    rtc = plan.node("rtc/31TCJ/007/20200120/vh")
+    assert rtc.args["gamma_area_uri"] == area.outputs[0]
+    assert rtc.outputs[0].endswith("/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150_GammaNaughtRTC.tif")
+    despeckle = plan.node("despeckle/31TCJ/007/20200120/vh")
+    assert despeckle.args["product"] == rtc.outputs[0] and despeckle.args["params"]["method"] == "lee"
+    assert despeckle.outputs == [f"{tmp_path}/out/filtered/31TCJ/"
+                                 "s1a_31TCJ_vh_DES_007_20200120t044150_GammaNaughtRTC_filtered.tif"]
+
+
+@pytest.mark.parametrize(("scenario", "expected"), [
+    ("s1_process_lia", ["heights/31TCJ", "lia/31TCJ/007", "lia/31TCJ/012"]),
+    ("s1_process_ia", ["ia/31TCJ/007", "ia/31TCJ/012"]),
+    ("s1_process_gamma_area", ["heights/31TCJ", "gamma_area/31TCJ/007", "gamma_area/31TCJ/012"]),
+])
+def test_map_scenarios_make_the_maps_only(tmp_path, scenario, expected):
+    other = candidate(DAY1 + timedelta(days=1), orbit=12, absolute=30720, location="/data/other.SAFE")
+    request = make_request(str(tmp_path), ia_maps_to_produce=["deg", "cos"])
+    plan = build_plan(request, outcome_for({"31TCJ": [LATER, other]}), scenario)
+    assert [n.id for n in plan.nodes if n.stage != "ingest"] == expected
+    assert [n.id for n in stages(plan, "ingest")] == [f"ingest/{LATER.id}"]  # other is local
+    maps = plan.node(expected[-1])
+    assert maps.args["product"] == "/data/other.SAFE" and maps.depends[:1] != [f"ingest/{LATER.id}"]
+    if scenario == "s1_process_ia":
+        assert maps.args["outputs"] == {"IA": f"{tmp_path}/out/_IA/IA_31TCJ_012.tif",
+                                        "cos_IA": f"{tmp_path}/out/_IA/cos_IA_31TCJ_012.tif"}
+
+
+def test_the_map_input_is_the_product_covering_most_of_the_tile(tmp_path):
+    small = dataclasses.replace(LATER, id=LATER.id.replace("A4E9", "0001"), footprint=box(
+        *S2Tile.from_name("31TCJ").footprint.buffer(-0.3).bounds).wkt, location="/data/small.SAFE")
+    big = dataclasses.replace(LATER, start=LATER.start + timedelta(days=12), location="/data/big.SAFE")
+    plan = build_plan(make_request(str(tmp_path)), outcome_for({"31TCJ": [small, big]}), "s1_process_lia")
+    assert plan.node("lia/31TCJ/007").args["product"] == "/data/big.SAFE"
+
+
+def test_plans_are_deterministic_json_round_trips_and_render(tmp_path):
+    request = make_request(str(tmp_path), tiles=TILES, calibration="normlim", publish=True, quicklook=True)
+    outcome = outcome_for({t: [*PAIR, LATER] for t in TILES}, search_failures=1,
+                          discarded=[("X", "31TCJ", "redundant")])
+    plan = build_plan(request, outcome)
+    again = build_plan(request, outcome_for({t: [LATER, *reversed(PAIR)] for t in reversed(TILES)},
+                                            search_failures=1, discarded=[("X", "31TCJ", "redundant")]))
+    assert plan.to_json() == again.to_json()
+    assert Plan.from_json(render_json(plan)) == plan
+    assert plan.search["search_failures"] == 1 and plan.search["kept"] == 3
+    order = [n.id for n in plan.topological()]
+    assert all(order.index(d) < order.index(n.id) for n in plan.nodes for d in n.depends)
+    assert plan.dependents([f"ingest/{LATER.id}"]) >= {"publish/31TCJ/007/20200120",
+                                                       "publish/31TDJ/007/20200120"}
+    text = render_text(plan)
+    assert text.startswith("Plan s1_process: ") and "tile 31TDJ" in text
+    assert "  ortho 31TCJ s1a 20200108  [ortho/31TCJ/" in text
+
+
+def test_unknown_scenario(tmp_path):
+    with pytest.raises(ValueError, match="unknown scenario"):
+        build_plan(make_request(str(tmp_path)), outcome_for({}), "s1_process_foo")
+
+
+def test_the_otb_engine_reaches_every_stage_that_has_one(tmp_path):
+    request = make_request(str(tmp_path), engine="otb")
+    plan = build_plan(request, outcome_for({"31TCJ": [LATER]}))
+    params = plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]
+    assert params["engine"] == "otb" and params["dem_dir"] == f"{tmp_path}/dem" and params["geoid_file"]
+    assert plan.node("mask/31TCJ/007/20200120/vv").args["engine"] == "otb"
+    assert plan.node("concatenate/31TCJ/007/20200120/vv").args["params"]["engine"] == "otb"
