@@ -142,7 +142,10 @@ def stage(
         inspect.signature(stage_function(name)).bind(**arguments)
     except TypeError as error:
         raise typer.BadParameter(f"stage {name}: {error}", param_hint="--args") from error
+    from .runners.argo_progress import report_progress
+
     errors = Console(stderr=True)
+    report_progress(0, 1)  # Argo's progress file, in a pod (nothing elsewhere)
     try:
         result = run_stage(name, arguments)
     except Error as error:
@@ -151,6 +154,7 @@ def stage(
     except Exception as error:  # the pod must still end with S1Tiling's code for it (78)
         log.exception("stage %s failed", name)
         raise typer.Exit(exit_code_for(error)) from error
+    report_progress(1, 1)
     sys.stdout.write(result.to_json() + "\n")
 
 

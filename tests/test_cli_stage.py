@@ -5,6 +5,7 @@ with a usage error."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +23,10 @@ def command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "s1tiling_cloud.cli"]
 
 
-def stage(*arguments: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def stage(*arguments: str, stdin: str | None = None,
+          env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*command(), "stage", *arguments], capture_output=True, text=True,
-                          input=stdin, timeout=300, check=False)
+                          input=stdin, timeout=300, check=False, env=env)
 
 
 @pytest.fixture
@@ -60,6 +62,16 @@ def test_a_stage_end_to_end(tmp_path, images):
     assert json.loads(again.stdout)["skipped"] is True
     # ... and from standard input.
     assert json.loads(stage("concatenate", "--args-file", "-", stdin=arguments).stdout)["skipped"]
+
+
+def test_a_stage_in_an_argo_pod_reports_its_progress(tmp_path, images):
+    progress = tmp_path / "argo" / "progress"
+    progress.parent.mkdir()
+    out = str(tmp_path / "out.tif")
+    run = stage("concatenate", "--args", json.dumps({"inputs": images, "output": out, "tile": TILE}),
+                env={**os.environ, "ARGO_PROGRESS_FILE": str(progress)})
+    assert run.returncode == 0, run.stderr
+    assert progress.read_text() == "1/1\n"  # what Argo's executor reads for the node
 
 
 def test_the_per_product_stages(tmp_path):
