@@ -29,6 +29,7 @@ STAGES: dict[str, str] = {
     "rtc": "s1tiling_cloud.stages.rtc:rtc",
     "publish": "s1tiling_cloud.stages.publish:publish",
     "ingest": "s1tiling_cloud.stages.ingest:ingest",
+    "eof": "s1tiling_cloud.stages.eof:fetch_eof",
 }
 
 
