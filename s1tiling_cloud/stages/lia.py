@@ -12,10 +12,11 @@ the ellipsoid's normal), as `IA_` (uint16 100 × degrees, nodata 0), `cos_IA_`, 
 `tan_IA_` (float32, nodata NaN), the ones asked in `outputs`.
 
 The orbit comes from the state vectors of `product`'s annotation, or from a precise orbit file
-of `eof_dir` (`S1x_OPER_AUX_POEORB_*.EOF`, the newest covering the product) when given. The maps
-depend on the relative orbit only, so any product of that orbit over the tile gives them; pixels
-whose zero-Doppler time falls outside the orbit's state vectors (± `orbit_margin_s` around the
-product for an EOF) are nodata. The geometry (exact, per pixel) is in `engine.native.lia`.
+of `eof_dir` (a folder or an s3:// prefix: `S1x_OPER_AUX_POEORB_*.EOF`, the newest covering the
+product) when given. The maps depend on the relative orbit only, so any product of that orbit
+over the tile gives them; pixels whose zero-Doppler time falls outside the orbit's state vectors
+(± `orbit_margin_s` around the product for an EOF) are nodata. The geometry (exact, per pixel)
+is in `engine.native.lia`.
 """
 
 from __future__ import annotations
@@ -93,10 +94,11 @@ def product_orbit(product: str, eof_dir: str | None = None, *, margin_s: float =
     s1 = Sentinel1Product(product, dict(storage_options or {}) or None)
     m = s1.manifest
     if eof_dir:
-        path = find_eof(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time)
-        orbit = read_eof(path).around(m.start_time, m.stop_time, margin_s).orbit()
-        return OrbitSource(orbit, path.name, m.orbit_state, m.relative_orbit,
-                           (product, str(path)))
+        path = str(find_eof(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time,
+                            storage_options))
+        orbit = read_eof(path, storage_options).around(m.start_time, m.stop_time, margin_s).orbit()
+        return OrbitSource(orbit, path.rstrip("/").rsplit("/", 1)[-1], m.orbit_state,
+                           m.relative_orbit, (product, path))
     swath = s1.swaths[0]
     pol = s1.polarisations(swath)[0]
     ds = s1.open_group(f"{swath}/{pol}/orbit")
