@@ -18,7 +18,6 @@ archive holding the file), and its STAC item has the properties eodag maps for o
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
 import os
@@ -35,7 +34,7 @@ from ..search.eof import ORBITS_PROPERTY
 from .orbit_model import CircularOrbit
 from .product_geometry import compute_geometry
 from .spec import SyntheticGRD
-from .stac_provider import _client, _put_json, write_eodag_config
+from .stac_provider import CatalogOnS3, write_eodag_config
 
 __all__ = [
     "EOF_COLLECTION",
@@ -211,28 +210,15 @@ def publish_eofs(files: Sequence[str | os.PathLike], bucket: str, prefix: str,
 
     `offline`: file names listed in the catalog but not uploaded (a failing download).
     """
-    client = _client(s3_endpoint)
-    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-        client.create_bucket(Bucket=bucket)
-    base = prefix.strip("/")
-    links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"},
-             {"rel": "self", "href": f"{s3_endpoint}/{bucket}/{base}/catalog.json",
-              "type": "application/json"}]
+    catalog = CatalogOnS3(s3_endpoint, bucket, prefix)
     for path in map(Path, files):
         name = path.name
         stem = name.removesuffix(".EOF")
-        key = f"{base}/files/{stem}"
+        key = f"{catalog.base}/files/{stem}"
         if name not in offline:
-            client.upload_file(str(path), bucket, f"{key}/{name}")
-        item = eof_item(name, f"s3://{bucket}/{key}", _first_and_last_orbits(path))
-        _put_json(client, bucket, f"{base}/items/{stem}.json", item)
-        links.append({"rel": "item", "href": f"./items/{stem}.json",
-                      "type": "application/geo+json"})
-    catalog = {"type": "Catalog", "stac_version": "1.0.0",
-               "id": f"{bucket}-{base}".replace("/", "-"),
-               "description": "Sentinel-1 precise orbit files for tests", "links": links}
-    _put_json(client, bucket, f"{base}/catalog.json", catalog)
-    return f"{s3_endpoint}/{bucket}/{base}/catalog.json"
+            catalog.client.upload_file(str(path), bucket, f"{key}/{name}")
+        catalog.add_item(stem, eof_item(name, f"s3://{bucket}/{key}", _first_and_last_orbits(path)))
+    return catalog.close("Sentinel-1 precise orbit files for tests")
 
 
 def write_eof_eodag_config(path: str | os.PathLike, provider_name: str, catalog_url: str,

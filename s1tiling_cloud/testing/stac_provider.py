@@ -45,7 +45,7 @@ _SAR = "https://stac-extensions.github.io/sar/v1.0.0/schema.json"
 _SAT = "https://stac-extensions.github.io/sat/v1.0.0/schema.json"
 
 
-def _client(endpoint: str, key: str = MOTO_KEY, secret: str = MOTO_SECRET):
+def s3_client(endpoint: str, key: str = MOTO_KEY, secret: str = MOTO_SECRET):
     import boto3
 
     return boto3.client("s3", endpoint_url=endpoint, region_name=REGION,
@@ -102,9 +102,41 @@ def _upload_folder(client, folder: Path, bucket: str, key: str, skip: Collection
             client.upload_file(str(path), bucket, f"{key}/{relative}")
 
 
-def _put_json(client, bucket: str, key: str, document: dict[str, Any]) -> None:
+def put_json(client, bucket: str, key: str, document: dict[str, Any]) -> None:
     client.put_object(Bucket=bucket, Key=key, Body=json.dumps(document, indent=1).encode(),
                       ContentType="application/json", ACL="public-read")
+
+
+class CatalogOnS3:
+    """A static STAC catalog being written to the S3 API server: items under `items/`, then
+    `catalog.json` linking them (what eodag's `StaticStacSearch` reads)."""
+
+    def __init__(self, s3_endpoint: str, bucket: str, prefix: str) -> None:
+        self.client = s3_client(s3_endpoint)
+        with contextlib.suppress(self.client.exceptions.BucketAlreadyOwnedByYou):
+            self.client.create_bucket(Bucket=bucket)
+        self.endpoint, self.bucket, self.base = s3_endpoint, bucket, prefix.strip("/")
+        self.links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"},
+                      {"rel": "self", "href": f"{self.url}", "type": "application/json"}]
+
+    @property
+    def url(self) -> str:
+        return f"{self.endpoint}/{self.bucket}/{self.base}/catalog.json"
+
+    def add_item(self, name: str, item: dict[str, Any]) -> None:
+        item["links"] = [{"rel": "root", "href": "../catalog.json", "type": "application/json"},
+                         {"rel": "parent", "href": "../catalog.json", "type": "application/json"}]
+        put_json(self.client, self.bucket, f"{self.base}/items/{name}.json", item)
+        self.links.append({"rel": "item", "href": f"./items/{name}.json",
+                           "type": "application/geo+json"})
+
+    def close(self, description: str) -> str:
+        """Write `catalog.json`; its URL."""
+        catalog = {"type": "Catalog", "stac_version": "1.0.0",
+                   "id": f"{self.bucket}-{self.base}".replace("/", "-"),
+                   "description": description, "links": self.links}
+        put_json(self.client, self.bucket, f"{self.base}/catalog.json", catalog)
+        return self.url
 
 
 def publish_products(products: Sequence[str | os.PathLike], bucket: str, prefix: str,
@@ -118,31 +150,18 @@ def publish_products(products: Sequence[str | os.PathLike], bucket: str, prefix:
     `offline`: product names listed in the catalog but with no file uploaded (eodag then says
     the product is not available, as for an offline product).
     """
-    client = _client(s3_endpoint)
-    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-        client.create_bucket(Bucket=bucket)
-    base = prefix.strip("/")
-    links = [{"rel": "root", "href": "./catalog.json", "type": "application/json"},
-             {"rel": "self", "href": f"{s3_endpoint}/{bucket}/{base}/catalog.json",
-              "type": "application/json"}]
+    catalog = CatalogOnS3(s3_endpoint, bucket, prefix)
     for product in map(Path, products):
         name = _product_name(product)
         if not (product / "manifest.safe").is_file():
             raise ValueError(f"{product} is not a SAFE folder with a manifest")
         manifest = parse_manifest((product / "manifest.safe").read_bytes(), str(product))
-        key = f"{base}/products/{name}.SAFE"
+        key = f"{catalog.base}/products/{name}.SAFE"
         skip = {"manifest.safe"} if name in missing_manifest else set()
         if name not in offline:
-            _upload_folder(client, product, bucket, key, skip)
-        item = item_for(manifest, name, f"s3://{bucket}/{key}")
-        item["links"] = [{"rel": "root", "href": "../catalog.json", "type": "application/json"},
-                         {"rel": "parent", "href": "../catalog.json", "type": "application/json"}]
-        _put_json(client, bucket, f"{base}/items/{name}.json", item)
-        links.append({"rel": "item", "href": f"./items/{name}.json", "type": "application/geo+json"})
-    catalog = {"type": "Catalog", "stac_version": "1.0.0", "id": f"{bucket}-{base}".replace("/", "-"),
-               "description": "Sentinel-1 IW GRD products for tests", "links": links}
-    _put_json(client, bucket, f"{base}/catalog.json", catalog)
-    return f"{s3_endpoint}/{bucket}/{base}/catalog.json"
+            _upload_folder(catalog.client, product, bucket, key, skip)
+        catalog.add_item(name, item_for(manifest, name, f"s3://{bucket}/{key}"))
+    return catalog.close("Sentinel-1 IW GRD products for tests")
 
 
 def unreachable_catalog_url() -> str:
