@@ -3,6 +3,10 @@
 rasterio opens the TIFF through GDAL — directly on disk, by `/vsizip/` inside a local zip, or
 through an fsspec file (S3, zip inside S3) — and reads a window per indexing request. The
 file handle is cached per process and reopened after pickling (dask, process pools).
+
+ESA's GRD TIFFs on a local disk are uncompressed, one line per strip: such a file is read
+through a memory map instead, a window being copied line by line from the strips' offsets
+(GDAL reads every strip whole through its block cache: 2.3 s for a 12900 × 13000 window).
 """
 
 from __future__ import annotations
@@ -54,6 +58,7 @@ class MeasurementArray(BackendArray):
         self.dtype = _DTYPES[name] if name in _DTYPES else np.dtype(name)
         self.tags = dataset.tags()
         self.block_shape = dataset.block_shapes[0]
+        self.line_offsets = _strip_offsets(dataset, path) if opener is None else None
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -94,12 +99,28 @@ class MeasurementArray(BackendArray):
                 windows.append((low, high))
                 picks.append(k - low)
                 squeeze.append(False)
-        window = rasterio.windows.Window.from_slices(*windows)
-        with self._lock:
-            dataset = self._manager.acquire()
-            data = dataset.read(1, window=window, out_dtype=self.dtype)
-        data = data[np.ix_(*[_as_index(p, n) for p, n in zip(picks, data.shape, strict=True)])]
+        if self.line_offsets is not None:
+            data = self._read_mapped(*windows)
+        else:
+            window = rasterio.windows.Window.from_slices(*windows)
+            with self._lock:
+                dataset = self._manager.acquire()
+                data = dataset.read(1, window=window, out_dtype=self.dtype)
+        if any(not (isinstance(p, slice) and p.step in (None, 1)) for p in picks):
+            data = data[np.ix_(*[_as_index(p, n) for p, n in zip(picks, data.shape, strict=True)])]
         return data.squeeze(axis=tuple(i for i, s in enumerate(squeeze) if s))
+
+    def _read_mapped(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+        """A window copied line by line out of a memory map of the file."""
+        itemsize = self.dtype.itemsize
+        mapped = np.memmap(self.path, dtype=np.uint8, mode="r")
+        out = np.empty((rows[1] - rows[0], cols[1] - cols[0]), self.dtype)
+        little = self.dtype.newbyteorder("<")
+        start, count = cols[0] * itemsize, cols[1] - cols[0]
+        for i, offset in enumerate(self.line_offsets[rows[0]:rows[1]]):
+            out[i] = np.frombuffer(mapped, little, count, int(offset) + start)
+        del mapped
+        return out
 
     def _result_shape(self, key: tuple) -> tuple:
         shape = []
@@ -109,6 +130,32 @@ class MeasurementArray(BackendArray):
             elif not isinstance(k, (int, np.integer)):
                 shape.append(len(k))
         return tuple(shape)
+
+
+def _strip_offsets(dataset, path: str) -> np.ndarray | None:
+    """The file offset of each line when `path` is a local, little-endian, uncompressed,
+    single-band, stripped TIFF of real (not complex) samples; else None."""
+    import os
+
+    if (not os.path.isfile(path) or dataset.count != 1 or dataset.compression is not None
+            or dataset.is_tiled or np.dtype(dataset.dtypes[0]).kind not in "uif"):
+        return None
+    with open(path, "rb") as f:
+        if f.read(2) != b"II":
+            return None
+    rows = dataset.block_shapes[0][0]
+    row_bytes = dataset.width * np.dtype(dataset.dtypes[0]).itemsize
+    strips = []
+    for strip in range(-(-dataset.height // rows)):
+        value = dataset.get_tag_item(f"BLOCK_OFFSET_0_{strip}", "TIFF", bidx=1)
+        if not value:
+            return None
+        strips.append(int(value))
+    line = np.arange(dataset.height)
+    offsets = np.asarray(strips, np.int64)[line // rows] + (line % rows) * row_bytes
+    if offsets.max() + row_bytes > os.path.getsize(path):
+        return None
+    return offsets
 
 
 def _as_index(pick, length: int) -> np.ndarray:

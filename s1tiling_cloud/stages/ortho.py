@@ -48,6 +48,10 @@ class OrthoParams:
     # Per-image orthorectified images are intermediates (S1Tiling keeps them in tmp and the
     # concatenation makes the product), so by default they get no overviews: 2x faster writes.
     overviews: bool = False
+    #: The COG codec. The per-image images are intermediates, re-encoded by the concatenation
+    #: with S1Tiling's DEFLATE; ZSTD (level 1, predictor 3) writes them 40% faster for a
+    #: smaller file (measured on a speckled 10980² σ°: 1.5 s, 307 MiB vs 2.5 s, 315 MiB).
+    compress: str = "ZSTD"
     #: "native" (numpy + numba) or "otb" (S1Tiling's chain with Orfeo ToolBox's applications).
     engine: str = "native"
     #: The otb engine only: the DEM tiles folder (S1Tiling's `dem_dir`; OTB reads SRTM-named
@@ -134,8 +138,8 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
             del image
             figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
             tags = _tags(s1, swath, pol, tile, params, provenance[pol])
-            pending.append(writer.submit(_write, store, uri, values, grid, tags,
-                                         params.overviews, figures, f"write_{pol}_s"))
+            pending.append(writer.submit(_write, store, uri, values, grid, tags, params,
+                                         figures, f"write_{pol}_s"))
             del values
         for future in pending:
             written.append(future.result())
@@ -164,7 +168,7 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
                                interpolation=params.interpolation, resolution=params.resolution)
             figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
             _write(store, uri, values, grid, _tags(s1, swath, pol, tile, params, provenance[pol]),
-                   params.overviews, figures, f"write_{pol}_s")
+                   params, figures, f"write_{pol}_s")
             written.append(uri)
     return timed("ortho", written, started, window=dataclasses.asdict(window), engine="otb",
                  **figures)
@@ -195,13 +199,18 @@ def _tile_heights(store: Store, uri: str, grid: Grid) -> np.ndarray:
             raise NotCompatibleInput(f"heights {uri} are on {found.shape} {found.crs} "
                                      f"{tuple(found.transform)[:6]}, not on the tile's grid "
                                      f"{grid.shape} {grid.crs} {tuple(grid.transform)[:6]}")
-        return dataset.read(1, masked=True).astype(np.float32).filled(np.nan)
+        # Not `masked=True`: building and filling a mask costs 3 s more on a 10980² tile.
+        values = dataset.read(1, out_dtype=np.float32)
+        nodata = dataset.nodata
+        if nodata is not None and not np.isnan(nodata):
+            values[values == np.float32(nodata)] = np.nan
+        return values
 
 
-def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict, overviews: bool,
-           figures: dict, key: str) -> str:
+def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,
+           params: OrthoParams, figures: dict, key: str) -> str:
     clock = time.perf_counter()
     store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=0.0, tags=tags,
-                    overviews="auto" if overviews else None)
+                    overviews="auto" if params.overviews else None, compress=params.compress)
     figures[key] = round(time.perf_counter() - clock, 3)
     return uri
