@@ -101,16 +101,18 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     if all(reusable(store, [uri], provenance[pol]) for pol, uri in outputs.items()):
         return StageResult("ortho", list(outputs.values()), skipped=True)
 
-    s1 = Sentinel1Product(product, store.storage_options)
-    if s1.manifest.product_type != "GRD":
-        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
-                                 "chain orthorectifies GRD products")
-    swath = s1.swaths[0]
     grid = Grid.from_tile(tile, params.resolution)
-    heights = _tile_heights(store, heights_uri, grid)
+    with ThreadPoolExecutor(max_workers=1) as reader:  # the heights decode while the SAFE opens
+        pending_heights = reader.submit(_tile_heights, store, heights_uri, grid)
+        s1 = Sentinel1Product(product, store.storage_options)
+        if s1.manifest.product_type != "GRD":
+            raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
+                                     "chain orthorectifies GRD products")
+        swath = s1.swaths[0]
+        projector = TileProjector.open(s1, f"{swath}/{next(iter(outputs))}")
+        heights = pending_heights.result()
     figures: dict[str, float] = {}
     clock = time.perf_counter()
-    projector = TileProjector.open(s1, f"{swath}/{next(iter(outputs))}")
     line, pixel = projector.project(grid, heights, dtype=np.float32)
     del heights
     figures["project_s"] = round(time.perf_counter() - clock, 3)
