@@ -136,6 +136,23 @@ class _Builder:
             outputs=[uri], products=list(products)))
         return uri, [node.id]
 
+    def eof(self, candidate: S1Candidate, products: Sequence[str]) -> list[str]:
+        """The `eof` node fetching the precise orbit files of `candidate`'s acquisition, when
+        `[Paths] eof_dir` is set and `download` is on (the maps then read the orbit from there;
+        without `eof_dir` they use the product annotation's state vectors): its id, or none."""
+        eof_dir = self.request.paths.eof_dir
+        if not (eof_dir and self.request.data_source.download):
+            return []
+        node = self.add(Node(
+            id=f"eof/{candidate.platform}/{candidate.start:%Y%m%dT%H%M%S}", stage="eof",
+            kind="ingest", label=f"eof {candidate.platform.lower()} {candidate.day}",
+            args={"platform": candidate.platform, "start": candidate.start.isoformat(),
+                  "stop": candidate.stop.isoformat(), "eof_dir": eof_dir,
+                  "eodag_config": self.request.data_source.eodag_config,
+                  "wait_minutes": self.dl_wait, "timeout_minutes": self.dl_timeout},
+            products=list(products)))
+        return [node.id]
+
     def dem_params(self) -> dict[str, Any]:
         paths = self.request.paths
         dem_format = paths.dem_format
@@ -168,6 +185,7 @@ class _Builder:
     def lia(self, tile: str, orbit: int, candidates: Sequence[S1Candidate], products: Sequence[str],
             heights: Node, *, degrees: bool) -> Node:
         chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
+        depends = [*depends, *self.eof(chosen, products)]
         fields = self.map_fields(tile, chosen)
         kinds = ["sin_LIA"] + (["LIA"] if degrees else [])
         outputs = {k: self.naming.path("lia_product", {**fields, "LIA_kind": k}, self.dirs) for k in kinds}
@@ -183,6 +201,7 @@ class _Builder:
 
     def ia(self, tile: str, orbit: int, candidates: Sequence[S1Candidate], products: Sequence[str]) -> Node:
         chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
+        depends = [*depends, *self.eof(chosen, products)]
         fields = self.map_fields(tile, chosen)
         kinds = [IA_KINDS[k] for k in self.request.processing.ia_maps_to_produce]
         outputs = {k: self.naming.path("ia_product", {**fields, "IA_kind": k}, self.dirs) for k in kinds}

@@ -178,3 +178,17 @@ def test_the_otb_engine_reaches_every_stage_that_has_one(tmp_path):
     assert params["engine"] == "otb" and params["dem_dir"] == f"{tmp_path}/dem" and params["geoid_file"]
     assert plan.node("mask/31TCJ/007/20200120/vv").args["engine"] == "otb"
     assert plan.node("concatenate/31TCJ/007/20200120/vv").args["params"]["engine"] == "otb"
+
+
+def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_path):
+    request = make_request(str(tmp_path), tiles=TILES, calibration="normlim")
+    request.paths.eof_dir = f"{tmp_path}/eof"
+    request.data_source.download = True
+    plan = build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES}))
+    eof = stages(plan, "eof")
+    assert len(eof) == 1  # one acquisition feeds both tiles' maps: fetched once
+    assert eof[0].args["eof_dir"] == f"{tmp_path}/eof" and eof[0].args["platform"] == "S1A"
+    for lia in stages(plan, "lia"):
+        assert eof[0].id in lia.depends and lia.args["eof_dir"] == f"{tmp_path}/eof"
+    request.data_source.download = False  # the files must then be in eof_dir already
+    assert not stages(build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES})), "eof")
