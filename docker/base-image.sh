@@ -31,7 +31,10 @@ host_mirror() {  # $1: the suite to look for (bookworm or bookworm-security)
                 /^$/ { if (hit && uri) { print uri; exit } uri = ""; hit = 0 }
                 END { if (hit && uri) print uri }' "$file"
         else
-            awk -v suite="$suite" '$1 == "deb" && $3 == suite { print ($2 ~ /^\[/ ? $3 : $2); exit }' "$file"
+            # `deb [options] URI suite …` or `deb URI suite …`
+            awk -v suite="$suite" '$1 == "deb" {
+                    uri = ($2 ~ /^\[/) ? $3 : $2; dist = ($2 ~ /^\[/) ? $4 : $3
+                    if (dist == suite) { print uri; exit } }' "$file"
         fi
     done | head -n 1
 }

@@ -50,7 +50,8 @@ def provider_of(node: Node) -> str:
         properties = product.get("properties")
         found = product.get("provider") or (
             properties.get("eodag_provider") if isinstance(properties, Mapping) else None)
-    return slug(str(found)).lower() if found else DEFAULT_PROVIDER_KEY
+    # The semaphore ConfigMap's keys are eodag's provider names (`cop_dataspace`): not slugged.
+    return str(found).lower() if found else DEFAULT_PROVIDER_KEY
 
 
 def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str,
 
 def template_name(node: Node) -> str:
     kind = kind_of(node.stage, node.kind)
-    return f"stage-ingest-{provider_of(node)}" if kind == "ingest" else f"stage-{kind}"
+    return f"stage-ingest-{slug(provider_of(node))}" if kind == "ingest" else f"stage-{kind}"
 
 
 def _stage_template(name: str, node: Node, settings: ArgoSettings) -> Container:

@@ -98,9 +98,8 @@ def create_config_map(config_text: str, namespace: str, *, api: Any = None) -> s
     try:
         api.create_namespaced_config_map(namespace, body)
     except client.exceptions.ApiException as error:
-        if error.status != 409:
+        if error.status != 409:  # 409: its name is its content's hash, so it is already right
             raise
-        api.replace_namespaced_config_map(name, namespace, body)
     return name
 
 

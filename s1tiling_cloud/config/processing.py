@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from ..exceptions import ConfigurationError
 from ..outputs.names import DIR_FIELDS, FIELDS, Naming, check_format
+from ..stages.engines import ENGINES
 from ..store import Store
 from .creation_options import CREATION_OPTION_KEYS, CreationOptions
 from .ini import IniReader, split_list
@@ -46,7 +47,6 @@ DEM_WARP_RESAMPLINGS = ("near", "bilinear", "cubic", "cubicspline", "lanczos", "
                         "max", "min", "med", "q1", "q3", "qum")
 IA_MAPS = ("deg", "cos", "sin", "tan")
 CACHE_DEM_BY = ("symlink", "copy")
-ENGINES = ("native", "otb")
 #: S1Tiling's `nodata.*` defaults (None: the application's own; RTC then gets '0').
 NODATA_DEFAULTS: Mapping[str, str | None] = {"SAR": "0", "LIA": "nan", "IA": "nan", "RTC": None,
                                              "XYZ": "nan"}

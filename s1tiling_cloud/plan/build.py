@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
+from datetime import UTC, timedelta
 from typing import Any
 
 from ..config.model import Request
@@ -137,17 +138,20 @@ class _Builder:
         return uri, [node.id]
 
     def eof(self, candidate: S1Candidate, products: Sequence[str]) -> list[str]:
-        """The `eof` node fetching the precise orbit files of `candidate`'s acquisition, when
+        """The `eof` node fetching the precise orbit file of `candidate`'s day, when
         `[Paths] eof_dir` is set and `download` is on (the maps then read the orbit from there;
         without `eof_dir` they use the product annotation's state vectors): its id, or none."""
         eof_dir = self.request.paths.eof_dir
         if not (eof_dir and self.request.data_source.download):
             return []
+        # One node per platform and UTC day: a precise orbit file covers a whole day (and an
+        # hour either side), so every acquisition of that day shares it.
+        day = candidate.start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         node = self.add(Node(
-            id=f"eof/{candidate.platform}/{candidate.start:%Y%m%dT%H%M%S}", stage="eof",
-            kind="ingest", label=f"eof {candidate.platform.lower()} {candidate.day}",
-            args={"platform": candidate.platform, "start": candidate.start.isoformat(),
-                  "stop": candidate.stop.isoformat(), "eof_dir": eof_dir,
+            id=f"eof/{candidate.platform}/{day:%Y%m%d}", stage="eof", kind="ingest",
+            label=f"eof {candidate.platform.lower()} {day:%Y%m%d}",
+            args={"platform": candidate.platform, "start": day.isoformat(),
+                  "stop": (day + timedelta(days=1, seconds=-1)).isoformat(), "eof_dir": eof_dir,
                   "eodag_config": self.request.data_source.eodag_config,
                   "wait_minutes": self.dl_wait, "timeout_minutes": self.dl_timeout},
             products=list(products)))

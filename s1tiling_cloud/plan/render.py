@@ -8,8 +8,11 @@ from .model import Plan
 
 
 def _tile_of(node_id: str) -> str:
-    """The tile a node belongs to (its id's second part), or "" for per-product nodes."""
+    """The tile a node belongs to (its id's second part), or "" for per-product nodes
+    (ingest, and eof: `eof/<platform>/<day>`)."""
     parts = node_id.split("/")
+    if parts[0] in ("ingest", "eof"):
+        return ""
     return parts[1] if len(parts) > 2 or parts[0] == "heights" else ""
 
 

@@ -89,7 +89,8 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         from ..search import find_products
 
         outcome = find_products(request, items_per_page=searched_items_per_page,
-                                max_retries=nb_max_search_retries)
+                                max_retries=nb_max_search_retries,
+                                skip_produced=scenario == "s1_process")
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
         tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
         if tiles and scenario != "s1_process_ia":

@@ -175,7 +175,7 @@ class _Run:
                 if not running:
                     if self.pending:  # only nodes waiting on nodes that cannot run
                         for node_id in list(self.pending):
-                            self.not_run(node_id, None)
+                            self.not_run(node_id, None, bar)
                     break
                 finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
                 broken = False
@@ -239,13 +239,15 @@ class _Run:
             log.error("%s failed: %s: %s", node.label or node.id, answer["error"]["type"],
                       answer["error"]["message"])
             for dependent in sorted(self.plan.dependents([node_id])):
-                self.not_run(dependent, node_id)
+                self.not_run(dependent, node_id, bar)
         bar.finished(node.label or node.id, self.outcomes[node_id].status, seconds)
         return broken
 
-    def not_run(self, node_id: str, cause: str | None) -> None:
+    def not_run(self, node_id: str, cause: str | None, bar: Progress) -> None:
+        """`node_id` cannot run (`cause` failed): it is counted, and the progress moves on."""
         if node_id in self.pending:
             self.pending.remove(node_id)
+            bar.finished(self.nodes[node_id].label or node_id, NOT_RUN, 0.0)
         if node_id not in self.outcomes:
             self.outcome(self.nodes[node_id], NOT_RUN, cause=cause)
 

@@ -81,7 +81,7 @@ class RunReport:
         found = []
         for node in self.plan.nodes:
             outcome = self.outcomes.get(node.id)
-            if node.intermediate or node.stage == "ingest" or outcome is None:
+            if node.intermediate or node.stage in ("ingest", "eof") or outcome is None:
                 continue
             if outcome.status in (RAN, REUSED, DONE):
                 found.extend(outcome.outputs)

@@ -74,8 +74,12 @@ def requested_tiles(request: Request) -> list[str] | None:
 
 def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_retries: int = 5,
                   tiles: Sequence[str] | None = None,
-                  storage_options: Mapping[str, Any] | None = None) -> SearchOutcome:
+                  storage_options: Mapping[str, Any] | None = None,
+                  skip_produced: bool = True) -> SearchOutcome:
     """Search and filter the products of every tile of `request`.
+
+    `skip_produced`: drop the day × orbit groups whose S1Processor products exist already
+    (S1Tiling's filter); the map scenarios (LIA, IA, γ-area) need the products all the same.
 
     `dag`: an `EODataAccessGateway` to use (else one from `[DataSource] eodag_config`, else
     eodag's default configuration); `storage_options`: how to reach `s1_images` and the
@@ -94,7 +98,8 @@ def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_r
     for tile, candidates in found.items():
         if candidates is None:
             continue
-        kept, discarded = apply_filters(candidates, request, tile, listing=listing)
+        kept, discarded = apply_filters(candidates, request, tile, listing=listing,
+                                        skip_produced=skip_produced)
         outcome.per_tile[tile] = kept
         outcome.discarded += discarded
     return outcome

@@ -201,8 +201,10 @@ def _cached_location(product_id: str, s1_images: str, names: set[str], listing: 
 
 
 def apply_filters(candidates: Sequence[S1Candidate], request: Request, tile: str, *,
-                  listing: Listing | None = None) -> tuple[list[S1Candidate], list[Discard]]:
-    """All of S1Tiling's filters for one tile: the products to use, and the discards."""
+                  listing: Listing | None = None,
+                  skip_produced: bool = True) -> tuple[list[S1Candidate], list[Discard]]:
+    """All of S1Tiling's filters for one tile: the products to use, and the discards
+    (`skip_produced`: also the groups whose final products exist)."""
     listing = listing or Listing(request.storage.storage_options())
     s2tile = S2Tile.from_name(tile)
     kept, discarded = discard_outside(candidates, s2tile)
@@ -215,7 +217,7 @@ def apply_filters(candidates: Sequence[S1Candidate], request: Request, tile: str
     discarded += dropped
     result: list[S1Candidate] = []
     for key, group in groups.items():
-        if expected_outputs_exist(group, tile, request, listing):
+        if skip_produced and expected_outputs_exist(group, tile, request, listing):
             discarded += [(c.id, tile, f"the outputs of {key} exist already") for c in group]
         else:
             result += group

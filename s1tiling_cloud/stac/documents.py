@@ -195,4 +195,4 @@ def _botocore_client(config: S3Config):
                        "aws_session_token": config.token}
     return botocore.session.get_session().create_client(
         "s3", endpoint_url=config.endpoint_url, region_name=config.region or "us-east-1",
-        config=Config(**options), **credentials)
+        config=Config(**options), verify=config.verify, **credentials)

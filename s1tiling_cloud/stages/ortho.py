@@ -27,6 +27,7 @@ from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
+from .engines import check_engine
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -67,8 +68,7 @@ class OrthoParams:
                              f"{sorted(INTERPOLATORS)}")
         if self.lower_signal_value <= 0:
             raise ValueError("lower_signal_value must be > 0")
-        if self.engine not in ("native", "otb"):
-            raise ValueError(f"unknown engine {self.engine!r}; one of native, otb")
+        check_engine(self.engine)
         if self.engine == "otb" and not (self.dem_dir and self.geoid_file):
             raise ValueError("the otb engine needs dem_dir and geoid_file")
 

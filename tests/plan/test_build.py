@@ -188,6 +188,10 @@ def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_pa
     eof = stages(plan, "eof")
     assert len(eof) == 1  # one acquisition feeds both tiles' maps: fetched once
     assert eof[0].args["eof_dir"] == f"{tmp_path}/eof" and eof[0].args["platform"] == "S1A"
+    assert eof[0].id == "eof/S1A/20200108"  # the day of the product covering most of the tiles
+    assert (eof[0].args["start"], eof[0].args["stop"]) == ("2020-01-08T00:00:00+00:00",
+                                                           "2020-01-08T23:59:59+00:00")
+    assert "tile S1A" not in render_text(plan)
     for lia in stages(plan, "lia"):
         assert eof[0].id in lia.depends and lia.args["eof_dir"] == f"{tmp_path}/eof"
     request.data_source.download = False  # the files must then be in eof_dir already

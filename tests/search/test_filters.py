@@ -120,6 +120,10 @@ def test_existing_outputs(tmp_path):
     assert exists(single)
     assert not exists([candidate("20200121T044150")])
     assert not exists([candidate("20200120T044150", orbit=8)])
+    # The map scenarios (LIA, IA, γ-area) still need products whose σ° tiles exist.
+    kept, _ = apply_filters(pair, request, TILE, skip_produced=False)
+    assert [c.id for c in kept] == [c.id for c in pair]
+    assert apply_filters(pair, request, TILE)[0] == []
 
 
 def test_cached_products_get_their_location(tmp_path):
