@@ -41,6 +41,9 @@ from .worker import COMPUTATION, execute
 
 log = logging.getLogger(__name__)
 
+#: Attempts of a node whose worker process died (killed, out of memory), as S1Tiling retries
+#: a Dask `KilledWorker` once: a pool breaks for every node running in it, not only the guilty.
+WORKER_DEATH_ATTEMPTS = 2
 #: Stages that run one at a time: they update shared documents (the STAC catalog).
 SERIAL_STAGES = frozenset({"publish"})
 #: Stages whose list or mapping arguments may lose an input that produced nothing.
@@ -101,6 +104,7 @@ class _Run:
         self.keep = keep_intermediates
         self.outcomes: dict[str, NodeOutcome] = {}
         self.pending: list[str] = []
+        self.deaths: dict[str, int] = {}
         self.removed: list[str] = []
 
     def outcome(self, node: Node, status: str, **values: Any) -> NodeOutcome:
@@ -171,7 +175,13 @@ class _Run:
         running: dict[Future, tuple[str, float]] = {}
         try:
             while self.pending or running:
-                self.launch(pool, running, capacity, bar)
+                try:
+                    self.launch(pool, running, capacity, bar)
+                except BrokenProcessPool:  # a worker died between two nodes: a new pool
+                    log.warning("a worker process died between two nodes; starting new ones")
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = _pool(processes)
+                    continue
                 if not running:
                     if self.pending:  # only nodes waiting on nodes that cannot run
                         for node_id in list(self.pending):
@@ -204,16 +214,18 @@ class _Run:
             if node.stage in SERIAL_STAGES and any(
                     self.nodes[n].stage == node.stage for n, _ in running.values()):
                 continue
-            self.pending.remove(node_id)
             args = self.arguments(node)
             if args is None:
+                self.pending.remove(node_id)
                 self.outcome(node, EMPTY)
                 bar.finished(node.label or node.id, EMPTY, 0.0)
                 self.release(node)
                 continue
+            # BrokenProcessPool here leaves the node pending, for the next pool
+            future = pool.submit(execute, node.stage, args, self.plan.storage_options)
+            self.pending.remove(node_id)
             bar.started(node.label or node.id)
-            running[pool.submit(execute, node.stage, args, self.plan.storage_options)] = (
-                node_id, time.perf_counter())
+            running[future] = (node_id, time.perf_counter())
 
     def collect(self, node_id: str, future: Future, seconds: float, bar: Progress) -> bool:
         """Record a finished node; True when its worker died."""
@@ -223,6 +235,11 @@ class _Run:
             answer = future.result()
         except BrokenProcessPool as error:
             broken = True
+            self.deaths[node_id] = self.deaths.get(node_id, 0) + 1
+            if self.deaths[node_id] < WORKER_DEATH_ATTEMPTS:  # again, in the next pool
+                log.warning("%s: its worker died; trying it again", node.label or node_id)
+                self.pending.insert(0, node_id)
+                return broken
             answer = {"ok": False, "error": {"type": "WorkerDied", "message": str(error) or
                                              "a worker process died", "category": COMPUTATION}}
         if answer["ok"]:

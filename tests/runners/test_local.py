@@ -213,3 +213,59 @@ def test_counts_follow_s1tilings_rule():
     assert situation_of([timeout, failed(ValueError("boom"))]).code == 66
     assert str(situation_of([timeout])) == ("Situation: 0 computations errors. 0 search failures. "
                                             "1 download failures. 1 download timeouts")
+
+
+def _forkserver_workers() -> list[int]:
+    """The pids of this process's pool workers: children of its forkserver (read from /proc)."""
+    def parent(pid: str) -> int:
+        with open(f"/proc/{pid}/stat") as stat:
+            return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+    def cmdline(pid: str) -> str:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+
+    pids = [p for p in os.listdir("/proc") if p.isdigit()]
+    servers = set()
+    for pid in pids:
+        try:
+            if parent(pid) == os.getpid() and "forkserver" in cmdline(pid):
+                servers.add(int(pid))
+        except OSError:
+            continue
+    workers = []
+    for pid in pids:
+        try:
+            if parent(pid) in servers:
+                workers.append(int(pid))
+        except OSError:
+            continue
+    return workers
+
+
+def test_a_worker_killed_once_is_tried_again_and_the_run_completes(scene, tmp_path, caplog):
+    """S1Tiling retries a killed Dask worker's task once; a worker killed (as by the kernel's
+    out-of-memory killer) while it works fails nothing."""
+    import threading
+
+    products, dem = scene
+    plan = plan_for(str(tmp_path), [local_candidate(products[0])], dem, mask=False)
+    reports = []
+    thread = threading.Thread(target=lambda: reports.append(run_plan(plan, processes=1,
+                                                                     progress=False)))
+    thread.start()
+    heights = next(n for n in plan.nodes if n.stage == "heights").outputs[0]
+    deadline = time.monotonic() + 120
+    while not os.path.exists(heights) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _forkserver_workers()
+    assert workers, "no pool worker found"
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)  # the worker, now busy with the product's ortho
+    thread.join(300)
+    assert reports, "the run did not end"
+    report = reports[0]
+    assert report.code == 0, report.lines()
+    assert set(statuses(report).values()) == {RAN}
+    assert (tmp_path / "out" / "31TCJ" / FINALS[0]).exists()
+    assert "died" in caplog.text  # the death was seen, and survived
