@@ -285,7 +285,7 @@ class Configuration:
         if tile_name in self._dems_by_s2_tiles:
             return self._dems_by_s2_tiles[tile_name]
         paths = self.request.paths
-        source = DemSource.from_config(paths.dem_dir, paths.dem_database, paths.dem_format,
+        source = DemSource.from_config(paths.dem_dir, paths.dem_database, paths.dem_source_format,
                                        storage_options=self.storage_options)
         grid = Grid.from_tile(tile_name, self.request.processing.output_spatial_resolution)
         selection = source.select(grid)

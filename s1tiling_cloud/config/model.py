@@ -32,6 +32,14 @@ class PathsSection:
     eof_dir: str | None = None  # None: {output}/_EOF
 
     @property
+    def dem_source_format(self) -> str | None:
+        """`dem_format` as `geo.dem.DemSource.from_config` takes it: None for S1Tiling's default
+        without a database, which lets `dem_dir` be a folder of `{id}.hgt` or one raster."""
+        if self.dem_format == "{id}.hgt" and self.dem_database is None:
+            return None
+        return self.dem_format
+
+    @property
     def lia_dir(self) -> str:
         return self.lia or f"{self.output.rstrip('/')}/_LIA"
 

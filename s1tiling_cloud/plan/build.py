@@ -34,7 +34,6 @@ from .products import Acquisition, acquisitions, best_coverage, by_orbit, polari
 SCENARIOS = ("s1_process", "s1_process_lia", "s1_process_ia", "s1_process_gamma_area")
 #: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
 IA_KINDS = {"deg": "IA", "cos": "cos_IA", "sin": "sin_IA", "tan": "tan_IA"}
-_DEFAULT_DEM_FORMAT = "{id}.hgt"
 
 
 def cache_uri(s1_images: str, product_id: str) -> str:
@@ -159,10 +158,8 @@ class _Builder:
 
     def dem_params(self) -> dict[str, Any]:
         paths = self.request.paths
-        dem_format = paths.dem_format
-        if dem_format == _DEFAULT_DEM_FORMAT and paths.dem_database is None:
-            dem_format = None  # the default: a folder of {id}.hgt, or one raster when dem_dir is a file
-        return {"dem_dir": paths.dem_dir, "dem_format": dem_format, "dem_database": paths.dem_database,
+        return {"dem_dir": paths.dem_dir, "dem_format": paths.dem_source_format,
+                "dem_database": paths.dem_database,
                 "geoid_file": paths.geoid_file,
                 "resampling": self.request.processing.dem_warp_resampling_method}
 

@@ -44,8 +44,7 @@ def valid_tiles(names: list[str]) -> list[str]:
 def check_dem(request: Request, tiles: list[str]) -> None:
     """`MissingDEMError` naming the missing DEM files of the first tile lacking some."""
     paths = request.paths
-    dem_format = None if paths.dem_format == "{id}.hgt" and paths.dem_database is None else paths.dem_format
-    source = DemSource.from_config(paths.dem_dir, paths.dem_database, dem_format,
+    source = DemSource.from_config(paths.dem_dir, paths.dem_database, paths.dem_source_format,
                                    storage_options=request.storage.storage_options())
     resolution = float(request.processing.output_spatial_resolution)
     for tile in tiles:
