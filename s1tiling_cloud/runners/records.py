@@ -29,13 +29,20 @@ log = logging.getLogger(__name__)
 _RASTERS = (".tif", ".tiff", ".jpg", ".jpeg")
 
 
+#: Stages that only fetch inputs: a downloaded product is the same data as one found in the
+#: cache, so they leave no mark on their dependents' digests (a run that downloaded and its
+#: re-run, which finds the products cached and plans no download, agree).
+_FETCHING = frozenset({"ingest", "eof"})
+
+
 def node_digests(plan: Plan) -> dict[str, str]:
     """Per node: a hash of the software version, its stage and arguments, and its
-    dependencies' digests."""
+    dependencies' digests (but the fetching stages')."""
     digests: dict[str, str] = {}
+    stages = {node.id: node.stage for node in plan.nodes}
     for node in plan.topological():
         record = {"software": __version__, "stage": node.stage, "args": node.args,
-                  "depends": [digests[d] for d in node.depends]}
+                  "depends": [digests[d] for d in node.depends if stages[d] not in _FETCHING]}
         text = json.dumps(record, sort_keys=True, default=str)
         digests[node.id] = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
     return digests

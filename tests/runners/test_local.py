@@ -269,3 +269,18 @@ def test_a_worker_killed_once_is_tried_again_and_the_run_completes(scene, tmp_pa
     assert set(statuses(report).values()) == {RAN}
     assert (tmp_path / "out" / "31TCJ" / FINALS[0]).exists()
     assert "died" in caplog.text  # the death was seen, and survived
+
+
+def test_a_rerun_after_a_download_run_matches_its_records(scene, tmp_path):
+    """The run that downloaded a product plans an ingest node; its re-run finds the product in
+    the cache and plans none. The other nodes' records must still match."""
+    from s1tiling_cloud.runners.records import node_digests
+
+    products, dem = scene
+    cached = local_candidate(products[0], location=f"{tmp_path}/s1/{products[0].name}")
+    downloaded = plan_for(str(tmp_path), [remote_candidate(cached)], dem)
+    rerun = plan_for(str(tmp_path), [cached], dem)
+    assert any(n.stage == "ingest" for n in downloaded.nodes)
+    assert not any(n.stage == "ingest" for n in rerun.nodes)
+    first, second = node_digests(downloaded), node_digests(rerun)
+    assert {n: d for n, d in first.items() if not n.startswith("ingest/")} == second
