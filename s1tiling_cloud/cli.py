@@ -444,6 +444,7 @@ def workflow_plan_pod(
     namespace: Annotated[str | None, typer.Option()] = None,
     image: Annotated[str | None, typer.Option()] = None,
     service_account: Annotated[str | None, typer.Option()] = None,
+    stage_service_account: Annotated[str | None, typer.Option()] = None,
     max_nodes: Annotated[int | None, typer.Option()] = None,
     parallelism: Annotated[int | None, typer.Option()] = None,
     s3_secret: Annotated[str | None, typer.Option()] = None,
@@ -458,6 +459,7 @@ def workflow_plan_pod(
     from .argo.pods import plan_pod
 
     settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
+                                    stage_service_account=stage_service_account,
                                     max_nodes=max_nodes, parallelism=parallelism or None,
                                     s3_secret=s3_secret, eodag_secret=eodag_secret,
                                     semaphore_configmap=semaphore_configmap)

@@ -122,7 +122,7 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
         labels=labels,
         annotations=annotations,
         entrypoint="main",
-        service_account_name=settings.service_account,
+        service_account_name=settings.stage_service_account,  # stage pods only: no API rights
         parallelism=settings.parallelism,
         pod_gc=podspec.pod_gc(),
         ttl_strategy=podspec.ttl_strategy(settings),
@@ -136,10 +136,11 @@ def part_workflows(plan: Plan, *, image: str | None = None, namespace: str | Non
                    service_account: str | None = None, max_nodes: int | None = None,
                    max_bytes: int | None = None, parent: ParentRef | None = None,
                    settings: ArgoSettings | None = None) -> list[tuple[Part, Workflow]]:
-    """The plan as child workflows, level-0 ("shared") parts first, each with its part."""
+    """The plan as child workflows, level-0 ("shared") parts first, each with its part.
+    `service_account`: the stage pods' (children hold nothing else)."""
     chosen = (settings or ArgoSettings()).with_(image=image, namespace=namespace,
-                                                service_account=service_account, max_nodes=max_nodes,
-                                                max_bytes=max_bytes)
+                                                stage_service_account=service_account,
+                                                max_nodes=max_nodes, max_bytes=max_bytes)
     parts = split_plan(plan, max_nodes=chosen.max_nodes, max_bytes=chosen.max_bytes)
     return [(part, part_workflow(plan, part, settings=chosen, parent=parent, total=len(parts)))
             for part in parts]

@@ -14,6 +14,9 @@ from .. import __version__, exits
 DEFAULT_IMAGE = f"s1tiling-cloud:{__version__}"
 #: Names the chart creates (helm/): ServiceAccount, Secrets, semaphore ConfigMap.
 DEFAULT_SERVICE_ACCOUNT = "s1tiling-cloud-workflow"
+#: The stage pods' identity (child workflows): only what Argo's executor needs, so that a pod
+#: parsing downloaded data cannot create workflows.
+DEFAULT_STAGE_SERVICE_ACCOUNT = "s1tiling-cloud-stage"
 DEFAULT_S3_SECRET = "s1tiling-cloud-s3"
 DEFAULT_EODAG_SECRET = "s1tiling-cloud-eodag"
 DEFAULT_SEMAPHORE_CONFIGMAP = "s1tiling-cloud-semaphores"
@@ -141,6 +144,7 @@ class ArgoSettings:
     image_pull_policy: str = "IfNotPresent"
     namespace: str | None = None
     service_account: str = DEFAULT_SERVICE_ACCOUNT
+    stage_service_account: str = DEFAULT_STAGE_SERVICE_ACCOUNT
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP

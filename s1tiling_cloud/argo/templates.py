@@ -43,6 +43,7 @@ def _plan_template(scenario: str, settings: ArgoSettings):
                "--workflow-name", "{{workflow.name}}", "--namespace", "{{workflow.namespace}}",
                "--image", "{{workflow.parameters.image}}",
                "--service-account", "{{workflow.serviceAccountName}}",
+               "--stage-service-account", settings.stage_service_account,
                "--max-nodes", "{{workflow.parameters.max-nodes}}",
                "--parallelism", "{{workflow.parameters.parallelism}}",
                "--s3-secret", settings.s3_secret, "--eodag-secret", settings.eodag_secret,

@@ -43,6 +43,8 @@ CUSTOM = {
               "pullPolicy": "Always"},
     "serviceAccounts": {"workflow": {"name": "eo-runner",
                                      "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}},
+                        "stage": {"name": "eo-stage",
+                                  "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/s3"}},
                         "submitter": {"name": "eo-submit", "createToken": True}},
     "rbac": {"extraSubmitters": [{"kind": "Group", "name": "eo-operators",
                                   "apiGroup": "rbac.authorization.k8s.io"}]},
@@ -55,8 +57,8 @@ CUSTOM = {
     "cron": {"enabled": True, "scenario": "s1_process_lia", "schedules": ["30 5 * * *"],
              "timezone": "Europe/Paris", "config": CONFIG},
 }
-DEFAULT_NAMES = ("s1tiling-cloud-workflow", "s1tiling-cloud-s3", "s1tiling-cloud-eodag",
-                 "s1tiling-cloud-semaphores")
+DEFAULT_NAMES = ("s1tiling-cloud-workflow", "s1tiling-cloud-stage", "s1tiling-cloud-s3",
+                 "s1tiling-cloud-eodag", "s1tiling-cloud-semaphores")
 
 
 def kinds(documents) -> list[tuple[str, str]]:
@@ -73,9 +75,8 @@ def test_default_values_render_valid_manifests():
     documents = render()
     assert kinds(documents) == sorted([
         ("ConfigMap", "s1tiling-cloud-defaults"), ("ConfigMap", "s1tiling-cloud-semaphores"),
-        ("Role", "s1tiling-cloud-submitter"), ("Role", "s1tiling-cloud-workflow"),
-        ("RoleBinding", "s1tiling-cloud-submitter"), ("RoleBinding", "s1tiling-cloud-workflow"),
-        ("ServiceAccount", "s1tiling-cloud-submitter"), ("ServiceAccount", "s1tiling-cloud-workflow"),
+        *[(kind, f"s1tiling-cloud-{role}") for kind in ("Role", "RoleBinding", "ServiceAccount")
+          for role in ("stage", "submitter", "workflow")],
         *[("WorkflowTemplate", n) for n in ("s1-process", "s1-process-gamma-area", "s1-process-ia",
                                              "s1-process-lia")]])
     assert [e for d in documents for e in validation_errors(d)] == []
@@ -139,11 +140,12 @@ def test_non_default_values_render_valid_manifests_with_their_names():
     plan = next(t for t in templates["s1-process"]["spec"]["templates"] if t["name"] == "plan")
     command = plan["container"]["command"]
     for option, value in [("--s3-secret", "eo-s3-keys"), ("--eodag-secret", "eo-providers"),
-                          ("--semaphore-configmap", "eo-downloads")]:
+                          ("--semaphore-configmap", "eo-downloads"),
+                          ("--stage-service-account", "eo-stage")]:
         assert command[command.index(option) + 1] == value
 
     accounts = by_kind(documents, "ServiceAccount")
-    assert set(accounts) == {"eo-runner", "eo-submit"}
+    assert set(accounts) == {"eo-runner", "eo-stage", "eo-submit"}
     assert accounts["eo-runner"]["metadata"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"}
     bindings = by_kind(documents, "RoleBinding")
@@ -152,6 +154,8 @@ def test_non_default_values_render_valid_manifests_with_their_names():
         {"kind": "Group", "name": "eo-operators", "apiGroup": "rbac.authorization.k8s.io"}]
     assert bindings["eo-runner"]["subjects"] == [
         {"kind": "ServiceAccount", "name": "eo-runner", "namespace": "eo-prod"}]
+    assert bindings["eo-stage"]["subjects"] == [
+        {"kind": "ServiceAccount", "name": "eo-stage", "namespace": "eo-prod"}]
     config_maps = by_kind(documents, "ConfigMap")
     # Helm merges maps with the defaults: a provider of values.yaml stays unless set to null.
     assert config_maps["eo-downloads"]["data"] == {"default": "1", "peps": "2", "cop_dataspace": "4"}
@@ -180,11 +184,13 @@ def test_the_cron_workflow_submits_a_scenario_with_its_request():
 
 def test_rbac_is_least_privilege():
     roles = by_kind(render(), "Role")
-    assert rules(roles["s1tiling-cloud-workflow"]) == {
-        ("argoproj.io", "workflowtaskresults", "create"), ("argoproj.io", "workflowtaskresults", "patch"),
-        ("", "pods/log", "get"),
+    executor = {("argoproj.io", "workflowtaskresults", "create"),
+                ("argoproj.io", "workflowtaskresults", "patch")}
+    assert rules(roles["s1tiling-cloud-workflow"]) == executor | {
         ("argoproj.io", "workflows", "create"), ("argoproj.io", "workflows", "get"),
         ("argoproj.io", "workflows/finalizers", "update")}
+    # The stage pods (child workflows), which parse downloaded data, cannot create workflows.
+    assert rules(roles["s1tiling-cloud-stage"]) == executor
     assert rules(roles["s1tiling-cloud-submitter"]) == {
         ("argoproj.io", "workflows", verb) for verb in ("create", "get", "list", "watch")} | {
         ("argoproj.io", "workflowtemplates", "get"), ("", "configmaps", "create")}

@@ -66,6 +66,14 @@ def test_child_workflow_mirrors_the_plan(argo_schema):
     _valid(document, argo_schema)
     assert document["metadata"]["name"] == "s1-process-x7k2p-part-001"
     assert document["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
+    # Stage pods run as their own ServiceAccount, which cannot create workflows; only the
+    # template's planning and launching pods run as the workflow one.
+    assert document["spec"]["serviceAccountName"] == "s1tiling-cloud-stage"
+    template = workflow_template("s1_process").to_dict()
+    assert template["spec"]["serviceAccountName"] == "s1tiling-cloud-workflow"
+    plan_pod = next(t for t in template["spec"]["templates"] if t["name"] == "plan")
+    plan_command = plan_pod["container"]["command"]
+    assert plan_command[plan_command.index("--stage-service-account") + 1] == "s1tiling-cloud-stage"
     dag = next(t for t in document["spec"]["templates"] if t["name"] == "main")["dag"]["tasks"]
     by_name = {t["name"]: t for t in dag}
     assert len(dag) == len(plan.nodes)
