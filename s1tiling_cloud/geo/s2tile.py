@@ -27,9 +27,10 @@ file pass too, since they are still well-defined tiles.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,6 +43,8 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from s1tiling_cloud.exceptions import NoS2TileError
+
+log = logging.getLogger(__name__)
 
 __all__ = ["S2Tile", "TILE_SIZE"]
 
@@ -391,3 +394,18 @@ def _tiles_near(zone: int, band: str, geometry: BaseGeometry) -> Iterator[S2Tile
                 continue
             if abs(tile.uly - (row + 1) * SQUARE_SIZE) < GRID_STEP:  # the cycle of `row`
                 yield tile
+
+
+def existing_tiles(names: Iterable[str]) -> list[str]:
+    """The tiles of `names` that exist, spelled as `S2Tile` spells them, sorted and unique.
+    Unknown ones are dropped with S1Tiling's warning; `NoS2TileError` when none is left."""
+    names = list(names)
+    kept: set[str] = set()
+    for name in names:
+        try:
+            kept.add(S2Tile.from_name(name).name)
+        except NoS2TileError as error:
+            log.warning("Tile %s does not exist, skipping (%s)", name, error)
+    if not kept:
+        raise NoS2TileError(f"No existing tiles found among {', '.join(names) or 'none'}, exiting ...")
+    return sorted(kept)

@@ -12,11 +12,11 @@ import dataclasses
 import logging
 
 from ..config.model import Request
-from ..exceptions import MissingDEMError, NoS2TileError
+from ..exceptions import MissingDEMError
 from ..geo import Grid
 from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
-from ..geo.s2tile import S2Tile
+from ..geo.s2tile import existing_tiles
 from ..search.model import SearchOutcome
 from .build import SCENARIOS, build_plan
 from .model import Plan
@@ -28,17 +28,8 @@ DEM_MARGIN = 4
 
 
 def valid_tiles(names: list[str]) -> list[str]:
-    """The known S2 tile names among `names` (canonical, sorted, unique); unknown ones are
-    dropped with S1Tiling's warning, and `NoS2TileError` when none is left."""
-    kept: set[str] = set()
-    for name in names:
-        try:
-            kept.add(S2Tile.from_name(name).name)
-        except NoS2TileError as error:
-            log.warning("Tile %s does not exist, skipping (%s)", name, error)
-    if not kept:
-        raise NoS2TileError(f"No existing tiles found among {', '.join(names) or 'none'}, exiting ...")
-    return sorted(kept)
+    """The known S2 tile names among `names` (`geo.s2tile.existing_tiles`)."""
+    return existing_tiles(names)
 
 
 def check_dem(request: Request, tiles: list[str]) -> None:

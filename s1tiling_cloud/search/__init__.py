@@ -16,7 +16,7 @@ from shapely import wkt
 
 from ..config.model import Request
 from ..exceptions import NoS2TileError
-from ..geo.s2tile import S2Tile
+from ..geo.s2tile import S2Tile, existing_tiles
 from . import eodag_compat
 from .eodag_search import SearchFailedError, search_tile
 from .filters import apply_filters
@@ -39,19 +39,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def _valid_tiles(names: Sequence[str]) -> list[str]:
-    """The tiles that exist, as S2Tile spells them; unknown ones are dropped with a warning."""
-    valid = []
-    for name in names:
-        try:
-            valid.append(S2Tile.from_name(name).name)
-        except NoS2TileError as error:
-            log.warning("Tile %s does not exist, skipping (%s)", name, error)
-    if not valid:
-        raise NoS2TileError()
-    return sorted(dict.fromkeys(valid))
-
-
 def requested_tiles(request: Request) -> list[str] | None:
     """The tiles to search: the tiles to process, restricted to `roi_by_tiles` when downloading.
 
@@ -60,13 +47,13 @@ def requested_tiles(request: Request) -> list[str] | None:
     tiles = [t for t in request.processing.tiles if t.upper() != "ALL"]
     roi = [t for t in request.data_source.roi_by_tiles if t.upper() != "ALL"]
     if not request.data_source.download:
-        return _valid_tiles(tiles) if tiles else None
+        return existing_tiles(tiles) if tiles else None
     if not tiles:
-        return _valid_tiles(roi)
+        return existing_tiles(roi)
     if not roi:
-        return _valid_tiles(tiles)
-    wanted = set(_valid_tiles(roi))
-    kept = [t for t in _valid_tiles(tiles) if t in wanted]
+        return existing_tiles(tiles)
+    wanted = set(existing_tiles(roi))
+    kept = [t for t in existing_tiles(tiles) if t in wanted]
     if not kept:
         raise NoS2TileError("no tile to process is in roi_by_tiles")
     return kept
@@ -88,7 +75,7 @@ def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_r
     options = dict(storage_options if storage_options is not None
                    else request.storage.storage_options())
     listing = Listing(options)
-    tile_names = _valid_tiles(tiles) if tiles else requested_tiles(request)
+    tile_names = existing_tiles(tiles) if tiles else requested_tiles(request)
     if request.data_source.download:
         found = _search(request, tile_names or [], dag, items_per_page, max_retries)
     else:
