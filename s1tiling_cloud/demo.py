@@ -17,10 +17,10 @@ TILE = "31TCJ"
 _CONFIG = """\
 # The s1tiling-cloud demo: S1Tiling's .cfg keys (see docs/config.md).
 [Paths]
-output : {root}/output
-s1_images : {root}/s1
-tmp : {root}/tmp
-dem_dir : {root}/dem
+output : {output}
+s1_images : {s1_images}
+tmp : {tmp}
+dem_dir : {dem_dir}
 
 [DataSource]
 download : False
@@ -47,7 +47,7 @@ nb_otb_threads : 1
 
 [Stac]
 publish : {publish}
-"""
+{storage}"""
 
 
 @dataclass
@@ -58,7 +58,21 @@ class DemoRun:
     report: RunReport
 
 
-def _dem_tiles(folder: Path) -> None:
+def demo_config(*, output: str, s1_images: str, tmp: str, dem_dir: str, day: str,
+                resolution: float = 10.0, processes: int = 2, publish: bool = True,
+                endpoint_url: str | None = None, region: str | None = None) -> str:
+    """The demo's `.cfg` text for these folders (local or s3://; `endpoint_url` and `region`
+    make its `[Storage]` section, the credentials staying in the environment)."""
+    storage = ""
+    if endpoint_url:
+        storage = f"\n[Storage]\nendpoint_url : {endpoint_url}\n"
+        storage += f"region : {region}\n" if region else ""
+    return _CONFIG.format(output=output, s1_images=s1_images, tmp=tmp, dem_dir=dem_dir, tile=TILE,
+                          day=day, resolution=resolution, gridspacing=4 * resolution,
+                          processes=processes, publish=publish, storage=storage)
+
+
+def demo_dem_tiles(folder: Path) -> None:
     """Flat SRTM3 tiles (0 m over the geoid) over the tile and a margin, once."""
     from .testing import write_dem_tiles
 
@@ -78,11 +92,11 @@ def write_demo(out_dir: str | os.PathLike, lines: int = 3000, samples: int = 400
     existing = sorted((out / "s1").glob("S1*_IW_GRDH_*.SAFE"))
     spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=lines, samples=samples, sigma0_db=-12.0)
     product = existing[0] if existing else write_grd(spec, out / "s1")
-    _dem_tiles(out / "dem")
+    demo_dem_tiles(out / "dem")
     config = out / "demo.cfg"
-    config.write_text(_CONFIG.format(root=out, tile=TILE, day=spec.start[:10], resolution=resolution,
-                                     gridspacing=4 * resolution, processes=processes,
-                                     publish=publish))
+    config.write_text(demo_config(output=f"{out}/output", s1_images=f"{out}/s1", tmp=f"{out}/tmp",
+                                  dem_dir=f"{out}/dem", day=spec.start[:10], resolution=resolution,
+                                  processes=processes, publish=publish))
     return product, config
 
 
