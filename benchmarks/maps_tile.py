@@ -22,34 +22,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-from s1_chain import run_stage  # benchmarks/ is the script's folder, first on sys.path
+from s1_chain import make_inputs, run_stage  # benchmarks/ is the script's folder, first on sys.path
 
 S1TILING_GAMMA_AREA_RAM_MIB = 70 * 1024  # "at least 70 GB is recommended" (S1Tiling docs)
 TARGET_GAMMA_AREA_RAM_MIB = 8 * 1024
 
 
-def make_inputs(folder: Path, tile_name: str) -> tuple[str, str]:
-    """A full-size dual-pol GRD centred on the tile and a hilly DEM (≈ 800 m of relief)."""
-    import rasterio
-    from rasterio.transform import from_origin
-
-    from s1tiling_cloud.geo import S2Tile
-    from s1tiling_cloud.testing import SyntheticGRD, write_grd
-
-    tile = S2Tile.from_name(tile_name)
-    centre = tile.footprint.centroid
-    product = write_grd(SyntheticGRD.full_size(centre.y, centre.x, sigma0_db=-12.0, seed=7),
-                        folder / "s1")
-    west, north = np.floor(centre.x) - 2, np.floor(centre.y) + 2
-    size = 1200  # 4° at 12 arc-seconds
-    y, x = np.mgrid[0:size, 0:size] * (2 * np.pi / 90)
-    hills = 400 + 250 * np.sin(x) * np.cos(0.7 * y) + 150 * np.sin(0.3 * x + 0.5 * y)
-    dem = folder / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=size, width=size, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(west, north, 4 / size, 4 / size),
-                       nodata=-32768) as dataset:
-        dataset.write(hills.astype(np.int16)[None])
-    return str(product), str(dem)
+def hills(rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """≈ 800 m of relief, a ridge every 90 DEM pixels (18 km)."""
+    y, x = rows * (2 * np.pi / 90), cols * (2 * np.pi / 90)
+    return 400 + 250 * np.sin(x) * np.cos(0.7 * y) + 150 * np.sin(0.3 * x + 0.5 * y)
 
 
 def _children_cpu_s() -> float:
@@ -75,7 +57,7 @@ def main() -> None:
     folder = args.keep or Path(tempfile.mkdtemp(prefix="s1maps-"))
     folder.mkdir(parents=True, exist_ok=True)
     clock = time.perf_counter()
-    product, dem = make_inputs(folder, args.tile)
+    product, dem = make_inputs(folder, args.tile, relief=hills)
     print(f"inputs made in {time.perf_counter() - clock:.1f} s: {product}", file=sys.stderr)
     heights_uri = str(folder / "heights.tif")
     run_stage("heights", {"tile": args.tile, "resolution": 10.0, "out_uri": heights_uri,

@@ -50,8 +50,9 @@ def run_stage(name: str, arguments: dict, fresh: list[str] = ()) -> dict:
     return figures
 
 
-def make_inputs(folder: Path, tile_name: str) -> tuple[str, str]:
-    """A full-size dual-pol GRD centred on the tile, and a flat DEM raster around it."""
+def make_inputs(folder: Path, tile_name: str, relief=None) -> tuple[str, str]:
+    """A full-size dual-pol GRD centred on the tile, and a DEM raster around it: 4° at 12
+    arc-seconds, flat, or `relief(rows, cols)` metres (integer pixel indices)."""
     import rasterio
     from rasterio.transform import from_origin
 
@@ -62,12 +63,15 @@ def make_inputs(folder: Path, tile_name: str) -> tuple[str, str]:
     centre = tile.footprint.centroid
     spec = SyntheticGRD.full_size(centre.y, centre.x, sigma0_db=-12.0, seed=7)
     product = write_grd(spec, folder / "s1")
-    west, south = np.floor(centre.x) - 2, np.floor(centre.y) - 2
+    west, north = np.floor(centre.x) - 2, np.floor(centre.y) + 2
+    size = 1200
+    rows, cols = np.mgrid[0:size, 0:size]
+    heights = np.zeros((size, size)) if relief is None else relief(rows, cols)
     dem = folder / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=1200, width=1200, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(west, south + 4, 1 / 300, 1 / 300),
+    with rasterio.open(dem, "w", driver="GTiff", height=size, width=size, count=1, dtype="int16",
+                       crs="EPSG:4326", transform=from_origin(west, north, 4 / size, 4 / size),
                        nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 1200, 1200), np.int16))
+        dataset.write(heights.astype(np.int16)[None])
     return str(product), str(dem)
 
 
