@@ -16,11 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import NotCompatibleInput
-from ..geo import Grid
-from ..outputs.metadata import Provenance, complete_tags, normlim_tags
+from ..outputs.metadata import complete_tags, normlim_tags
 from ..store import Store
-from .base import StageResult, input_identity, params_from, reusable, timed
+from .base import StageResult, params_from, timed
+from .correction import read_correction_inputs
 
 STAGE = "normlim"
 
@@ -54,29 +53,13 @@ def normlim(product: str, sin_lia_uri: str, output: str,
     started = time.perf_counter()
     params = params_from(NormlimParams, params or {})
     store = Store(storage_options)
-    with store.open_raster(product) as dataset:
-        base = dict(dataset.tags())
-        grid = Grid.of(dataset)
-        calibration = base.get("CALIBRATION", "beta").lower()
-        if calibration != "beta":
-            raise NotCompatibleInput(f"{product} is calibrated {calibration!r}: NORMLIM needs β°")
-        lia_tags = store.read_tags(sin_lia_uri)
-        provenance = Provenance(STAGE, {**dataclasses.asdict(params),
-                                        "beta": input_identity(base),
-                                        "sin_lia": input_identity(lia_tags)},
-                                [product, sin_lia_uri])
-        if reusable(store, [output], provenance):
-            return StageResult(STAGE, [output], skipped=True)
-        beta = dataset.read(1)
-    with store.open_raster(sin_lia_uri) as dataset:
-        found = Grid.of(dataset)
-        if (found.crs != grid.crs or found.shape != grid.shape
-                or not found.transform.almost_equals(grid.transform)):
-            raise NotCompatibleInput(f"sin_LIA {sin_lia_uri} is not on the grid of {product}")
-        sin_lia = dataset.read(1)
-    tile = base.get("S2_TILE_CORRESPONDING_CODE")
-    if tile and lia_tags.get("S2_TILE_CORRESPONDING_CODE", tile) != tile:
-        raise NotCompatibleInput(f"{sin_lia_uri} is an LIA map of another tile than {tile}")
+    inputs = read_correction_inputs(store, STAGE, product, sin_lia_uri, params, calibration="beta",
+                                    product_key="beta", map_key="sin_lia", map_name="sin_LIA",
+                                    output=output)
+    if inputs is None:
+        return StageResult(STAGE, [output], skipped=True)
+    beta, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
+    sin_lia = inputs.map_bands[0]
     values = apply_normlim(beta, sin_lia, params.lower_signal_value)
     tags = complete_tags(normlim_tags(base, lia_file=sin_lia_uri), extra=params.metadata,
                          provenance=provenance)

@@ -41,6 +41,7 @@ from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
+from .correction import read_correction_inputs
 from .ortho import _tile_heights
 
 
@@ -127,30 +128,14 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     started = time.perf_counter()
     params = params_from(RTCParams, params or {})
     store = Store(storage_options)
-    with store.open_raster(product) as dataset:
-        base = dict(dataset.tags())
-        grid = Grid.of(dataset)
-        calibration = base.get("CALIBRATION", "sigma").lower()
-        if calibration != "sigma":
-            raise NotCompatibleInput(f"{product} is calibrated {calibration!r}: RTC needs σ°")
-        map_tags = store.read_tags(gamma_area_uri)
-        provenance = Provenance("rtc", {**dataclasses.asdict(params),
-                                        "sigma": input_identity(base),
-                                        "gamma_area": input_identity(map_tags)},
-                                [product, gamma_area_uri])
-        if reusable(store, [output], provenance):
-            return StageResult("rtc", [output], skipped=True)
-        sigma = dataset.read(1)
-    with store.open_raster(gamma_area_uri) as dataset:
-        found = Grid.of(dataset)
-        if (found.crs != grid.crs or found.shape != grid.shape
-                or not found.transform.almost_equals(grid.transform)):
-            raise NotCompatibleInput(f"γ-area {gamma_area_uri} is not on the grid of {product}")
-        g, c = dataset.read(1), dataset.read(2)
-    for key in ("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"):
-        if key in base and key in map_tags and base[key] != map_tags[key]:
-            raise NotCompatibleInput(f"{gamma_area_uri} has {key}={map_tags[key]}, "
-                                     f"{product} {base[key]}")
+    inputs = read_correction_inputs(
+        store, "rtc", product, gamma_area_uri, params, calibration="sigma", product_key="sigma",
+        map_key="gamma_area", map_name="γ-area", bands=(1, 2), output=output,
+        same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"))
+    if inputs is None:
+        return StageResult("rtc", [output], skipped=True)
+    sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
+    g, c = inputs.map_bands
     values = apply_rtc(sigma, g, c, params.min_gamma_area)
     tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,
                          provenance=provenance)
