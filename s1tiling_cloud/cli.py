@@ -450,23 +450,27 @@ def workflow_plan_pod(
     s3_secret: Annotated[str | None, typer.Option()] = None,
     eodag_secret: Annotated[str | None, typer.Option()] = None,
     semaphore_configmap: Annotated[str | None, typer.Option()] = None,
+    semaphore_keys: Annotated[str | None, typer.Option(help="JSON list of the semaphore keys")] = None,
+    workflow_uid: Annotated[str | None, typer.Option()] = None,
     config_env: Annotated[str, typer.Option(help="Variable holding the .cfg's text")] = "S1TILING_CFG",
 ) -> None:
-    """(Argo pod) Plan the request, write the child workflows' manifests, output their URIs."""
+    """(Argo pod) Plan the request, write the child workflows' manifests, output their URIs.
+    Any unexpected error exits 78, which the template's retry rule retries."""
     import os
 
     from .argo.defaults import ArgoSettings
     from .argo.pods import plan_pod
 
-    settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
-                                    stage_service_account=stage_service_account,
-                                    max_nodes=max_nodes, parallelism=parallelism or None,
-                                    s3_secret=s3_secret, eodag_secret=eodag_secret,
-                                    semaphore_configmap=semaphore_configmap)
     try:
+        keys = tuple(json.loads(semaphore_keys)) if semaphore_keys else None
+        settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
+                                        stage_service_account=stage_service_account,
+                                        max_nodes=max_nodes, parallelism=parallelism or None,
+                                        s3_secret=s3_secret, eodag_secret=eodag_secret,
+                                        semaphore_configmap=semaphore_configmap, semaphore_keys=keys)
         plan_pod(os.environ.get(config_env, ""), scenario=scenario, workflow_name=workflow_name,
-                 settings=settings, outputs_dir=outputs_dir)
-    except Error as error:
+                 settings=settings, outputs_dir=outputs_dir, workflow_uid=workflow_uid or None)
+    except Exception as error:
         raise _fail(error) from error
 
 
@@ -478,12 +482,19 @@ def workflow_launch(
     owner_name: Annotated[str | None, typer.Option()] = None,
     owner_uid: Annotated[str | None, typer.Option()] = None,
     poll_seconds: Annotated[float, typer.Option()] = 15.0,
+    argo_server: Annotated[str | None, typer.Option(help="Argo Server URL (offloaded node "
+                                                    "statuses); empty: none")] = None,
 ) -> None:
-    """(Argo pod) Create one child workflow and follow it; exit with its outcome's code."""
-    from .argo.pods import launch
+    """(Argo pod) Create one child workflow and follow it; exit with its outcome's code.
+    Any unexpected error exits 78, which the template's retry rule retries (re-attaching)."""
+    from .argo.pods import in_cluster_server, launch
 
-    code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
-                  owner_name=owner_name, owner_uid=owner_uid, poll_seconds=poll_seconds)
+    try:
+        code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
+                      owner_name=owner_name, owner_uid=owner_uid, poll_seconds=poll_seconds,
+                      server=in_cluster_server(argo_server, namespace))
+    except Exception as error:
+        raise _fail(error) from error
     raise typer.Exit(code)
 
 

@@ -1,4 +1,5 @@
-"""Semantic checks of an Argo document: what no JSON schema can say.
+"""Semantic checks of an Argo document: what no JSON schema can say, and what Argo's
+controller would refuse or mishandle (each rule cites the Argo source it encodes).
 
 Each check returns messages (empty: it passes). `semantic_errors` runs them all; tests mutate
 a good document and see each one fail.
@@ -11,7 +12,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .names import MAX_TASK_NAME, TASK_NAME
+from .defaults import ANNOTATION_LONGEST_RUN, seconds
+from .names import DNS_LABEL, MAX_OBJECT_NAME, MAX_TASK_NAME, TASK_NAME
 
 ARGO_MAX_BYTES = 1024 * 1024
 _REFERENCE = re.compile(r"\{\{\s*([^{}]+?)\s*\}\}")
@@ -23,6 +25,16 @@ _SECRET_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|API_KEY|CRE
 #: Values that look like credentials wherever they are.
 _SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE KEY-----|"
                            r"aws_secret_access_key\s*[=:]|(?:^|\W)eyJ[A-Za-z0-9_-]{20,}\.")
+
+
+#: Kubernetes label values: 63 characters at most, alphanumerics at both ends.
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+#: Characters `generateName` leaves for the random suffix Kubernetes appends.
+GENERATED_SUFFIX = 5
+#: Words of Argo's expression language (expr-lang) that cannot name a variable.
+_EXPR_WORDS = {"and", "or", "not", "in", "matches", "contains", "startsWith", "endsWith", "true",
+               "false", "nil", "let", "if", "else"}
+_EXPR_TOKEN = re.compile(r"\s*(?:(&&|\|\||!|\(|\))|([A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z]+))?)")
 
 
 def _spec(document: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -51,6 +63,195 @@ def check_entrypoint(document: Mapping[str, Any]) -> list[str]:
     if not entry:
         return ["spec.entrypoint is missing"]
     return [] if entry in _templates(document) else [f"entrypoint {entry!r} names no template"]
+
+
+def check_dags_not_empty(document: Mapping[str, Any]) -> list[str]:
+    """Argo refuses a DAG template without tasks ("templates.main must have at least one task",
+    workflow/validate/validate.go `validateDAG`): a plan with nothing to do makes no child."""
+    return [f"templates.{name} must have at least one task"
+            for name, template in _templates(document).items()
+            if "dag" in template and not (template["dag"] or {}).get("tasks")]
+
+
+def check_object_names(document: Mapping[str, Any]) -> list[str]:
+    """Names Kubernetes and Argo accept: `metadata.name` a DNS-1123 label of at most 63
+    characters (Argo's `maxCharsInObjectName`, workflow/validate/validate.go: the name becomes
+    the `workflows.argoproj.io/workflow` label of every pod), `generateName` leaving room for
+    the random suffix, label values at most 63 characters."""
+    metadata = document.get("metadata") or {}
+    errors = []
+    name, generated = metadata.get("name"), metadata.get("generateName")
+    if name is not None and (len(name) > MAX_OBJECT_NAME or not DNS_LABEL.match(name)):
+        errors.append(f"metadata.name {name!r} is not a DNS-1123 label of at most "
+                      f"{MAX_OBJECT_NAME} characters")
+    if generated is not None and (len(generated) > MAX_OBJECT_NAME - GENERATED_SUFFIX
+                                  or not DNS_LABEL.match(generated.rstrip("-") or "-")):
+        errors.append(f"metadata.generateName {generated!r} leaves no valid {MAX_OBJECT_NAME}-character name")
+    for key, value in (metadata.get("labels") or {}).items():
+        if len(str(value)) > MAX_OBJECT_NAME or not _LABEL_VALUE.match(str(value)):
+            errors.append(f"label {key}={value!r} is not a valid label value")
+    return errors
+
+
+def _parse_depends(tokens: list[tuple[str, str, str]]) -> None:
+    """Recursive descent over `or := and ('||' and)*; and := unary ('&&' unary)*;
+    unary := '!' unary | '(' or ')' | name`; raises ValueError."""
+    position = 0
+
+    def peek() -> str:
+        return tokens[position][0] if position < len(tokens) else ""
+
+    def expect(symbol: str) -> None:
+        nonlocal position
+        if peek() != symbol:
+            raise ValueError(f"expected {symbol!r} at token {position + 1}")
+        position += 1
+
+    def unary() -> None:
+        nonlocal position
+        if peek() == "!":
+            position += 1
+            unary()
+        elif peek() == "(":
+            position += 1
+            disjunction()
+            expect(")")
+        elif peek() == "name":
+            position += 1
+        else:
+            raise ValueError(f"expected a task at token {position + 1}")
+
+    def conjunction() -> None:
+        nonlocal position
+        unary()
+        while peek() == "&&":
+            position += 1
+            unary()
+
+    def disjunction() -> None:
+        nonlocal position
+        conjunction()
+        while peek() == "||":
+            position += 1
+            conjunction()
+
+    disjunction()
+    if position != len(tokens):
+        raise ValueError(f"unexpected {tokens[position][1]!r}")
+
+
+def depends_errors(expression: str, tasks: Iterable[str]) -> list[str]:
+    """Why Argo could not evaluate a `depends` expression: the controller replaces every '-' of
+    it by '_' (workflow/controller/dag.go `evaluateDependsLogic`) and evaluates it with expr, so
+    each task must become an identifier (no leading digit, which validate.go also refuses, no
+    expr keyword) and the whole must parse; results are Argo's (workflow/common/ancestry.go
+    `ValidateTaskResults`)."""
+    rewritten = expression.replace("-", "_")
+    known = {t.replace("-", "_") for t in tasks}
+    tokens, errors, position = [], [], 0
+    while position < len(rewritten.rstrip()):
+        found = _EXPR_TOKEN.match(rewritten, position)
+        if not found or found.end() == position:
+            return [f"cannot read {rewritten[position:]!r} after Argo's '-' to '_' rewrite"]
+        position = found.end()
+        symbol, name, result = found.groups()
+        if symbol:
+            tokens.append((symbol, symbol, ""))
+            continue
+        tokens.append(("name", name, result or ""))
+        if name in _EXPR_WORDS:
+            errors.append(f"{name!r} is a word of Argo's expression language, not a task")
+        elif name not in known:
+            errors.append(f"{name!r} names no task once '-' becomes '_'")
+        if result and result not in _DEPENDS_RESULTS:
+            errors.append(f"task result {result!r} of {name!r} is not one of Argo's")
+    try:
+        _parse_depends(tokens)
+    except ValueError as error:
+        errors.append(f"{rewritten!r} does not parse: {error}")
+    return errors
+
+
+def check_depends_expressions(document: Mapping[str, Any]) -> list[str]:
+    errors = []
+    for tname, template in _templates(document).items():
+        if not template.get("dag"):
+            continue
+        names = [t.get("name") or "" for t in _tasks(template)]
+        uses_depends = any(t.get("depends") for t in _tasks(template))
+        if uses_depends:
+            errors += [f"{tname}.{n}: name cannot begin with a digit when using 'depends' (validate.go)"
+                       for n in names if n[:1].isdigit()]
+        for task in _tasks(template):
+            expression = task.get("depends")
+            if expression:
+                errors += [f"{tname}.{task.get('name')}: depends {expression!r}: {e}"
+                           for e in depends_errors(expression, names)]
+    return errors
+
+
+def _synchronizations(template: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    sync = template.get("synchronization") or {}
+    yield from sync.get("semaphores") or []
+    if sync.get("semaphore"):
+        yield sync["semaphore"]
+
+
+def semaphore_keys(document: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(ConfigMap, key) of every semaphore the document's templates and spec hold."""
+    found = set()
+    holders = [*_templates(document).values(), _spec(document)]
+    for holder in holders:
+        for semaphore in _synchronizations(holder):
+            ref = semaphore.get("configMapKeyRef") or {}
+            if ref:
+                found.add((ref.get("name"), ref.get("key")))
+    return found
+
+
+def check_semaphore_keys(document: Mapping[str, Any], config_maps: Mapping[str, Mapping[str, Any]]
+                         ) -> list[str]:
+    """Every semaphore key the document references exists, with an integer, in `config_maps`
+    (name -> data, e.g. what the chart installs): otherwise Argo errors the node with
+    "Sync configuration key '…' not found in ConfigMap" (workflow/controller/controller.go's
+    semaphore limit getter, workflow/sync/)."""
+    errors = []
+    for name, key in sorted(semaphore_keys(document)):
+        data = config_maps.get(name)
+        if data is None:
+            errors.append(f"semaphore ConfigMap {name!r} is not installed")
+        elif key not in data:
+            errors.append(f"Sync configuration key {key!r} not found in ConfigMap {name!r}")
+        elif not str(data[key]).strip().isdigit():
+            errors.append(f"semaphore {name}/{key} is {data[key]!r}, not an integer")
+    return errors
+
+
+def check_retry_budgets(document: Mapping[str, Any]) -> list[str]:
+    """No `retryStrategy.backoff.maxDuration` shorter than the template's attempts: Argo counts
+    it from the FIRST attempt's start (workflow/controller/operator.go `processNodeRetries`,
+    argo-workflows#13044), so it must cover (limit + 1) × the longest run (the template's
+    `s1tiling-cloud/longest-run` annotation) plus every backoff wait, or a slow attempt that
+    fails is never retried."""
+    errors = []
+    for name, template in _templates(document).items():
+        strategy = template.get("retryStrategy") or {}
+        backoff = strategy.get("backoff") or {}
+        if not backoff.get("maxDuration"):
+            continue
+        longest = ((template.get("metadata") or {}).get("annotations") or {}).get(ANNOTATION_LONGEST_RUN)
+        if not longest:
+            errors.append(f"{name}: maxDuration {backoff['maxDuration']} with no {ANNOTATION_LONGEST_RUN} "
+                          "annotation to check it against")
+            continue
+        limit = int(strategy.get("limit") or 0)
+        first, factor = seconds(str(backoff.get("duration") or "0")), int(backoff.get("factor") or 1)
+        needed = (limit + 1) * seconds(longest) + sum(first * factor ** i for i in range(limit))
+        if seconds(str(backoff["maxDuration"])) < needed:
+            errors.append(f"{name}: maxDuration {backoff['maxDuration']} is shorter than {limit + 1} "
+                          f"attempts of {longest} and their waits ({needed} s): Argo counts it from "
+                          "the first start")
+    return errors
 
 
 def check_names(document: Mapping[str, Any]) -> list[str]:
@@ -230,9 +431,14 @@ def _containers(template: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 
 
 def semantic_errors(document: Mapping[str, Any], *, max_nodes: int = 1000, max_bytes: int = ARGO_MAX_BYTES,
-                    secret_values: Iterable[str] = ()) -> list[str]:
-    """Every semantic check's messages."""
-    return [*check_entrypoint(document), *check_names(document), *check_template_references(document),
-            *check_depends(document), *check_parameter_references(document),
+                    secret_values: Iterable[str] = (),
+                    config_maps: Mapping[str, Mapping[str, Any]] | None = None) -> list[str]:
+    """Every semantic check's messages (`config_maps`: what the cluster holds, to check the
+    semaphore keys against)."""
+    return [*check_entrypoint(document), *check_object_names(document), *check_names(document),
+            *check_dags_not_empty(document), *check_template_references(document),
+            *check_depends(document), *check_depends_expressions(document),
+            *check_parameter_references(document), *check_retry_budgets(document),
             *check_size(document, max_nodes=max_nodes, max_bytes=max_bytes),
-            *check_secrets(document, secret_values)]
+            *check_secrets(document, secret_values),
+            *(check_semaphore_keys(document, config_maps) if config_maps is not None else [])]

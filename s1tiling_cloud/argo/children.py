@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from .defaults import (
     ArgoSettings,
     kind_of,
 )
-from .names import object_name, slug, task_names
+from .names import child_name, object_name, slug, task_names
 from .split import Part, split_plan
 
 #: The command of every stage pod: exactly what the local runner calls, through the CLI.
@@ -41,17 +41,24 @@ class ParentRef:
 
 
 def provider_of(node: Node) -> str:
-    """The eodag provider an ingest node downloads from (its semaphore key): `provider` in its
-    args or in its product (the candidate, or eodag's GeoJSON `properties.eodag_provider`);
-    the default key when the product is already somewhere (nothing to download)."""
+    """The eodag provider an ingest node downloads from, in lower case: `provider` in its args
+    or in its product (the candidate, or eodag's GeoJSON `properties.eodag_provider`); the
+    default key when the product is already somewhere (nothing to download)."""
     found = node.args.get("provider")
     product = node.args.get("product")
     if not found and isinstance(product, Mapping):
         properties = product.get("properties")
         found = product.get("provider") or (
             properties.get("eodag_provider") if isinstance(properties, Mapping) else None)
-    # The semaphore ConfigMap's keys are eodag's provider names (`cop_dataspace`): not slugged.
     return str(found).lower() if found else DEFAULT_PROVIDER_KEY
+
+
+def semaphore_key(node: Node, keys: Iterable[str]) -> str:
+    """The semaphore ConfigMap key of an ingest node: its provider's name as is (`cop_dataspace`)
+    when the ConfigMap has one, else `default` (Argo errors the node on a missing key:
+    "Sync configuration key '…' not found in ConfigMap", workflow/controller/controller.go)."""
+    provider = provider_of(node)
+    return provider if provider in set(keys) else DEFAULT_PROVIDER_KEY
 
 
 def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str, Any]:
@@ -62,16 +69,19 @@ def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str,
     return args
 
 
-def template_name(node: Node) -> str:
+def template_name(node: Node, settings: ArgoSettings) -> str:
     kind = kind_of(node.stage, node.kind)
-    return f"stage-ingest-{slug(provider_of(node))}" if kind == "ingest" else f"stage-{kind}"
+    if kind == "ingest":
+        return f"stage-ingest-{slug(semaphore_key(node, settings.semaphore_keys)).lower()}"
+    return f"stage-{kind}"
 
 
 def _stage_template(name: str, node: Node, settings: ArgoSettings) -> Container:
     kind = kind_of(node.stage, node.kind)
     sync = None
     if kind == "ingest":
-        key = m.ConfigMapKeySelector(name=settings.semaphore_configmap, key=provider_of(node))
+        key = m.ConfigMapKeySelector(name=settings.semaphore_configmap,
+                                     key=semaphore_key(node, settings.semaphore_keys))
         sync = m.Synchronization(semaphores=[m.SemaphoreRef(config_map_key_ref=key)])
     return podspec.container_template(
         name, settings, kind, command=STAGE_COMMAND, eodag=kind == "ingest", synchronization=sync,
@@ -86,12 +96,14 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
                   total: int = 1) -> Workflow:
     """One child workflow: the part's nodes as DAG tasks (dependencies outside the part ran
     before it: they are in a level-0 part)."""
+    if not part.nodes:
+        raise ValueError(f"{part.name} has no node: Argo refuses a DAG without tasks")
     inside = part.ids
     names = task_names(part.nodes)
     templates: dict[str, Container] = {}
     tasks = []
     for node in part.nodes:
-        template = template_name(node)
+        template = template_name(node, settings)
         if template not in templates:
             templates[template] = _stage_template(template, node, settings)
         depends = " && ".join(names[d] for d in node.depends if d in inside) or None
@@ -109,7 +121,7 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
     naming: dict[str, Any] = {}
     if parent:
         labels[LABEL_PARENT] = parent.name
-        naming["name"] = object_name(parent.name, part.name)
+        naming["name"] = child_name(parent.name, parent.uid, part.name)
         if parent.uid:
             naming["owner_references"] = [m.OwnerReference(
                 api_version="argoproj.io/v1alpha1", kind="Workflow", name=parent.name, uid=parent.uid,

@@ -19,12 +19,16 @@ from hera.workflows import models as m
 from ..exceptions import ConfigurationError
 from .defaults import LABEL_PARENT, LABEL_SCENARIO, TEMPLATE_NAMES
 from .situation import DONE_PHASES, workflow_exit_code
+from .transient import API_BACKOFF, Backoff, with_retries
 
 CONFIG_KEY = "request.cfg"
 
 
 @dataclass(frozen=True)
 class ArgoServer:
+    """An Argo Server: `host` ends with its base href (`https://example.org/argo/`), under which
+    both its REST API and its UI are served."""
+
     host: str
     namespace: str
     token: str | None = None
@@ -32,16 +36,18 @@ class ArgoServer:
 
     @classmethod
     def resolve(cls, host: str | None = None, namespace: str | None = None, token: str | None = None,
-                verify_ssl: bool | None = None) -> ArgoServer:
-        """Options first, then the environment (`ARGO_SERVER`, `ARGO_NAMESPACE`, `ARGO_TOKEN`,
-        `ARGO_INSECURE_SKIP_VERIFY`)."""
+                verify_ssl: bool | None = None, base_href: str | None = None) -> ArgoServer:
+        """Options first, then the environment (`ARGO_SERVER`, `ARGO_BASE_HREF`,
+        `ARGO_NAMESPACE`, `ARGO_TOKEN`, `ARGO_INSECURE_SKIP_VERIFY`), as the `argo` CLI reads them."""
         host = host or os.environ.get("ARGO_SERVER")
         if not host:
             raise ConfigurationError("no Argo server: give --server or set ARGO_SERVER")
         if not host.startswith(("http://", "https://")):
             host = f"https://{host}"
+        href = (base_href if base_href is not None else os.environ.get("ARGO_BASE_HREF", "")).strip("/")
         insecure = os.environ.get("ARGO_INSECURE_SKIP_VERIFY", "").lower() in ("1", "true", "yes")
-        return cls(host.rstrip("/") + "/", namespace or os.environ.get("ARGO_NAMESPACE") or "argo",
+        return cls(host.rstrip("/") + "/" + (f"{href}/" if href else ""),
+                   namespace or os.environ.get("ARGO_NAMESPACE") or "argo",
                    token or os.environ.get("ARGO_TOKEN") or None,
                    (not insecure) if verify_ssl is None else verify_ssl)
 
@@ -50,8 +56,36 @@ class ArgoServer:
                                 verify_ssl=self.verify_ssl)
 
     def link(self, name: str) -> str:
-        """The workflow's page in the Argo UI."""
+        """The workflow's page in the Argo UI (under the server's base href)."""
         return f"{self.host}workflows/{self.namespace}/{name}"
+
+    def _get(self, path: str, params: Mapping[str, str | None]) -> dict:
+        """GET of the REST API as plain JSON: a field-limited answer is no complete `Workflow`,
+        which Hera's models would refuse (they require `spec`)."""
+        import requests
+
+        headers = {}
+        if self.token:
+            bearer = self.token.startswith("Bearer ")
+            headers["Authorization"] = self.token if bearer else f"Bearer {self.token}"
+        response = requests.get(self.host + path, params={k: v for k, v in params.items() if v},
+                                headers=headers, verify=self.verify_ssl, timeout=120)
+        response.raise_for_status()
+        return response.json()
+
+    def workflow(self, name: str, fields: str | None = None, backoff: Backoff = API_BACKOFF,
+                 sleep: Callable[[float], None] = time.sleep) -> dict:
+        """GetWorkflow: with no `fields`, its nodes hydrated (compressed or offloaded ones)."""
+        return with_retries(lambda: self._get(f"api/v1/workflows/{self.namespace}/{name}",
+                                              {"fields": fields}), f"get workflow {name}", backoff, sleep)
+
+    def children(self, parent: str, fields: str | None = None, backoff: Backoff = API_BACKOFF,
+                 sleep: Callable[[float], None] = time.sleep) -> list[dict]:
+        """The parent's child workflows (label `s1tiling-cloud/parent`)."""
+        found = with_retries(lambda: self._get(f"api/v1/workflows/{self.namespace}", {
+            "listOptions.labelSelector": f"{LABEL_PARENT}={parent}", "fields": fields}),
+            f"list the children of {parent}", backoff, sleep)
+        return list(found.get("items") or [])
 
 
 def config_map_name(config_text: str) -> str:
@@ -121,13 +155,10 @@ def submit_text(config_text: str, *, server: ArgoServer, scenario: str = "s1_pro
     return Submitted(name, server.namespace, server.link(name))
 
 
-def fetch(server: ArgoServer, name: str) -> tuple[dict, list[dict]]:
-    """The workflow and its child workflows, as plain dicts (the REST API's JSON)."""
-    service = server.service()
-    workflow = service.get_workflow(name, namespace=server.namespace)
-    children = service.list_workflows(namespace=server.namespace, label_selector=f"{LABEL_PARENT}={name}")
-    as_dict = lambda w: w.dict(by_alias=True, exclude_none=True)  # noqa: E731
-    return as_dict(workflow), [as_dict(c) for c in children.items or []]
+#: What `watch` polls: phases and progress, not every node's status (a child's nodes are
+#: ~1 KB each; Argo Server's `fields` keeps the rest on the server).
+POLL_FIELDS = "metadata.name,status.phase,status.progress"
+POLL_CHILD_FIELDS = ",".join(f"items.{f}" for f in POLL_FIELDS.split(","))
 
 
 def progress_of(workflow: Mapping[str, Any], children: list[Mapping[str, Any]]) -> tuple[int, int]:
@@ -142,17 +173,24 @@ def progress_of(workflow: Mapping[str, Any], children: list[Mapping[str, Any]]) 
 
 def watch(name: str, *, server: ArgoServer, poll_seconds: float = 10.0,
           timeout_seconds: float | None = None,
-          on_progress: Callable[[str, int, int], None] | None = None) -> int:
-    """Follow a submission to its end; its exit code (`situation.workflow_exit_code`)."""
+          on_progress: Callable[[str, int, int], None] | None = None,
+          sleep: Callable[[float], None] = time.sleep) -> int:
+    """Follow a submission to its end; its exit code (`situation.workflow_exit_code`).
+
+    Polls phases and progress only; once everything ended, reads the parent and each child
+    whole through GetWorkflow, which serves their nodes however Argo stored them.
+    """
     started = time.monotonic()
     while True:
-        workflow, children = fetch(server, name)
+        workflow = server.workflow(name, POLL_FIELDS, sleep=sleep)
+        children = server.children(name, POLL_CHILD_FIELDS, sleep=sleep)
         phase = (workflow.get("status") or {}).get("phase") or "Pending"
         if on_progress:
             on_progress(phase, *progress_of(workflow, children))
         if phase in DONE_PHASES and all(
                 (c.get("status") or {}).get("phase") in DONE_PHASES for c in children):
-            return workflow_exit_code(workflow, children)
+            full = [server.workflow(c["metadata"]["name"], sleep=sleep) for c in children]
+            return workflow_exit_code(server.workflow(name, sleep=sleep), full)
         if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
             raise TimeoutError(f"workflow {name} still {phase} after {timeout_seconds} s")
-        time.sleep(poll_seconds)
+        sleep(poll_seconds)

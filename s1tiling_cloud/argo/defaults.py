@@ -22,6 +22,14 @@ DEFAULT_EODAG_SECRET = "s1tiling-cloud-eodag"
 DEFAULT_SEMAPHORE_CONFIGMAP = "s1tiling-cloud-semaphores"
 #: Key of the semaphore ConfigMap used for products whose provider is unknown or not listed.
 DEFAULT_PROVIDER_KEY = "default"
+#: Concurrent downloads per provider key: the chart's `semaphores.limits` defaults (its
+#: ConfigMap's keys). The planning pod receives the installed keys as the `semaphore-keys`
+#: template parameter and sends every other provider to `default`.
+SEMAPHORE_LIMITS: dict[str, int] = {DEFAULT_PROVIDER_KEY: 2, "cop_dataspace": 4}
+#: Template annotation: the longest one attempt of the template is expected to run. Argo counts
+#: `retryStrategy.backoff.maxDuration` from the first attempt's start (operator.go), so
+#: `checks.check_retry_budgets` requires maxDuration to cover every attempt at this length.
+ANNOTATION_LONGEST_RUN = "s1tiling-cloud/longest-run"
 #: Argo refuses objects over 1 MiB (etcd); stay well under it, status grows as pods run.
 DEFAULT_MAX_BYTES = 512 * 1024
 DEFAULT_MAX_NODES = 1000
@@ -99,15 +107,51 @@ def kind_of(stage: str, kind: str | None = None) -> str:
     return STAGE_KINDS.get(stage, "light")
 
 
+def seconds(duration: str) -> int:
+    """`90`, `30s`, `5m`, `1h30m` as seconds (the forms Argo's `ParseStringToDuration` reads)."""
+    import re
+
+    if duration.isdigit():
+        return int(duration)
+    parts = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", duration)
+    if not parts or not duration:
+        raise ValueError(f"not a duration: {duration!r}")
+    h, m, s = (int(x or 0) for x in parts.groups())
+    return 3600 * h + 60 * m + s
+
+
+def duration(total: int) -> str:
+    """Seconds as Go's duration text (`6h31m`, `45s`)."""
+    h, rest = divmod(int(total), 3600)
+    m, s = divmod(rest, 60)
+    return "".join(f"{v}{u}" for v, u in ((h, "h"), (m, "m"), (s, "s")) if v) or "0s"
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Argo `retryStrategy` of one kind of pod (exponential backoff)."""
+    """Argo `retryStrategy` of one kind of pod (exponential backoff).
+
+    `longest_run`: the longest one attempt is expected to run (None: no bound, e.g. a launcher
+    that follows its child for as long as it runs). Argo measures `maxDuration` from the first
+    attempt's start, not per wait (workflow/controller/operator.go, argo-workflows#13044): it is
+    derived so that every attempt can run `longest_run` and every backoff wait still happen.
+    """
 
     limit: int
     duration: str
     factor: int
-    max_duration: str
+    longest_run: str | None
     exit_codes: tuple[int, ...]
+
+    def waits(self) -> list[int]:
+        """Argo's backoff waits between attempts: duration × factor^i."""
+        return [seconds(self.duration) * self.factor ** i for i in range(self.limit)]
+
+    @property
+    def max_duration(self) -> str | None:
+        if self.longest_run is None:
+            return None
+        return duration((self.limit + 1) * seconds(self.longest_run) + sum(self.waits()))
 
     @property
     def expression(self) -> str:
@@ -117,13 +161,17 @@ class RetryPolicy:
                 f"asInt(lastRetry.exitCode) in [{codes}])")
 
 
+#: Longest runs: ingest streams ~1.7 GB and waits for offline products (eodag's dl_timeout,
+#: 20 min); ortho of a full tile and the maps take minutes (benchmarks/) with wide margins;
+#: planning searches providers. The launchers have no bound: they follow a child for hours.
 RETRY_POLICIES: dict[str, RetryPolicy] = {
     # Providers throttle, time out and serve offline products later: insist, slowly.
     "ingest": RetryPolicy(5, "1m", 2, "1h", TRANSIENT_EXIT_CODES),
-    "ortho": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
-    "light": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
-    "map": RetryPolicy(2, "30s", 2, "5m", TRANSIENT_STAGE_EXIT_CODES),
-    "control": RetryPolicy(3, "10s", 2, "2m", (exits.UNKNOWN_REASON,)),
+    "ortho": RetryPolicy(2, "30s", 2, "1h", TRANSIENT_STAGE_EXIT_CODES),
+    "light": RetryPolicy(2, "30s", 2, "30m", TRANSIENT_STAGE_EXIT_CODES),
+    "map": RetryPolicy(2, "30s", 2, "1h", TRANSIENT_STAGE_EXIT_CODES),
+    "plan": RetryPolicy(3, "10s", 2, "30m", (exits.UNKNOWN_REASON,)),
+    "control": RetryPolicy(3, "10s", 2, None, (exits.UNKNOWN_REASON,)),
 }
 
 #: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs).
@@ -148,6 +196,10 @@ class ArgoSettings:
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
+    #: The keys of the semaphore ConfigMap (providers with their own download limit).
+    semaphore_keys: tuple[str, ...] = tuple(sorted(SEMAPHORE_LIMITS))
+    #: The Argo Server the launchers read offloaded node statuses from ("" : none).
+    argo_server: str = ""
     max_nodes: int = DEFAULT_MAX_NODES
     max_bytes: int = DEFAULT_MAX_BYTES
     #: Pods of one child workflow running at once (None: as many as the cluster schedules).

@@ -3,6 +3,7 @@ DAG task `ortho-33TTG-s1a-20211223`, which is what the Argo UI shows for the nod
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable
 
@@ -11,8 +12,13 @@ from ..plan.model import Node
 #: Argo's rule for step and DAG task names.
 TASK_NAME = re.compile(r"^[a-zA-Z0-9][-a-zA-Z0-9]*$")
 MAX_TASK_NAME = 128
-#: Kubernetes object names (and the `workflows.argoproj.io/workflow` label value): 63 at most.
+#: Kubernetes object names (and the `workflows.argoproj.io/workflow` label value): 63 at most
+#: (Argo's `maxCharsInObjectName`, workflow/validate/validate.go).
 MAX_OBJECT_NAME = 63
+#: A DNS-1123 label: what a Workflow's name must be for its pods and its label to exist.
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: Hex digits of the parent's identity in a child's name.
+PARENT_HASH = 8
 
 
 def slug(text: str, *, limit: int = MAX_TASK_NAME) -> str:
@@ -44,3 +50,14 @@ def object_name(*parts: str) -> str:
     tail = "-".join(slug(p).lower() for p in parts[1:])
     head = slug(parts[0]).lower()[:max(1, MAX_OBJECT_NAME - len(tail) - 1)] if parts else ""
     return "-".join(p for p in (head.rstrip("-"), tail) if p)[:MAX_OBJECT_NAME].rstrip("-")
+
+
+def child_name(parent_name: str, parent_uid: str | None, part: str) -> str:
+    """A child workflow's name, unique per parent: `{parent…}-{hash}-{part}`.
+
+    The hash is of the parent's uid (its name when there is none): two parents whose long names
+    differ only at the end (daily CronWorkflow runs) get different children, and a parent's
+    retried launcher finds its own child again.
+    """
+    digest = hashlib.sha256((parent_uid or parent_name).encode()).hexdigest()[:PARENT_HASH]
+    return object_name(parent_name, digest, part)

@@ -20,11 +20,16 @@ from ..plan.model import Plan
 from ..runners.argo_progress import report_progress
 from ..store import Store, join
 from .children import ParentRef, part_workflows
-from .defaults import ArgoSettings
+from .client import ArgoServer
+from .defaults import LABEL_PARENT, ArgoSettings
+from .nodes import OffloadedNodes, is_offloaded
 from .situation import DONE_PHASES, workflow_exit_code
+from .transient import API_BACKOFF, Backoff, with_retries
 
 log = logging.getLogger(__name__)
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
+#: The pod's ServiceAccount token (projected by Kubernetes), which the Argo Server accepts.
+SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 
 def compute_plan(config_text: str, scenario: str, source: str = "request.cfg") -> Plan:
@@ -59,11 +64,15 @@ def write_parts(plan: Plan, *, workflow_name: str, settings: ArgoSettings, paren
 
 
 def plan_pod(config_text: str, *, scenario: str, workflow_name: str, settings: ArgoSettings,
-             outputs_dir: str | os.PathLike,
+             outputs_dir: str | os.PathLike, workflow_uid: str | None = None,
              planner: Callable[[str, str], Plan] = compute_plan) -> dict[str, list[str]]:
-    """The planning pod: plan, split, write the manifests, and Argo's output parameters."""
+    """The planning pod: plan, split, write the manifests, and Argo's output parameters.
+
+    A plan with nothing to do (every output exists, no new acquisition) gives two empty lists:
+    the `withParam` fan-outs then run no launcher and the submission succeeds, with no child.
+    """
     plan = planner(config_text, scenario)
-    lists = write_parts(plan, workflow_name=workflow_name, settings=settings)
+    lists = write_parts(plan, workflow_name=workflow_name, settings=settings, parent_uid=workflow_uid)
     out = Path(outputs_dir)
     out.mkdir(parents=True, exist_ok=True)
     for name, uris in lists.items():
@@ -113,38 +122,89 @@ def _progress(workflow: Mapping[str, Any]) -> tuple[int, int] | None:
     return (int(done), int(total)) if done.isdigit() and total.isdigit() else None
 
 
-def launch(manifest_uri: str, *, storage_options: Mapping[str, Any] | None, namespace: str,
-           owner_name: str | None = None, owner_uid: str | None = None, api: WorkflowsApi | None = None,
-           poll_seconds: float = 15.0, timeout_seconds: float | None = None) -> int:
-    """Create a child workflow (or find it, when this pod is a retry) and follow it to its end.
+class ForeignChild(RuntimeError):
+    """A workflow of the child's name exists but belongs to another parent."""
 
-    Returns the exit code of the child's outcome: 0, its `Situation`'s (66, 67, 68), or 78
-    when Argo failed it for no counted reason.
-    """
+
+def _owned_by(workflow: Mapping[str, Any], owner_name: str | None, owner_uid: str | None) -> bool:
+    """Whether an existing child is this parent's: its owner reference's uid, else its label."""
+    metadata = workflow.get("metadata") or {}
+    if owner_uid:
+        return any(r.get("uid") == owner_uid for r in metadata.get("ownerReferences") or [])
+    return not owner_name or (metadata.get("labels") or {}).get(LABEL_PARENT) == owner_name
+
+
+def _create_or_attach(api: WorkflowsApi, namespace: str, body: Mapping[str, Any], owner_name: str | None,
+                      owner_uid: str | None, backoff: Backoff, sleep: Callable[[float], None]) -> None:
+    """Create the child; when it exists (this pod is a retry, or an earlier create answered
+    after a timeout), re-attach to it only if it is this parent's own."""
     from kubernetes.client.exceptions import ApiException
 
+    name = body["metadata"]["name"]
+    try:
+        with_retries(lambda: api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body),
+                     f"create workflow {name}", backoff, sleep)
+        log.info("created workflow %s", name)
+        return
+    except ApiException as error:
+        if error.status != 409:
+            raise
+    existing = with_retries(lambda: api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name),
+                            f"get workflow {name}", backoff, sleep)
+    if not _owned_by(existing, owner_name, owner_uid):
+        raise ForeignChild(f"workflow {name} exists but is not a child of {owner_name} ({owner_uid})")
+    log.info("workflow %s exists already: following it", name)
+
+
+def _final(workflow: Mapping[str, Any], server: ArgoServer | None) -> Mapping[str, Any]:
+    """The ended child with its nodes: offloaded ones through the Argo Server's GetWorkflow."""
+    if not is_offloaded(workflow):
+        return workflow
+    name = workflow["metadata"]["name"]
+    if server is None:
+        raise OffloadedNodes(f"the nodes of workflow {name} are offloaded and no Argo Server is "
+                             "configured (the chart's argoServer.url)")
+    return server.workflow(name)
+
+
+def launch(manifest_uri: str, *, storage_options: Mapping[str, Any] | None, namespace: str,
+           owner_name: str | None = None, owner_uid: str | None = None, api: WorkflowsApi | None = None,
+           server: ArgoServer | None = None, poll_seconds: float = 15.0,
+           timeout_seconds: float | None = None, backoff: Backoff = API_BACKOFF,
+           sleep: Callable[[float], None] = time.sleep) -> int:
+    """Create a child workflow (or re-attach to it, when this pod is a retry) and follow it to
+    its end; transient API errors are retried with `backoff`.
+
+    Returns the exit code of the child's outcome: 0, its `Situation`'s (66, 67, 68), or 78
+    when Argo failed it for no counted reason. `server` reads a child whose node status Argo
+    offloaded to its database.
+    """
     manifest = json.loads(Store(storage_options).read_bytes(manifest_uri))
     body = with_owner(manifest, owner_name, owner_uid)
     name = body["metadata"]["name"]
     api = api or kubernetes_api()
-    try:
-        api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
-        log.info("created workflow %s", name)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-        log.info("workflow %s exists already: following it", name)
+    _create_or_attach(api, namespace, body, owner_name, owner_uid, backoff, sleep)
     started = time.monotonic()
     while True:
-        workflow = api.get_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+        workflow = with_retries(lambda: api.get_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, name), f"get workflow {name}", backoff, sleep)
         progress = _progress(workflow)
         if progress:
             report_progress(*progress)
         phase = (workflow.get("status") or {}).get("phase")
         if phase in DONE_PHASES:
-            code = workflow_exit_code(workflow)
+            code = workflow_exit_code(_final(workflow, server))
             log.info("workflow %s: %s (exit code %d)", name, phase, code)
             return code
         if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
             raise TimeoutError(f"workflow {name} still {phase} after {timeout_seconds} s")
-        time.sleep(poll_seconds)
+        sleep(poll_seconds)
+
+
+def in_cluster_server(url: str | None, namespace: str) -> ArgoServer | None:
+    """The Argo Server as this pod's ServiceAccount (its projected token), or None without `url`."""
+    if not url:
+        return None
+    token_file = Path(os.environ.get("S1TILING_SA_TOKEN", SA_TOKEN))
+    token = token_file.read_text().strip() if token_file.is_file() else None
+    return ArgoServer.resolve(url, namespace, token, base_href="")

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from hera.workflows import Container, Env, Parameter, Resources, RetryStrategy, SecretEnvFrom
 from hera.workflows import models as m
 
-from .defaults import POD_ENV, ArgoSettings
+from .defaults import ANNOTATION_LONGEST_RUN, POD_ENV, ArgoSettings, RetryPolicy
 
 TMP_VOLUME = "tmp"
 
@@ -67,19 +67,25 @@ def resources(settings: ArgoSettings, kind: str) -> Resources:
                      ephemeral_request=size.ephemeral, ephemeral_limit=size.ephemeral_limit)
 
 
-def retry_strategy(settings: ArgoSettings, kind: str) -> RetryStrategy:
-    policy = settings.retry_policies[kind]
+def retry_strategy(policy: RetryPolicy) -> RetryStrategy:
     return RetryStrategy(limit=policy.limit, retry_policy="Always", expression=policy.expression,
                          backoff=m.Backoff(duration=policy.duration, factor=policy.factor,
                                            max_duration=policy.max_duration))
 
 
+def longest_run(policy: RetryPolicy) -> dict[str, str] | None:
+    """The template annotation that `checks.check_retry_budgets` reads."""
+    return {ANNOTATION_LONGEST_RUN: policy.longest_run} if policy.longest_run else None
+
+
 def container_template(name: str, settings: ArgoSettings, kind: str, *, command: Sequence[str],
                        inputs: Sequence[Parameter] = (), outputs: Sequence[Parameter] = (),
                        env: dict[str, str] | None = None, eodag: bool = False,
-                       image: str | None = None,
+                       image: str | None = None, retry: str | None = None,
                        synchronization: m.Synchronization | None = None) -> Container:
-    """A pod template with every production default applied."""
+    """A pod template with every production default applied (`retry`: the retry policy's
+    name, when it is not `kind`'s)."""
+    policy = settings.retry_policies[retry or kind]
     return Container(
         name=name,
         image=image or settings.image,
@@ -90,7 +96,8 @@ def container_template(name: str, settings: ArgoSettings, kind: str, *, command:
         env=pod_env(env),
         env_from=secret_sources(settings, eodag=eodag),
         resources=resources(settings, kind),
-        retry_strategy=retry_strategy(settings, kind),
+        retry_strategy=retry_strategy(policy),
+        annotations=longest_run(policy),
         security_context=container_security_context(),
         volume_mounts=[scratch_mount()],
         synchronization=synchronization,

@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import exits
 from ..exits import Situation
+from .nodes import node_statuses
 
 FAILED_PHASES = ("Failed", "Error")
 DONE_PHASES = ("Succeeded", "Failed", "Error")
@@ -34,7 +35,7 @@ def _stage(node: Mapping[str, Any]) -> str:
 
 def outcomes(workflow: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
     """(stage, phase, exit code) of every pod-running task, its last attempt when retried."""
-    nodes: Mapping[str, Mapping[str, Any]] = (workflow.get("status") or {}).get("nodes") or {}
+    nodes = node_statuses(workflow)
     attempts = {child for node in nodes.values() if node.get("type") == "Retry"
                 for child in node.get("children") or []}
     found = []

@@ -138,7 +138,10 @@ def _hubs(component: list[Node], limits: _Limits) -> set[str]:
 
 def split_plan(plan: Plan, *, max_nodes: int = 1000, max_bytes: int = 512 * 1024,
                weight: Callable[[Node], int] | None = None) -> list[Part]:
-    """The plan as parts that each fit `max_nodes` and `max_bytes` (level-0 parts first)."""
+    """The plan as parts that each fit `max_nodes` and `max_bytes` (level-0 parts first); none
+    for a plan with nothing to do (Argo refuses a DAG without tasks)."""
+    if not plan.nodes:
+        return []
     weigh = weight or (lambda node: node_bytes(node, plan.storage_options))
     limits = _Limits(max_nodes, max_bytes, weigh)
     nodes = list(plan.topological())

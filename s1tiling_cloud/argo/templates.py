@@ -13,6 +13,8 @@ workflow (owned by this one) and follows it to its end.
 
 from __future__ import annotations
 
+import json
+
 from hera.workflows import DAG, Parameter, Task, WorkflowTemplate
 from hera.workflows import models as m
 
@@ -35,6 +37,11 @@ def _parameters(settings: ArgoSettings) -> list[Parameter]:
                   description="Most stage calls in one child workflow"),
         Parameter(name="parallelism", value=str(settings.parallelism or 0),
                   description="Most pods at once in one child workflow (0: no bound)"),
+        Parameter(name="semaphore-keys", value=json.dumps(list(settings.semaphore_keys)),
+                  description="Keys of the download semaphore ConfigMap (JSON list); other "
+                              "providers share 'default'"),
+        Parameter(name="argo-server", value=settings.argo_server,
+                  description="Argo Server URL the launchers read offloaded node statuses from"),
     ]
 
 
@@ -48,11 +55,13 @@ def _plan_template(scenario: str, settings: ArgoSettings):
                "--parallelism", "{{workflow.parameters.parallelism}}",
                "--s3-secret", settings.s3_secret, "--eodag-secret", settings.eodag_secret,
                "--semaphore-configmap", settings.semaphore_configmap,
+               "--semaphore-keys", "{{workflow.parameters.semaphore-keys}}",
+               "--workflow-uid", "{{workflow.uid}}",
                "--outputs-dir", OUTPUTS_DIR]
     outputs = [Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{name}.json"))
                for name in ("shared-parts", "parts", "storage-options")]
     return podspec.container_template(
-        "plan", settings, "control", command=command, outputs=outputs, eodag=True,
+        "plan", settings, "control", retry="plan", command=command, outputs=outputs, eodag=True,
         image="{{workflow.parameters.image}}", env={CONFIG_ENV: "{{workflow.parameters.config}}"})
 
 
@@ -60,7 +69,8 @@ def _launch_template(settings: ArgoSettings):
     command = ["s1tiling-cloud", "workflow", "launch", "{{inputs.parameters.manifest}}",
                "--storage-options", "{{inputs.parameters.storage-options}}",
                "--owner-name", "{{workflow.name}}", "--owner-uid", "{{workflow.uid}}",
-               "--namespace", "{{workflow.namespace}}"]
+               "--namespace", "{{workflow.namespace}}",
+               "--argo-server", "{{workflow.parameters.argo-server}}"]
     return podspec.container_template(
         "launch", settings, "control", command=command, image="{{workflow.parameters.image}}",
         inputs=[Parameter(name="manifest"), Parameter(name="storage-options")])

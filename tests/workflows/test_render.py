@@ -14,6 +14,7 @@ import yaml
 
 from s1tiling_cloud.argo.checks import semantic_errors
 from s1tiling_cloud.argo.defaults import TEMPLATE_NAMES, ArgoSettings
+from s1tiling_cloud.argo.names import child_name
 from s1tiling_cloud.argo.schema import schema_errors
 from s1tiling_cloud.runners.argo import (
     ParentRef,
@@ -64,7 +65,8 @@ def test_child_workflow_mirrors_the_plan(argo_schema):
                                    parent=ParentRef("s1-process-x7k2p", "uid-1"))
     document = workflow.to_dict()
     _valid(document, argo_schema)
-    assert document["metadata"]["name"] == "s1-process-x7k2p-part-001"
+    assert document["metadata"]["name"] == child_name("s1-process-x7k2p", "uid-1", "part-001")
+    assert document["metadata"]["name"].startswith("s1-process-x7k2p-")
     assert document["metadata"]["ownerReferences"][0]["uid"] == "uid-1"
     # Stage pods run as their own ServiceAccount, which cannot create workflows; only the
     # template's planning and launching pods run as the workflow one.
@@ -89,8 +91,14 @@ def test_child_workflow_mirrors_the_plan(argo_schema):
 
 
 def test_pods_carry_the_production_defaults():
-    plan = campaign(["33TTG"], 2)
+    plan = campaign(["33TTG"], 2)  # products from peps and cop_dataspace
+    # peps has no key of its own in the default semaphore ConfigMap: it shares `default`
     document = plan_to_workflows(plan)[0].to_dict()
+    assert {t["name"] for t in document["spec"]["templates"]} == {
+        "main", "stage-ingest-default", "stage-ingest-cop-dataspace", "stage-ortho", "stage-light",
+        "stage-map"}
+    settings = ArgoSettings(semaphore_keys=("default", "cop_dataspace", "peps"))
+    document = plan_to_workflows(plan, settings=settings)[0].to_dict()
     spec = document["spec"]
     templates = {t["name"]: t for t in spec["templates"]}
     assert set(templates) == {"main", "stage-ingest-peps", "stage-ingest-cop-dataspace", "stage-ortho",

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from s1tiling_cloud import exits
 from s1tiling_cloud.argo.checks import semantic_errors
 from s1tiling_cloud.argo.defaults import ArgoSettings
+from s1tiling_cloud.argo.names import child_name
 from s1tiling_cloud.argo.pods import kubernetes_api, launch, plan_pod
 from s1tiling_cloud.argo.schema import schema_errors
 from s1tiling_cloud.cli import app
@@ -119,13 +120,13 @@ def test_planning_pod_then_launching_pod(argo, s3_server, tmp_path, monkeypatch,
     plan.request["paths"]["tmp"] = f"s3://{bucket}/tmp"
     lists = plan_pod("[unused]", scenario="s1_process", workflow_name="s1-process-x7k2p",
                      settings=ArgoSettings(max_nodes=40, namespace="s1"), outputs_dir=tmp_path,
-                     planner=lambda text, scenario: plan)
+                     workflow_uid="uid-parent", planner=lambda text, scenario: plan)
     assert json.loads((tmp_path / "shared-parts.json").read_text()) == lists["shared-parts"]
     assert len(lists["shared-parts"]) == 1 and len(lists["parts"]) == 3
     assert lists["parts"][0] == f"s3://{bucket}/tmp/argo/s1-process-x7k2p/part-001.json"
     options = json.loads((tmp_path / "storage-options.json").read_text())
 
-    name = "s1-process-x7k2p-part-001"
+    name = child_name("s1-process-x7k2p", "uid-parent", "part-001")
     argo.script[name] = [{"phase": "Running", "progress": "2/14"}, _fixture("child_offline")["status"]]
     progress = tmp_path / "progress"
     monkeypatch.setenv("ARGO_PROGRESS_FILE", str(progress))
@@ -138,6 +139,7 @@ def test_planning_pod_then_launching_pod(argo, s3_server, tmp_path, monkeypatch,
     assert created.body["metadata"]["ownerReferences"][0]["uid"] == "uid-parent"
     assert schema_errors(created.body, path=argo_schema) == []
     # a retried launching pod finds the child and follows it instead of creating another
-    assert launch(lists["parts"][0], storage_options=options, namespace="s1", api=kubernetes_api(argo.url),
+    assert launch(lists["parts"][0], storage_options=options, namespace="s1", owner_name="s1-process-x7k2p",
+                  owner_uid="uid-parent", api=kubernetes_api(argo.url),
                   poll_seconds=0.01) == exits.OFFLINE_DATA
     assert len(argo.workflows) == 1
