@@ -219,7 +219,8 @@ def check_semaphore_keys(document: Mapping[str, Any], config_maps: Mapping[str, 
     for name, key in sorted(semaphore_keys(document)):
         data = config_maps.get(name)
         if data is None:
-            errors.append(f"semaphore ConfigMap {name!r} is not installed")
+            missing = f"semaphore ConfigMap {name!r} is not installed"
+            errors += [] if missing in errors else [missing]
         elif key not in data:
             errors.append(f"Sync configuration key {key!r} not found in ConfigMap {name!r}")
         elif not str(data[key]).strip().isdigit():

@@ -37,7 +37,8 @@ def _parameters(settings: ArgoSettings) -> list[Parameter]:
                   description="Most stage calls in one child workflow"),
         Parameter(name="parallelism", value=str(settings.parallelism or 0),
                   description="Most pods at once in one child workflow (0: no bound)"),
-        Parameter(name="semaphore-keys", value=json.dumps(list(settings.semaphore_keys)),
+        Parameter(name="semaphore-keys",
+                  value=json.dumps(sorted(settings.semaphore_keys), separators=(",", ":")),
                   description="Keys of the download semaphore ConfigMap (JSON list); other "
                               "providers share 'default'"),
         Parameter(name="argo-server", value=settings.argo_server,

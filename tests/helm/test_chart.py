@@ -48,12 +48,10 @@ CUSTOM = {
                         "submitter": {"name": "eo-submit", "createToken": True}},
     "rbac": {"extraSubmitters": [{"kind": "Group", "name": "eo-operators",
                                   "apiGroup": "rbac.authorization.k8s.io"}]},
-    "storage": {"endpoint": "https://s3.example.org", "region": "eu-west-3"},
     "secrets": {"s3": {"name": "eo-s3-keys"}, "eodag": {"name": "eo-providers"}},
-    "eodag": {"provider": "peps"},
     "semaphores": {"configMapName": "eo-downloads", "limits": {"default": 1, "peps": 2}},
     "workflow": {"maxNodes": 500, "parallelism": 40},
-    "defaults": {"configMapName": "eo-defaults"},
+    "argoServer": {"url": "https://argo-server.argo:2746"},
     "cron": {"enabled": True, "scenario": "s1_process_lia", "schedules": ["30 5 * * *"],
              "timezone": "Europe/Paris", "config": CONFIG},
 }
@@ -74,16 +72,12 @@ def rules(role) -> set[tuple[str, str, str]]:
 def test_default_values_render_valid_manifests():
     documents = render()
     assert kinds(documents) == sorted([
-        ("ConfigMap", "s1tiling-cloud-defaults"), ("ConfigMap", "s1tiling-cloud-semaphores"),
+        ("ConfigMap", "s1tiling-cloud-semaphores"),
         *[(kind, f"s1tiling-cloud-{role}") for kind in ("Role", "RoleBinding", "ServiceAccount")
           for role in ("stage", "submitter", "workflow")],
         *[("WorkflowTemplate", n) for n in ("s1-process", "s1-process-gamma-area", "s1-process-ia",
                                              "s1-process-lia")]])
     assert [e for d in documents for e in validation_errors(d)] == []
-    defaults = by_kind(documents, "ConfigMap")["s1tiling-cloud-defaults"]["data"]
-    assert defaults["image"] == f"s1tiling-cloud:{__version__}" and defaults["namespace"] == "eo"
-    assert defaults["eodagProvider"] == "cop_dataspace"
-    assert json.loads(defaults["semaphoreLimits"]) == {"default": 2, "cop_dataspace": 4}
     assert by_kind(documents, "ConfigMap")["s1tiling-cloud-semaphores"]["data"] == {
         "default": "2", "cop_dataspace": "4"}
 
@@ -94,8 +88,8 @@ def test_the_validation_catches_broken_manifests():
     documents = render(CUSTOM)
     role = copy.deepcopy(by_kind(documents, "Role")["eo-runner"])
     role["rules"][0]["verb"] = role["rules"][0].pop("verbs")
-    config_map = copy.deepcopy(by_kind(documents, "ConfigMap")["eo-defaults"])
-    config_map["data"]["maxNodes"] = 500
+    config_map = copy.deepcopy(by_kind(documents, "ConfigMap")["eo-downloads"])
+    config_map["data"]["peps"] = 2
     cron = copy.deepcopy(next(iter(by_kind(documents, "CronWorkflow").values())))
     cron["spec"]["schedule"] = cron["spec"].pop("schedules")[0]  # Argo < 3.6's field
     template = copy.deepcopy(by_kind(documents, "WorkflowTemplate")["s1-process"])
@@ -134,6 +128,8 @@ def test_non_default_values_render_valid_manifests_with_their_names():
         parameters = {p["name"]: p.get("value") for p in spec["arguments"]["parameters"]}
         assert parameters["image"] == "registry.example.org/eo/s1tiling-cloud:0.1.0-rc1"
         assert parameters["max-nodes"] == "500" and parameters["parallelism"] == "40"
+        assert json.loads(parameters["semaphore-keys"]) == ["cop_dataspace", "default", "peps"]
+        assert parameters["argo-server"] == "https://argo-server.argo:2746"
         for container in (t["container"] for t in spec["templates"] if "container" in t):
             assert container["imagePullPolicy"] == "Always"
             assert {"eo-s3-keys"} <= {e["secretRef"]["name"] for e in container["envFrom"]}
@@ -161,9 +157,6 @@ def test_non_default_values_render_valid_manifests_with_their_names():
     assert config_maps["eo-downloads"]["data"] == {"default": "1", "peps": "2", "cop_dataspace": "4"}
     dropped = render({"semaphores": {"limits": {"cop_dataspace": None}}})
     assert by_kind(dropped, "ConfigMap")["s1tiling-cloud-semaphores"]["data"] == {"default": "2"}
-    defaults = config_maps["eo-defaults"]["data"]
-    assert defaults["storageEndpoint"] == "https://s3.example.org" and defaults["s3Secret"] == "eo-s3-keys"
-    assert defaults["eodagProvider"] == "peps" and defaults["eodagSecret"] == "eo-providers"
 
 
 @needs_argo_schema
