@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+from .. import exits
 from ..plan.model import Plan
 from ..runners.argo_progress import report_progress
 from ..store import Store, join
@@ -23,7 +26,7 @@ from .children import ParentRef, part_workflows
 from .client import ArgoServer
 from .defaults import LABEL_PARENT, ArgoSettings
 from .nodes import OffloadedNodes, is_offloaded
-from .situation import DONE_PHASES, workflow_exit_code
+from .situation import DONE_PHASES, FAILED_PHASES, workflow_exit_code
 from .transient import API_BACKOFF, Backoff, with_retries
 
 log = logging.getLogger(__name__)
@@ -84,11 +87,15 @@ def plan_pod(config_text: str, *, scenario: str, workflow_name: str, settings: A
 
 
 class WorkflowsApi(Protocol):
-    """The two calls of `kubernetes.client.CustomObjectsApi` a launching pod needs."""
+    """The calls of `kubernetes.client.CustomObjectsApi` a launching pod needs."""
 
     def create_namespaced_custom_object(self, group, version, namespace, plural, body, **kw): ...
 
     def get_namespaced_custom_object(self, group, version, namespace, plural, name, **kw): ...
+
+    def patch_namespaced_custom_object(self, group, version, namespace, plural, name, body, **kw): ...
+
+    def delete_namespaced_custom_object(self, group, version, namespace, plural, name, **kw): ...
 
 
 def kubernetes_api(host: str | None = None) -> WorkflowsApi:
@@ -126,6 +133,31 @@ class ForeignChild(RuntimeError):
     """A workflow of the child's name exists but belongs to another parent."""
 
 
+class Stopped(Exception):  # noqa: N818 (an event, not an error)
+    """SIGTERM: Argo is stopping or terminating the parent (`argo stop`/`terminate`, its
+    deadline), and with it this pod."""
+
+
+def _stopped(signum, frame) -> None:
+    raise Stopped()
+
+
+def stop_child(api: WorkflowsApi, namespace: str, name: str, backoff: Backoff = API_BACKOFF,
+               sleep: Callable[[float], None] = time.sleep) -> None:
+    """Stop the child as `argo stop` does: `spec.shutdown: Stop` (workflow/util/util.go
+    `StopWorkflow`); its running pods are killed, no new one starts."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        with_retries(lambda: api.patch_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, name, {"spec": {"shutdown": "Stop"}}),
+            f"stop workflow {name}", backoff, sleep)
+        log.info("stopped workflow %s", name)
+    except ApiException as error:
+        if error.status != 404:  # not created yet: nothing to stop
+            raise
+
+
 def _owned_by(workflow: Mapping[str, Any], owner_name: str | None, owner_uid: str | None) -> bool:
     """Whether an existing child is this parent's: its owner reference's uid, else its label."""
     metadata = workflow.get("metadata") or {}
@@ -153,7 +185,22 @@ def _create_or_attach(api: WorkflowsApi, namespace: str, body: Mapping[str, Any]
                             f"get workflow {name}", backoff, sleep)
     if not _owned_by(existing, owner_name, owner_uid):
         raise ForeignChild(f"workflow {name} exists but is not a child of {owner_name} ({owner_uid})")
-    log.info("workflow %s exists already: following it", name)
+    if (existing.get("status") or {}).get("phase") not in FAILED_PHASES:
+        log.info("workflow %s exists already: following it", name)
+        return
+    # A launcher that finds its child failed is a retry (`argo retry` of the parent, or of a
+    # lost launcher): run the child again. Its stages reuse every output already made.
+    log.info("workflow %s ended %s: running it again", name, existing["status"]["phase"])
+    with_retries(lambda: api.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name),
+                 f"delete workflow {name}", backoff, sleep)
+    for wait in [*backoff.waits(), None]:
+        try:
+            api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
+            return
+        except ApiException as error:
+            if error.status != 409 or wait is None:  # 409: the old one is still being deleted
+                raise
+            sleep(wait)
 
 
 def _final(workflow: Mapping[str, Any], server: ArgoServer | None) -> Mapping[str, Any]:
@@ -177,13 +224,28 @@ def launch(manifest_uri: str, *, storage_options: Mapping[str, Any] | None, name
 
     Returns the exit code of the child's outcome: 0, its `Situation`'s (66, 67, 68), or 78
     when Argo failed it for no counted reason. `server` reads a child whose node status Argo
-    offloaded to its database.
+    offloaded to its database. On SIGTERM (the parent stopped, terminated or past its
+    deadline), stops the child and returns 78.
     """
     manifest = json.loads(Store(storage_options).read_bytes(manifest_uri))
     body = with_owner(manifest, owner_name, owner_uid)
     name = body["metadata"]["name"]
     api = api or kubernetes_api()
-    _create_or_attach(api, namespace, body, owner_name, owner_uid, backoff, sleep)
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stopped) if on_main_thread else None
+    try:
+        _create_or_attach(api, namespace, body, owner_name, owner_uid, backoff, sleep)
+        return _follow(api, namespace, name, server, poll_seconds, timeout_seconds, backoff, sleep)
+    except Stopped:
+        stop_child(api, namespace, name, backoff, sleep)
+        return exits.UNKNOWN_REASON  # Argo does not retry a node of a workflow shutting down
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _follow(api: WorkflowsApi, namespace: str, name: str, server: ArgoServer | None, poll_seconds: float,
+            timeout_seconds: float | None, backoff: Backoff, sleep: Callable[[float], None]) -> int:
     started = time.monotonic()
     while True:
         workflow = with_retries(lambda: api.get_namespaced_custom_object(

@@ -45,6 +45,8 @@ class FakeArgo:
     offloaded: dict[str, dict] = field(default_factory=dict)
     #: HTTP statuses the next requests answer, in order (then normal service).
     fail: list[int] = field(default_factory=list)
+    #: Workflows deleted, in order.
+    deleted: list[dict] = field(default_factory=list)
 
     def step(self, name: str) -> dict:
         workflow = self.workflows[name]
@@ -123,6 +125,26 @@ def _handler(state: FakeArgo):
             metadata.update(name=name, namespace=found.group(1), uid=f"uid-{name}")
             state.workflows[name] = workflow
             return self._reply(200, workflow)
+
+        def do_PATCH(self):  # noqa: N802 (a merge patch of the Kubernetes API)
+            record = self._record()
+            found = _WORKFLOWS.match(record.path)
+            if state.fail:
+                return self._reply(state.fail.pop(0), {"message": "unavailable"})
+            if not found or found.group(2) not in state.workflows:
+                return self._reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+            workflow = state.workflows[found.group(2)]
+            for key, value in record.body.items():
+                workflow.setdefault(key, {}).update(value)
+            return self._reply(200, workflow)
+
+        def do_DELETE(self):  # noqa: N802
+            record = self._record()
+            found = _WORKFLOWS.match(record.path)
+            if not found or found.group(2) not in state.workflows:
+                return self._reply(404, {"kind": "Status", "code": 404, "reason": "NotFound"})
+            state.deleted.append(state.workflows.pop(found.group(2)))
+            return self._reply(200, {"kind": "Status", "status": "Success"})
 
         def do_GET(self):  # noqa: N802
             record = self._record()

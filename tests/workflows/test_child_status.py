@@ -6,6 +6,7 @@ the controller writes them (argo_status.py)."""
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -217,3 +218,40 @@ def test_a_finished_request_submits_nothing_and_succeeds(argo, tmp_path):
             "q": {"id": "q", "type": "Skipped", "phase": "Skipped", "message": "Skipped, empty params"}}}}
     argo.workflows = {PARENT: parent}
     assert watch(PARENT, host=argo.url, namespace="s1", poll_seconds=0) == exits.OK
+
+
+def test_stopping_the_parent_stops_the_child(argo, large_child, tmp_path):
+    """`argo stop`/`terminate` of the parent, or its deadline, kills its pods (SIGTERM to the
+    launcher's main container); the launcher then stops its child as `argo stop` would
+    (`spec.shutdown: Stop`, workflow/util/util.go `StopWorkflow`). Deleting the parent deletes
+    the children through their owner reference (checked in test_submit_watch.py)."""
+    name = large_child["metadata"]["name"]
+    argo.script[name] = [{"phase": "Running"}]
+
+    def sleep(seconds: float) -> None:
+        signal.raise_signal(signal.SIGTERM)  # the kubelet stopping the pod mid-poll
+
+    previous = signal.getsignal(signal.SIGTERM)
+    code = launch(_write_manifest(tmp_path, large_child), storage_options={}, namespace="s1",
+                  owner_name=PARENT, owner_uid=PARENT_UID, api=kubernetes_api(argo.url),
+                  poll_seconds=1, sleep=sleep)
+    assert code == exits.UNKNOWN_REASON
+    [patch] = [r for r in argo.requests if r.method == "PATCH"]
+    assert patch.path == f"/apis/argoproj.io/v1alpha1/namespaces/s1/workflows/{name}"
+    assert patch.body == {"spec": {"shutdown": "Stop"}}
+    assert signal.getsignal(signal.SIGTERM) is previous  # the handler is the launcher's only
+
+
+def test_a_retried_launcher_runs_its_failed_child_again(argo, large_child, tmp_path):
+    """`argo retry` of the parent re-runs its failed launchers: each finds its child failed
+    (HTTP 409 on create), deletes it and creates it again; the stages reuse the outputs made."""
+    name = large_child["metadata"]["name"]
+    failed, _ = _ended(large_child)
+    argo.workflows[name] = stored(failed)[0]
+    argo.script[name] = [argo.workflows[name]["status"], {"phase": "Running"},
+                         {"phase": "Succeeded", "progress": "400/400"}]
+    code = launch(_write_manifest(tmp_path, large_child), storage_options={}, namespace="s1",
+                  owner_name=PARENT, owner_uid=PARENT_UID, api=kubernetes_api(argo.url), poll_seconds=0)
+    assert code == exits.OK
+    assert [d["status"]["phase"] for d in argo.deleted] == ["Failed"]
+    assert [r.method for r in argo.requests][:4] == ["POST", "GET", "DELETE", "POST"]

@@ -138,8 +138,8 @@ def test_planning_pod_then_launching_pod(argo, s3_server, tmp_path, monkeypatch,
     assert (created.method, created.path) == ("POST", "/apis/argoproj.io/v1alpha1/namespaces/s1/workflows")
     assert created.body["metadata"]["ownerReferences"][0]["uid"] == "uid-parent"
     assert schema_errors(created.body, path=argo_schema) == []
-    # a retried launching pod finds the child and follows it instead of creating another
+    # a retried launching pod finds its child; failed, it runs it again (outputs are reused)
     assert launch(lists["parts"][0], storage_options=options, namespace="s1", owner_name="s1-process-x7k2p",
                   owner_uid="uid-parent", api=kubernetes_api(argo.url),
                   poll_seconds=0.01) == exits.OFFLINE_DATA
-    assert len(argo.workflows) == 1
+    assert len(argo.workflows) == 1 and len(argo.deleted) == 1
