@@ -228,6 +228,16 @@ def check_semaphore_keys(document: Mapping[str, Any], config_maps: Mapping[str, 
     return errors
 
 
+def check_locks_not_held_through_retries(document: Mapping[str, Any]) -> list[str]:
+    """No template holds a semaphore or mutex and retries: Argo takes the lock for the node of
+    the template, which with a `retryStrategy` is the Retry node, and frees it only once every
+    attempt ended (workflow/controller/operator.go `executeTemplate`): the slot would stay taken
+    through every backoff wait. Retry a wrapper around the locking template instead."""
+    return [f"{name}: holds a lock through its retries (synchronization and retryStrategy on one template)"
+            for name, template in _templates(document).items()
+            if template.get("synchronization") and template.get("retryStrategy")]
+
+
 def check_retry_budgets(document: Mapping[str, Any]) -> list[str]:
     """No `retryStrategy.backoff.maxDuration` shorter than the template's attempts: Argo counts
     it from the FIRST attempt's start (workflow/controller/operator.go `processNodeRetries`,
@@ -440,6 +450,7 @@ def semantic_errors(document: Mapping[str, Any], *, max_nodes: int = 1000, max_b
             *check_dags_not_empty(document), *check_template_references(document),
             *check_depends(document), *check_depends_expressions(document),
             *check_parameter_references(document), *check_retry_budgets(document),
+            *check_locks_not_held_through_retries(document),
             *check_size(document, max_nodes=max_nodes, max_bytes=max_bytes),
             *check_secrets(document, secret_values),
             *(check_semaphore_keys(document, config_maps) if config_maps is not None else [])]

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hera.workflows import DAG, Container, Parameter, Task, Workflow
+from hera.workflows import DAG, Container, Parameter, Step, Steps, Task, Workflow
 from hera.workflows import models as m
 
 from ..plan.model import Node, Plan
@@ -25,6 +25,8 @@ from .defaults import (
 )
 from .names import child_name, object_name, slug, task_names
 from .split import Part, split_plan
+
+Template = Container | Steps
 
 #: The command of every stage pod: exactly what the local runner calls, through the CLI.
 STAGE_COMMAND = ["s1tiling-cloud", "stage", "{{inputs.parameters.stage}}",
@@ -76,16 +78,31 @@ def template_name(node: Node, settings: ArgoSettings) -> str:
     return f"stage-{kind}"
 
 
-def _stage_template(name: str, node: Node, settings: ArgoSettings) -> Container:
+def _stage_templates(name: str, node: Node, settings: ArgoSettings) -> list[Template]:
+    """The templates a node's task calls: its pod's, retried by Argo with its kind's policy.
+
+    An ingest's download slot (a semaphore) must be held only while its pod runs: Argo takes a
+    template's lock for the node of the template that holds it and, with a `retryStrategy` on
+    the same template, that is the Retry node, released once every attempt ended
+    (workflow/controller/operator.go `executeTemplate`). So an ingest task calls a `steps`
+    wrapper carrying the retries, whose one step is the pod holding the semaphore: each attempt
+    takes and frees a slot, and none is held through the backoff waits.
+    """
     kind = kind_of(node.stage, node.kind)
-    sync = None
-    if kind == "ingest":
-        key = m.ConfigMapKeySelector(name=settings.semaphore_configmap,
-                                     key=semaphore_key(node, settings.semaphore_keys))
-        sync = m.Synchronization(semaphores=[m.SemaphoreRef(config_map_key_ref=key)])
-    return podspec.container_template(
-        name, settings, kind, command=STAGE_COMMAND, eodag=kind == "ingest", synchronization=sync,
-        inputs=[Parameter(name="stage"), Parameter(name="args")])
+    inputs = [Parameter(name="stage"), Parameter(name="args")]
+    if kind != "ingest":
+        return [podspec.container_template(name, settings, kind, command=STAGE_COMMAND, inputs=inputs)]
+    key = m.ConfigMapKeySelector(name=settings.semaphore_configmap,
+                                 key=semaphore_key(node, settings.semaphore_keys))
+    sync = m.Synchronization(semaphores=[m.SemaphoreRef(config_map_key_ref=key)])
+    attempt = podspec.container_template(f"{name}-pod", settings, kind, command=STAGE_COMMAND,
+                                         eodag=True, synchronization=sync, inputs=inputs, retried=False)
+    policy = settings.retry_policies[kind]
+    wrapper = Steps(name=name, inputs=inputs, annotations=podspec.longest_run(policy),
+                    retry_strategy=podspec.retry_strategy(policy, by_exit_code=False),
+                    sub_steps=[Step(name="download", template=attempt.name, arguments={
+                        "stage": "{{inputs.parameters.stage}}", "args": "{{inputs.parameters.args}}"})])
+    return [wrapper, attempt]
 
 
 def _tiles(nodes: list[Node]) -> list[str]:
@@ -100,12 +117,12 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
         raise ValueError(f"{part.name} has no node: Argo refuses a DAG without tasks")
     inside = part.ids
     names = task_names(part.nodes)
-    templates: dict[str, Container] = {}
+    templates: dict[str, Template] = {}
     tasks = []
     for node in part.nodes:
         template = template_name(node, settings)
         if template not in templates:
-            templates[template] = _stage_template(template, node, settings)
+            templates.update((t.name, t) for t in _stage_templates(template, node, settings))
         depends = " && ".join(names[d] for d in node.depends if d in inside) or None
         args = json.dumps(stage_arguments(node, plan.storage_options), sort_keys=True)
         tasks.append(Task(name=names[node.id], template=template, depends=depends,

@@ -67,8 +67,11 @@ def resources(settings: ArgoSettings, kind: str) -> Resources:
                      ephemeral_request=size.ephemeral, ephemeral_limit=size.ephemeral_limit)
 
 
-def retry_strategy(policy: RetryPolicy) -> RetryStrategy:
-    return RetryStrategy(limit=policy.limit, retry_policy="Always", expression=policy.expression,
+def retry_strategy(policy: RetryPolicy, *, by_exit_code: bool = True) -> RetryStrategy:
+    """`by_exit_code=False`: retry any failure (a wrapper's attempts carry no exit code: Argo's
+    `lastRetry.exitCode` is then -1, operator.go `buildRetryStrategyLocalScope`)."""
+    return RetryStrategy(limit=policy.limit, retry_policy="Always",
+                         expression=policy.expression if by_exit_code else None,
                          backoff=m.Backoff(duration=policy.duration, factor=policy.factor,
                                            max_duration=policy.max_duration))
 
@@ -81,10 +84,10 @@ def longest_run(policy: RetryPolicy) -> dict[str, str] | None:
 def container_template(name: str, settings: ArgoSettings, kind: str, *, command: Sequence[str],
                        inputs: Sequence[Parameter] = (), outputs: Sequence[Parameter] = (),
                        env: dict[str, str] | None = None, eodag: bool = False,
-                       image: str | None = None, retry: str | None = None,
+                       image: str | None = None, retry: str | None = None, retried: bool = True,
                        synchronization: m.Synchronization | None = None) -> Container:
     """A pod template with every production default applied (`retry`: the retry policy's
-    name, when it is not `kind`'s)."""
+    name, when it is not `kind`'s; `retried=False`: none, a wrapper retries it)."""
     policy = settings.retry_policies[retry or kind]
     return Container(
         name=name,
@@ -96,8 +99,8 @@ def container_template(name: str, settings: ArgoSettings, kind: str, *, command:
         env=pod_env(env),
         env_from=secret_sources(settings, eodag=eodag),
         resources=resources(settings, kind),
-        retry_strategy=retry_strategy(policy),
-        annotations=longest_run(policy),
+        retry_strategy=retry_strategy(policy) if retried else None,
+        annotations=longest_run(policy) if retried else None,
         security_context=container_security_context(),
         volume_mounts=[scratch_mount()],
         synchronization=synchronization,

@@ -33,17 +33,33 @@ def _stage(node: Mapping[str, Any]) -> str:
     return "ingest" if template.startswith("stage-ingest") else template
 
 
+def _descendants(node_id: str, nodes: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Ids under `node_id`, depth first, children in order."""
+    found = []
+    for child in (nodes.get(node_id) or {}).get("children") or []:
+        if child in nodes:
+            found += [child, *_descendants(child, nodes)]
+    return found
+
+
+def _last_pod(node_id: str, nodes: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
+    """The attempt's pod: the node itself, or the last Pod under it (an attempt of a `steps`
+    wrapper is Steps → StepGroup → Pod)."""
+    pods = [nodes[i] for i in [node_id, *_descendants(node_id, nodes)] if nodes[i].get("type") == "Pod"]
+    return pods[-1] if pods else nodes[node_id]
+
+
 def outcomes(workflow: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
     """(stage, phase, exit code) of every pod-running task, its last attempt when retried."""
     nodes = node_statuses(workflow)
-    attempts = {child for node in nodes.values() if node.get("type") == "Retry"
-                for child in node.get("children") or []}
+    retries = [i for i, node in nodes.items() if node.get("type") == "Retry"]
+    attempts = {d for i in retries for d in _descendants(i, nodes)}
     found = []
     for node_id, node in nodes.items():
         kind = node.get("type")
         if kind == "Retry":
-            children = [nodes[c] for c in node.get("children") or [] if c in nodes]
-            last = children[-1] if children else node
+            children = [c for c in node.get("children") or [] if c in nodes]
+            last = _last_pod(children[-1], nodes) if children else node
             found.append((_stage(node), node.get("phase", ""), _exit_code(last)))
         elif kind == "Pod" and node_id not in attempts:
             found.append((_stage(node), node.get("phase", ""), _exit_code(node)))

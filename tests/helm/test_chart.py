@@ -181,6 +181,7 @@ def test_rbac_is_least_privilege():
                 ("argoproj.io", "workflowtaskresults", "patch")}
     assert rules(roles["s1tiling-cloud-workflow"]) == executor | {
         ("argoproj.io", "workflows", "create"), ("argoproj.io", "workflows", "get"),
+        ("argoproj.io", "workflows", "patch"), ("argoproj.io", "workflows", "delete"),
         ("argoproj.io", "workflows/finalizers", "update")}
     # The stage pods (child workflows), which parse downloaded data, cannot create workflows.
     assert rules(roles["s1tiling-cloud-stage"]) == executor

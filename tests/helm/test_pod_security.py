@@ -98,7 +98,7 @@ def test_the_full_pods_meet_the_restricted_pod_security_standard(values):
     https://kubernetes.io/docs/concepts/security/pod-security-standards/ (Restricted)."""
     executor = _chart_values()["executor"]["securityContext"]
     pods = _pods(render(values), executor)
-    assert {"child/stage-ortho", "child/stage-ingest-cop-dataspace", "s1-process/plan",
+    assert {"child/stage-ortho", "child/stage-ingest-cop-dataspace-pod", "s1-process/plan",
             "s1-process/launch"} <= set(pods)
     for name, pod in pods.items():
         assert [c["name"] for c in pod["containers"]] == ["wait", "main"], name

@@ -2,9 +2,10 @@
 
 Built from the child's own DAG, the way the controller builds nodes: the workflow's DAG node;
 per task a `Retry` node (a template with `retryStrategy`) holding the task's resolved inputs,
-whose children are one `Pod` node per attempt, each holding the inputs again, its exit code,
-message, times, host and resources (workflow/controller/operator.go `executeTemplate`,
-`processNodeRetries`; pkg/apis/workflow/v1alpha1 `NodeStatus`). Stored as Argo's packer does
+whose children are one node per attempt: a `Pod` holding the inputs again, its exit code,
+message, times, host and resources, or, for a `steps` wrapper (ingest), a `Steps` node over a
+`StepGroup` over that `Pod` (workflow/controller/operator.go `executeTemplate`,
+`processNodeRetries`; steps.go; pkg/apis/workflow/v1alpha1 `NodeStatus`). Stored as Argo's packer does
 (workflow/packer/packer.go): over `MAX_WORKFLOW_SIZE` (1 MiB) of JSON, `status.nodes` becomes
 `status.compressedNodes` (base64 of gzip, util/file/fileutil.go); still over it, the workflow
 fails unless node-status offload is on, which moves the nodes to the database and leaves
@@ -68,8 +69,24 @@ def simulated_status(document: Mapping[str, Any], attempts: Mapping[str, Sequenc
             retry["outputs"] = {"exitCode": "0"}
         nodes[retry_id] = retry
         root["children"].append(retry_id)
+        wrapper = templates[task["template"]].get("steps")
         for attempt, code in enumerate(codes):
             pod_name = f"{retry_name}({attempt})"
+            if wrapper:  # Retry -> Steps -> StepGroup -> Pod
+                step = wrapper[0][0]
+                steps_id, group_id = _id(name, pod_name), _id(name, f"{pod_name}[0]")
+                pod_name = f"{pod_name}[0].{step['name']}"
+                phase_of = "Succeeded" if code == 0 else "Failed"
+                nodes[steps_id] = {"id": steps_id, "name": retry_name + f"({attempt})", "type": "Steps",
+                                   "displayName": f"{task['name']}({attempt})", "phase": phase_of,
+                                   "templateName": task["template"], "boundaryID": name, "inputs": inputs,
+                                   "startedAt": STARTED, "finishedAt": FINISHED, "children": [group_id],
+                                   "outboundNodes": [_id(name, pod_name)]}
+                nodes[group_id] = {"id": group_id, "name": f"{retry_name}({attempt})[0]", "type": "StepGroup",
+                                   "displayName": "[0]", "phase": phase_of, "boundaryID": steps_id,
+                                   "templateName": task["template"], "startedAt": STARTED,
+                                   "finishedAt": FINISHED, "children": [_id(name, pod_name)]}
+                retry["children"].append(steps_id)
             pod_id = _id(name, pod_name)
             pod = {"id": pod_id, "name": pod_name, "displayName": f"{task['name']}({attempt})",
                    "type": "Pod", "templateName": task["template"], "templateScope": "local/" + name,
@@ -81,7 +98,10 @@ def simulated_status(document: Mapping[str, Any], attempts: Mapping[str, Sequenc
             if code:
                 pod["message"] = _message(code)
             nodes[pod_id] = pod
-            retry["children"].append(pod_id)
+            if wrapper:
+                pod["templateName"] = wrapper[0][0]["template"]
+            else:
+                retry["children"].append(pod_id)
         done += phase == "Succeeded"
         failed += phase == "Failed"
     root["phase"] = "Failed" if failed else "Succeeded"

@@ -11,6 +11,7 @@ import pytest
 from s1tiling_cloud.argo.checks import (
     check_dags_not_empty,
     check_depends_expressions,
+    check_locks_not_held_through_retries,
     check_object_names,
     check_retry_budgets,
     check_semaphore_keys,
@@ -151,3 +152,15 @@ def test_no_max_duration_is_shorter_than_the_attempts_it_bounds(template, child)
     for kind, policy in RETRY_POLICIES.items():
         if policy.longest_run:
             assert seconds(policy.max_duration) >= (policy.limit + 1) * seconds(policy.longest_run), kind
+
+
+def test_no_download_slot_is_held_through_retry_waits(child):
+    """workflow/controller/operator.go `executeTemplate`: the template's lock is acquired for
+    its node (the Retry node when the template retries) and released when that node is
+    fulfilled, i.e. after every attempt and backoff wait."""
+    assert check_locks_not_held_through_retries(child) == []
+    pod = next(t for t in child["spec"]["templates"] if t.get("synchronization"))
+    wrapper = next(t for t in child["spec"]["templates"] if t["name"] == pod["name"].removesuffix("-pod"))
+    merged = _mutated(child, lambda d: _named(d, pod["name"]).update(retryStrategy=wrapper["retryStrategy"]))
+    assert check_locks_not_held_through_retries(merged) == [f"{pod['name']}: holds a lock through its "
+                                                            "retries (synchronization and retryStrategy on one template)"]

@@ -95,13 +95,14 @@ def test_pods_carry_the_production_defaults():
     # peps has no key of its own in the default semaphore ConfigMap: it shares `default`
     document = plan_to_workflows(plan)[0].to_dict()
     assert {t["name"] for t in document["spec"]["templates"]} == {
-        "main", "stage-ingest-default", "stage-ingest-cop-dataspace", "stage-ortho", "stage-light",
-        "stage-map"}
+        "main", "stage-ingest-default", "stage-ingest-default-pod", "stage-ingest-cop-dataspace",
+        "stage-ingest-cop-dataspace-pod", "stage-ortho", "stage-light", "stage-map"}
     settings = ArgoSettings(semaphore_keys=("default", "cop_dataspace", "peps"))
     document = plan_to_workflows(plan, settings=settings)[0].to_dict()
     spec = document["spec"]
     templates = {t["name"]: t for t in spec["templates"]}
-    assert set(templates) == {"main", "stage-ingest-peps", "stage-ingest-cop-dataspace", "stage-ortho",
+    assert set(templates) == {"main", "stage-ingest-peps", "stage-ingest-peps-pod",
+                              "stage-ingest-cop-dataspace", "stage-ingest-cop-dataspace-pod", "stage-ortho",
                               "stage-light", "stage-map"}
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["podGC"]["strategy"] == "OnPodSuccess" and spec["ttlStrategy"]["secondsAfterSuccess"] > 0
@@ -114,10 +115,13 @@ def test_pods_carry_the_production_defaults():
     assert ortho["container"]["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     retry = ortho["retryStrategy"]["expression"]
     assert "78" in retry and "72" not in retry and "71" not in retry and "67" not in retry
-    ingest = templates["stage-ingest-peps"]
+    # the download slot is held by the pod only; the retries (and their waits) are its wrapper's
+    wrapper, ingest = templates["stage-ingest-peps"], templates["stage-ingest-peps-pod"]
     assert ingest["synchronization"]["semaphores"][0]["configMapKeyRef"] == {
         "name": "s1tiling-cloud-semaphores", "key": "peps"}
-    assert "67" in ingest["retryStrategy"]["expression"] and ingest["retryStrategy"]["limit"] == 5
+    assert "retryStrategy" not in ingest and "synchronization" not in wrapper
+    assert wrapper["retryStrategy"]["limit"] == 5 and "expression" not in wrapper["retryStrategy"]
+    assert [[s["template"] for s in group] for group in wrapper["steps"]] == [["stage-ingest-peps-pod"]]
     secrets = [e["secretRef"]["name"] for e in ingest["container"]["envFrom"]]
     assert secrets == ["s1tiling-cloud-s3", "s1tiling-cloud-eodag"]
     assert [e["secretRef"]["name"] for e in ortho["container"]["envFrom"]] == ["s1tiling-cloud-s3"]
