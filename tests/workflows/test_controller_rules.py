@@ -161,6 +161,7 @@ def test_no_download_slot_is_held_through_retry_waits(child):
     assert check_locks_not_held_through_retries(child) == []
     pod = next(t for t in child["spec"]["templates"] if t.get("synchronization"))
     wrapper = next(t for t in child["spec"]["templates"] if t["name"] == pod["name"].removesuffix("-pod"))
-    merged = _mutated(child, lambda d: _named(d, pod["name"]).update(retryStrategy=wrapper["retryStrategy"]))
-    assert check_locks_not_held_through_retries(merged) == [f"{pod['name']}: holds a lock through its "
-                                                            "retries (synchronization and retryStrategy on one template)"]
+    retries = wrapper["retryStrategy"]
+    merged = _mutated(child, lambda d: _named(d, pod["name"]).update(retryStrategy=retries))
+    message = "holds a lock through its retries (synchronization and retryStrategy on one template)"
+    assert check_locks_not_held_through_retries(merged) == [f"{pod['name']}: {message}"]
