@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 import pytest
+import requests
 from kubernetes.client.exceptions import ApiException
 from typer.testing import CliRunner
 
@@ -255,3 +256,19 @@ def test_a_retried_launcher_runs_its_failed_child_again(argo, large_child, tmp_p
     assert code == exits.OK
     assert [d["status"]["phase"] for d in argo.deleted] == ["Failed"]
     assert [r.method for r in argo.requests][:4] == ["POST", "GET", "DELETE", "POST"]
+
+
+def test_links_and_api_calls_honour_the_servers_base_href(argo, monkeypatch):
+    """An Argo Server behind a path (`--basehref /argo/`, `ARGO_BASE_HREF` for the argo CLI)
+    serves its UI and API under it: links and calls keep it."""
+    monkeypatch.setenv("ARGO_BASE_HREF", "/argo/")
+    server = ArgoServer.resolve("https://example.org", "s1")
+    assert server.link("s1-process-x7k2p") == "https://example.org/argo/workflows/s1/s1-process-x7k2p"
+    proxied = ArgoServer.resolve(argo.url, "s1", base_href="")
+    assert proxied.link("w") == f"{argo.url}/workflows/s1/w"
+    monkeypatch.setenv("ARGO_BASE_HREF", "/argo")
+    behind = ArgoServer.resolve(argo.url, "s1")
+    argo.workflows = {"w": {"metadata": {"name": "w"}, "spec": {}, "status": {"phase": "Running"}}}
+    with pytest.raises(requests.HTTPError, match="404"):  # the local server has no /argo prefix
+        behind.workflow("w", backoff=FAST)
+    assert argo.requests[-1].path == "/argo/api/v1/workflows/s1/w"
