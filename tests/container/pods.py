@@ -72,8 +72,14 @@ def workflow_pods(document: Mapping[str, Any]) -> list[Pod]:
     dag = templates[spec["entrypoint"]]["dag"]
     pods = []
     for task in dag["tasks"]:
-        container = templates[task["template"]]["container"]
+        template = templates[task["template"]]
         parameters = {p["name"]: p["value"] for p in task.get("arguments", {}).get("parameters", [])}
+        if "steps" in template:  # a wrapper carrying the retries (ingest): its one step is the pod
+            [[step]] = template["steps"]
+            parameters = {p["name"]: _substitute(p["value"], parameters)
+                          for p in step["arguments"]["parameters"]}
+            template = templates[step["template"]]
+        container = template["container"]
         security = container.get("securityContext") or {}
         pods.append(Pod(
             workflow=document["metadata"].get("name") or document["metadata"]["generateName"],
