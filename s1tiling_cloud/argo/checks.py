@@ -29,6 +29,9 @@ _SECRET_VALUE = re.compile(r"(AKIA|ASIA)[0-9A-Z]{16}|-----BEGIN [A-Z ]*PRIVATE K
 
 #: Kubernetes label values: 63 characters at most, alphanumerics at both ends.
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+#: A CronWorkflow's name: its workflows append `-{unix time}` (validate.go
+#: `maxCharsInCronWorkflowName`).
+MAX_CRON_NAME = 52
 #: Characters `generateName` leaves for the random suffix Kubernetes appends.
 GENERATED_SUFFIX = 5
 #: Words of Argo's expression language (expr-lang) that cannot name a variable.
@@ -76,14 +79,15 @@ def check_dags_not_empty(document: Mapping[str, Any]) -> list[str]:
 def check_object_names(document: Mapping[str, Any]) -> list[str]:
     """Names Kubernetes and Argo accept: `metadata.name` a DNS-1123 label of at most 63
     characters (Argo's `maxCharsInObjectName`, workflow/validate/validate.go: the name becomes
-    the `workflows.argoproj.io/workflow` label of every pod), `generateName` leaving room for
-    the random suffix, label values at most 63 characters."""
+    the `workflows.argoproj.io/workflow` label of every pod), 52 for a CronWorkflow
+    (`maxCharsInCronWorkflowName`), `generateName` leaving room for the random suffix, label
+    values at most 63 characters."""
     metadata = document.get("metadata") or {}
     errors = []
     name, generated = metadata.get("name"), metadata.get("generateName")
-    if name is not None and (len(name) > MAX_OBJECT_NAME or not DNS_LABEL.match(name)):
-        errors.append(f"metadata.name {name!r} is not a DNS-1123 label of at most "
-                      f"{MAX_OBJECT_NAME} characters")
+    longest = MAX_CRON_NAME if document.get("kind") == "CronWorkflow" else MAX_OBJECT_NAME
+    if name is not None and (len(name) > longest or not DNS_LABEL.match(name)):
+        errors.append(f"metadata.name {name!r} is not a DNS-1123 label of at most {longest} characters")
     if generated is not None and (len(generated) > MAX_OBJECT_NAME - GENERATED_SUFFIX
                                   or not DNS_LABEL.match(generated.rstrip("-") or "-")):
         errors.append(f"metadata.generateName {generated!r} leaves no valid {MAX_OBJECT_NAME}-character name")

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from s1tiling_cloud import __version__
+from s1tiling_cloud.argo.checks import check_object_names
 from s1tiling_cloud.argo.schema import default_schema_path
 from tests.helm.render import CHART, ROOT, by_kind, render, validation_errors
 
@@ -164,6 +165,7 @@ def test_the_cron_workflow_submits_a_scenario_with_its_request():
     documents = render(CUSTOM, name="campaign", namespace="eo-prod")
     crons = by_kind(documents, "CronWorkflow")
     assert list(crons) == ["campaign-s1-process-lia"]
+    assert check_object_names(crons["campaign-s1-process-lia"]) == []  # ≤ 52 characters
     spec = crons["campaign-s1-process-lia"]["spec"]
     assert spec["schedules"] == ["30 5 * * *"] and spec["timezone"] == "Europe/Paris"
     assert spec["concurrencyPolicy"] == "Forbid"

@@ -72,8 +72,11 @@ def test_a_provider_the_chart_drops_falls_back_to_default():
     config_maps = {name: d["data"] for name, d in by_kind(documents, "ConfigMap").items()}
     [child] = children_of(documents, _plan_with_providers("cop_dataspace"))
     assert check_semaphore_keys(child, config_maps) == []
-    # the same child checked against a chart that never had `default` is refused
+    # the same child checked against a chart that never had `default` is refused, and the
+    # chart's schema refuses to drop `default`
     assert check_semaphore_keys(child, {"s1tiling-cloud-semaphores": {"cop_dataspace": "4"}})
+    with pytest.raises(helm.HelmError, match="default"):
+        render({"semaphores": {"limits": {"default": None}}})
 
 
 def _pods(documents: list[dict], executor: dict | None) -> dict[str, dict]:

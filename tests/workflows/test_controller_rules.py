@@ -96,6 +96,8 @@ def test_object_names_follow_kubernetes_and_argo(child, change, message):
     """workflow/validate/validate.go: `maxCharsInObjectName = 63` ("workflow name … must not be
     more than 63 characters long"); Kubernetes names and label values (DNS-1123, ≤ 63)."""
     assert any(message in e for e in check_object_names(_mutated(child, change)))
+    cron = {"kind": "CronWorkflow", "metadata": {"name": "c" * 53}}
+    assert any("at most 52" in e for e in check_object_names(cron))
     generated = _mutated(child, lambda d: (d["metadata"].pop("name"),
                                            d["metadata"].update(generateName="g" * 60)))
     assert any("generateName" in e for e in check_object_names(generated))
