@@ -1,7 +1,14 @@
 """Splitting a plan into parts small enough for one Argo workflow each.
 
 Argo keeps a workflow (spec and node status) in one Kubernetes object: ~1,000 nodes and 1 MiB
-at most in practice. A plan small enough is one part, with no barrier at all. A larger plan is
+at most in practice. The status is the larger part: each task is a Retry node and a Pod node
+per attempt, each with the task's inputs (~2.7 KB per task with one attempt), so a child of a
+few hundred tasks passes 1 MiB and Argo stores its nodes gzipped (`status.compressedNodes`,
+~280 bytes per task with every retry used). The byte budget (`max_bytes`, on an estimate
+~2× the rendered spec) thus bounds what Argo stores, spec + compressed status: ~340 KB for the
+largest child of tests/workflows/test_child_status.py with every task at its retry limit.
+
+A plan small enough is one part, with no barrier at all. A larger plan is
 cut along independent components (in practice: per tile), in two levels:
 
 - level 0, "shared": the ingest nodes that several components need, and for a component still
