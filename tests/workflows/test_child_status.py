@@ -18,7 +18,7 @@ from s1tiling_cloud import exits
 from s1tiling_cloud.argo.client import ArgoServer
 from s1tiling_cloud.argo.defaults import ArgoSettings
 from s1tiling_cloud.argo.nodes import OffloadedNodes
-from s1tiling_cloud.argo.pods import ForeignChild, kubernetes_api, launch, plan_pod
+from s1tiling_cloud.argo.pods import ForeignChild, in_cluster_server, kubernetes_api, launch, plan_pod
 from s1tiling_cloud.argo.situation import situation_from_workflow
 from s1tiling_cloud.argo.templates import AFTER_SHARED
 from s1tiling_cloud.argo.transient import Backoff
@@ -272,3 +272,15 @@ def test_links_and_api_calls_honour_the_servers_base_href(argo, monkeypatch):
     with pytest.raises(requests.HTTPError, match="404"):  # the local server has no /argo prefix
         behind.workflow("w", backoff=FAST)
     assert argo.requests[-1].path == "/argo/api/v1/workflows/s1/w"
+
+
+def test_the_launcher_reaches_the_argo_server_as_its_service_account(tmp_path, monkeypatch):
+    """The template passes `--argo-server {{workflow.parameters.argo-server}}` (empty: none);
+    the launcher presents its projected ServiceAccount token."""
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOi.sa-token\n")
+    monkeypatch.setenv("S1TILING_SA_TOKEN", str(token))
+    server = in_cluster_server("https://argo-server.argo:2746", "eo")
+    assert (server.host, server.namespace, server.token) == ("https://argo-server.argo:2746/", "eo",
+                                                             "eyJhbGciOi.sa-token")
+    assert in_cluster_server("", "eo") is None and in_cluster_server(None, "eo") is None
