@@ -26,7 +26,7 @@ from .children import ParentRef, part_workflows
 from .client import ArgoServer
 from .defaults import LABEL_PARENT, ArgoSettings
 from .nodes import OffloadedNodes, is_offloaded
-from .situation import DONE_PHASES, FAILED_PHASES, workflow_exit_code
+from .situation import DONE_PHASES, FAILED_PHASES, situation_from_workflow, workflow_exit_code
 from .transient import API_BACKOFF, Backoff, with_retries
 
 log = logging.getLogger(__name__)
@@ -255,8 +255,9 @@ def _follow(api: WorkflowsApi, namespace: str, name: str, server: ArgoServer | N
             report_progress(*progress)
         phase = (workflow.get("status") or {}).get("phase")
         if phase in DONE_PHASES:
-            code = workflow_exit_code(_final(workflow, server))
-            log.info("workflow %s: %s (exit code %d)", name, phase, code)
+            final = _final(workflow, server)
+            code = workflow_exit_code(final)
+            log.info("workflow %s: %s. %s (exit code %d)", name, phase, situation_from_workflow(final), code)
             return code
         if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
             raise TimeoutError(f"workflow {name} still {phase} after {timeout_seconds} s")

@@ -96,8 +96,10 @@ def test_a_large_child_status_passes_1_mib_and_argo_stores_it_compressed(large_c
         stored(ended, max_size=size(packed) - 1)
 
 
-def test_launch_reads_a_compressed_child(argo, large_child, tmp_path):
-    """The Kubernetes API serves the Workflow as stored: the launcher decodes compressedNodes."""
+def test_launch_reads_a_compressed_child(argo, large_child, tmp_path, caplog):
+    """The Kubernetes API serves the Workflow as stored: the launcher decodes compressedNodes
+    and logs the child's counts."""
+    caplog.set_level("INFO", logger="s1tiling_cloud.argo.pods")
     ended, expected = _ended(large_child)
     packed, _ = stored(ended)
     name = large_child["metadata"]["name"]
@@ -106,6 +108,7 @@ def test_launch_reads_a_compressed_child(argo, large_child, tmp_path):
                   owner_name=PARENT, owner_uid=PARENT_UID, api=kubernetes_api(argo.url), poll_seconds=0)
     assert code == expected.code == exits.TASK_FAILED
     assert "compressedNodes" in argo.workflows[name]["status"]
+    assert str(expected) in caplog.text  # 1 computation error, 2 download failures, 1 timeout
 
 
 def test_launch_reads_an_offloaded_child_through_the_argo_server(argo, large_child, tmp_path):
