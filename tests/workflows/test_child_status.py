@@ -190,13 +190,16 @@ def test_a_launcher_never_follows_another_parents_child(argo, large_child, tmp_p
                owner_name=PARENT, owner_uid=PARENT_UID, api=kubernetes_api(argo.url), poll_seconds=0)
 
 
-def test_unexpected_errors_of_the_launcher_exit_78_which_its_retry_rule_retries(tmp_path):
+def test_unexpected_errors_of_the_pods_exit_78_which_their_retry_rule_retries(tmp_path):
     """Not 1, which no retry expression of the templates matches (the parent would fail while
     its child runs on)."""
     missing = tmp_path / "nowhere" / "part-001.json"  # FileNotFoundError: no typed error
     result = CliRunner().invoke(app, ["workflow", "launch", str(missing), "--namespace", "s1"])
     assert result.exit_code == exits.UNKNOWN_REASON, result.output
     assert "FileNotFoundError" in result.output
+    result = CliRunner().invoke(app, ["workflow", "plan-pod", "--scenario", "s1_process", "--workflow-name",
+                                      "w", "--outputs-dir", str(tmp_path), "--semaphore-keys", "[default"])
+    assert result.exit_code == exits.UNKNOWN_REASON, result.output  # JSONDecodeError: unexpected
 
 
 def test_a_finished_request_submits_nothing_and_succeeds(argo, tmp_path):
