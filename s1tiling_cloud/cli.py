@@ -242,6 +242,23 @@ def catalog_validate(
         raise typer.Exit(1)
 
 
+@app.command()
+def report(
+    location: Annotated[str, typer.Argument(help="Folder or s3:// prefix holding catalog.json, "
+                                            "or the catalog.json itself")],
+    output: Annotated[str | None, typer.Option(help="Page to write (default: index.html next "
+                                               "to the catalog)")] = None,
+) -> None:
+    """(Re)build the run report page (index.html) from a STAC catalog, local or s3://."""
+    from .report import write_report
+
+    try:
+        page = write_report(location, page=output)
+    except Error as error:
+        raise _fail(error) from error
+    console.print(page, highlight=False)
+
+
 # --------------------------------------------------------------------------- processing (S1Tiling's programs)
 
 def _run_program(config: Path, scenario: str, trace_errors: bool, **options) -> None:
