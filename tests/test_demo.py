@@ -5,6 +5,7 @@ in the products (land cover, relief, reflectors), and the run's page as a browse
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -144,6 +145,25 @@ def test_the_report_command_rebuilds_the_page_from_a_catalog_in_s3(demo, s3_serv
                              tmp_path / "page.png")
     _check_page(page, expect_situation=False)
     assert any(link["href"].startswith("./31TCJ/") for link in page.links)
+
+
+def test_a_run_without_catalog_gets_a_page_listing_its_files(demo, tmp_path):
+    """No STAC publication: the page still says how the run went and links what it made."""
+    import copy
+
+    from s1tiling_cloud.report import write_run_page
+
+    _, run = demo
+    plan = copy.deepcopy(run.plan)
+    plan.request["stac"]["catalog"] = str(tmp_path / "nowhere" / "catalog.json")
+    page = write_run_page(plan, run.report)
+    assert page == str(tmp_path / "nowhere" / "index.html")
+    html = (tmp_path / "nowhere" / "index.html").read_text()
+    assert "No product in the catalog" in html and "Situation: 0 computations errors" in html
+    for uri in run.report.produced():  # linked relative to the page
+        assert f'href="{os.path.relpath(uri, tmp_path / "nowhere")}"' in html
+    assert json.loads((tmp_path / "nowhere" / "run.json").read_text())["produced"] == \
+        run.report.produced()
 
 
 def test_report_of_a_folder_without_catalog_is_a_configuration_error(tmp_path):

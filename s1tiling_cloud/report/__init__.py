@@ -90,17 +90,15 @@ def write_run_page(plan: Plan, report: RunReport) -> str | None:
         if not {o.status for o in report.outcomes.values()} & _NEWS and \
                 Store(plan.storage_options).exists(sibling(catalog, PAGE)):
             return None
-        facts = run_facts(plan, report)
-        JsonDocuments(plan.storage_options).store.write_bytes(
-            sibling(catalog, RUN_FACTS), dumps(json.loads(json.dumps(facts, default=str))),
-            "application/json")
-        if not Store(plan.storage_options).exists(catalog):
-            page = sibling(catalog, PAGE)
-            html = render([], page, catalog_uri=None, run=facts)
-            Store(plan.storage_options).write_bytes(page, html.encode("utf-8"),
-                                                    "text/html; charset=utf-8")
-            return page
-        return write_report(catalog, storage_options=plan.storage_options, run=facts)
+        store = Store(plan.storage_options)
+        facts = json.loads(json.dumps(run_facts(plan, report), default=str))  # plain JSON
+        store.write_bytes(sibling(catalog, RUN_FACTS), dumps(facts), "application/json")
+        if store.exists(catalog):
+            return write_report(catalog, storage_options=plan.storage_options, run=facts)
+        page = sibling(catalog, PAGE)  # nothing published: the run's files, without the catalog
+        store.write_bytes(page, render([], page, catalog_uri=None, run=facts).encode("utf-8"),
+                          "text/html; charset=utf-8")
+        return page
     except Exception as error:  # noqa: BLE001 - the page is a convenience: the run stands
         log.warning("could not write the run report page: %s", error)
         return None

@@ -306,10 +306,10 @@ def _class(x, y, lakes, town, massif, river_half):  # pragma: no cover - numba
 
 @numba.njit(cache=True)
 def _parcel_offset(x, y):  # pragma: no cover - numba
-    """The σ° offset (-1..1) of the field parcel (1.2 × 0.9 km, rotated 17°) at (x, y)."""
+    """The σ° offset (-1..1) of the field parcel (2.4 × 1.6 km, rotated 17°) at (x, y)."""
     a = math.radians(17.0)
-    pu = math.floor((x * math.cos(a) + y * math.sin(a)) / 1.2)
-    pv = math.floor((y * math.cos(a) - x * math.sin(a)) / 0.9)
+    pu = math.floor((x * math.cos(a) + y * math.sin(a)) / 2.4)
+    pv = math.floor((y * math.cos(a) - x * math.sin(a)) / 1.6)
     h = math.sin(pu * 12.9898 + pv * 78.233) * 43758.5453
     return 2.0 * (h - math.floor(h)) - 1.0
 
