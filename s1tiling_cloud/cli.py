@@ -187,6 +187,9 @@ def demo(
         table.add_row(outcome.label, f"{outcome.seconds:.1f}{status}", outputs)
     console.print(table)
     console.print(str(run.report.situation), highlight=False)
+    page = root / "output" / "index.html"
+    if page.exists():
+        console.print(f"Open {page} in a browser to see what was made.", highlight=False)
     if run.report.code:
         raise typer.Exit(run.report.code)
 
