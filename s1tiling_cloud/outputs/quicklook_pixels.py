@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 
 STRETCHES = ("db", "linear")
@@ -33,18 +34,36 @@ def _size(height: int, width: int, ratio: float) -> tuple[int, int]:
 
 def average(image: np.ndarray, ratio: float) -> np.ndarray:
     """`ratio`% of the image's size, each pixel the mean of the valid (> 0) values of its cell;
-    0 where a cell has none."""
-    values = np.asarray(image, dtype=np.float64)
+    0 where a cell has none. One pass, no temporary the size of the image."""
+    values = np.asarray(image)
+    if values.dtype not in (np.float32, np.float64):
+        values = values.astype(np.float64)
     height, width = values.shape
     out_h, out_w = _size(height, width, ratio)
-    valid = np.isfinite(values) & (values > 0)
-    values = np.where(valid, values, 0.0)
-    rows = (np.arange(out_h) * height) // out_h
-    cols = (np.arange(out_w) * width) // out_w
-    total = np.add.reduceat(np.add.reduceat(values, rows, axis=0), cols, axis=1)
-    count = np.add.reduceat(np.add.reduceat(valid.astype(np.float64), rows, axis=0), cols, axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    rows = (np.arange(out_h + 1) * height) // out_h
+    cols = (np.arange(out_w + 1) * width) // out_w
+    return _cell_means(values, rows, cols)
+
+
+@numba.njit(cache=True)
+def _cell_means(values, rows, cols):  # pragma: no cover - numba
+    out_h, out_w = rows.size - 1, cols.size - 1
+    total = np.zeros((out_h, out_w))
+    count = np.zeros((out_h, out_w))
+    cell_of_col = np.empty(values.shape[1], np.int64)
+    for c in range(out_w):
+        cell_of_col[cols[c]:cols[c + 1]] = c
+    for r in range(out_h):
+        for i in range(rows[r], rows[r + 1]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if v > 0:  # False for NaN
+                    total[r, cell_of_col[j]] += v
+                    count[r, cell_of_col[j]] += 1.0
+    for r in range(out_h):
+        for c in range(out_w):
+            total[r, c] = total[r, c] / count[r, c] if count[r, c] > 0 else 0.0
+    return total
 
 
 def sample(image: np.ndarray, ratio: float) -> np.ndarray:
