@@ -2,7 +2,8 @@
 
 `open_page(url)` starts the browser by PID on a fresh profile, loads the page, and returns what
 it saw: each image (loaded or not, its natural size), each link's HTTP status as the page's own
-`fetch` gets it (HEAD, same origin), and a full-page PNG screenshot. No network but loopback.
+`fetch` gets it (HEAD, same origin), where the quicklook views are, and a full-page PNG
+screenshot. No network but loopback.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ _PROBE = """(async () => {
     catch (e) { status = String(e); }
     links.push({href: a.getAttribute('href'), url: a.href, status: status});
   }
-  return JSON.stringify({title: document.title, images: images, links: links,
+  const views = [...document.querySelectorAll('.view')].map(v => {
+    const r = v.getBoundingClientRect();
+    return [r.left + window.scrollX, r.top + window.scrollY, r.width, r.height]; });
+  return JSON.stringify({title: document.title, images: images, links: links, views: views,
                          text: document.body.innerText});
 })()"""
 
@@ -52,6 +56,7 @@ class PageView:
     links: list[dict]
     text: str
     screenshot: Path
+    views: list[list[float]]  # page boxes (x, y, width, height) of the quicklook views
 
 
 def chromium() -> str:
@@ -114,7 +119,8 @@ def open_page(url: str, screenshot: Path, timeout_s: float = 60.0) -> PageView:
             process.kill()
             process.wait(10)
         shutil.rmtree(profile, ignore_errors=True)
-    return PageView(facts["title"], facts["images"], facts["links"], facts["text"], screenshot)
+    return PageView(facts["title"], facts["images"], facts["links"], facts["text"], screenshot,
+                    facts["views"])
 
 
 def _devtools_port(profile: Path, process: subprocess.Popen, timeout_s: float) -> int:

@@ -191,10 +191,18 @@ def _check_page(page, *, expect_situation):
         assert "ortho" in page.text and "Request" in page.text
     else:
         assert "Not recorded" in page.text
-    # The screenshot: a real rendering (a PNG of the whole page, not blank).
+    # The screenshot: a real rendering of the whole page; in each view, the tile's corner (no
+    # data: the test product covers the tile's centre) shows the page's grey through the
+    # quicklook, the data in its centre does not.
     with rasterio.open(page.screenshot) as shot:
         pixels = shot.read()
     assert shot.width >= 1000 and pixels.std() > 20
+    assert len(page.views) == 2
+    for x, y, width, height in page.views:
+        corner = pixels[:3, int(y + 0.1 * height), int(x + 0.1 * width)]
+        centre = pixels[:3, int(y + 0.5 * height), int(x + 0.5 * width)]
+        assert list(corner) == [0x5F, 0x6B, 0x73], corner  # .view's background
+        assert list(centre) != [0x5F, 0x6B, 0x73]
 
 
 def test_demo_command(tmp_path):

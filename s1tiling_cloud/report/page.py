@@ -47,10 +47,11 @@ text-align:left;vertical-align:top} th{background:#f4f4f4} td.num{text-align:rig
 .caption{font-size:.9em;color:#444} .muted{color:#777}
 pre{background:#f7f7f7;padding:.5em;overflow:auto;font-size:.85em}
 """
-#: Black (only no-data in a dB quicklook) becomes transparent: the grey below shows through.
-_FILTERS = ('<svg width="0" height="0" style="position:absolute"><filter id="nodata">'
+#: Black (only no-data in a dB quicklook) becomes transparent, the grey below showing through:
+#: opacity 0 up to byte 8 (JPEG's ringing at the data's edge), 1 from byte 14.
+_FILTERS = ('<svg width="0" height="0" style="position:absolute"><filter id="nodata" color-interpolation-filters="sRGB">'
             '<feColorMatrix type="matrix" values="1 0 0 0 0 0 1 0 0 0 0 0 1 0 0 '
-            '60 60 60 0 0"/></filter></svg>')
+            '14.2 14.2 14.2 0 -1.336"/></filter></svg>')
 
 
 def render(products: Sequence[Product], page_uri: str, *, catalog_uri: str | None,
