@@ -49,7 +49,8 @@ pre{background:#f7f7f7;padding:.5em;overflow:auto;font-size:.85em}
 """
 #: Black (only no-data in a dB quicklook) becomes transparent, the grey below showing through:
 #: opacity 0 up to byte 8 (JPEG's ringing at the data's edge), 1 from byte 14.
-_FILTERS = ('<svg width="0" height="0" style="position:absolute"><filter id="nodata" color-interpolation-filters="sRGB">'
+_FILTERS = ('<svg width="0" height="0" style="position:absolute">'
+            '<filter id="nodata" color-interpolation-filters="sRGB">'
             '<feColorMatrix type="matrix" values="1 0 0 0 0 0 1 0 0 0 0 0 1 0 0 '
             '14.2 14.2 14.2 0 -1.336"/></filter></svg>')
 

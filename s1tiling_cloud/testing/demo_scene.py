@@ -7,7 +7,7 @@ class          VV      VH     where
 ============ ======= ======= ===========================================================
 water         -22     -29    a meandering river, two lakes (flat ground)
 field        -10±2   -18±2   rotated parcels, one σ° offset per parcel
-forest        -7.5   -14.5   smooth patches, and every steep hillside
+forest        -7.5   -14.5   smooth patches, the southern ridges' crests, the massif
 urban          +1     -11    a town of bright blocks (streets between them: -14 / -22)
 ============ ======= ======= ===========================================================
 
