@@ -187,6 +187,9 @@ def demo(
         table.add_row(outcome.label, f"{outcome.seconds:.1f}{status}", outputs)
     console.print(table)
     console.print(str(run.report.situation), highlight=False)
+    page = root / "output" / "index.html"
+    if page.exists():
+        console.print(f"Open {page} in a browser to see what was made.", highlight=False)
     if run.report.code:
         raise typer.Exit(run.report.code)
 
@@ -240,6 +243,23 @@ def catalog_validate(
                   + ("valid" if report.ok else f"{len(report.errors)} problems"), highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    location: Annotated[str, typer.Argument(help="Folder or s3:// prefix holding catalog.json, "
+                                            "or the catalog.json itself")],
+    output: Annotated[str | None, typer.Option(help="Page to write (default: index.html next "
+                                               "to the catalog)")] = None,
+) -> None:
+    """(Re)build the run report page (index.html) from a STAC catalog, local or s3://."""
+    from .report import write_report
+
+    try:
+        page = write_report(location, page=output)
+    except Error as error:
+        raise _fail(error) from error
+    console.print(page, highlight=False)
 
 
 # --------------------------------------------------------------------------- processing (S1Tiling's programs)

@@ -40,6 +40,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.session import Session
 from rasterio.windows import Window
 
+from .outputs import quicklook_pixels
 from .outputs.metadata import Provenance, quicklook_tags
 
 __all__ = [
@@ -516,10 +517,12 @@ class Store:
     def write_jpeg_quicklook(self, uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
                              scale: float = 0.5, *, crs: Any = None,
                              transform: Affine | None = None,
-                             tags: Mapping[str, str] | None = None, quality: int = 75) -> str:
+                             tags: Mapping[str, str] | None = None, quality: int = 75,
+                             stretch: str = "linear") -> str:
         """S1Tiling's quicklook (§3.1 step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
         `[0, 255]`, as `gdal.Translate(outputType=Byte, widthPct=heightPct=ratio,
-        scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0).
+        scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0);
+        `stretch="db"`: the dB stretch below `scale` of `outputs.quicklook_pixels`.
 
         Metadata: like S1Tiling's (GDAL's JPEG driver keeps it in a `.aux.xml` sidecar next to
         the JPEG, with the georeferencing), the given tags plus `IMAGE_TYPE=QUICKLOOK`,
@@ -533,17 +536,15 @@ class Store:
         if image.ndim != 2:
             raise ValueError(f"a quicklook is made from one band, not shape {image.shape}")
         height, width = image.shape
-        out_h = max(1, round(height * ratio / 100))
-        out_w = max(1, round(width * ratio / 100))
-        rows = np.minimum(((np.arange(out_h) + 0.5) * height / out_h).astype(np.int64), height - 1)
-        cols = np.minimum(((np.arange(out_w) + 0.5) * width / out_w).astype(np.int64), width - 1)
-        small = image[np.ix_(rows, cols)].astype(np.float64)
-        byte = np.floor(np.clip(np.nan_to_num(small, nan=0.0) * (255.0 / scale), 0, 255) + 0.5)
-        byte = np.minimum(byte, 255).astype(np.uint8)
+        byte = quicklook_pixels.to_bytes(quicklook_pixels.shrink(image, ratio, stretch), scale, stretch)
+        out_h, out_w = byte.shape
         # The caller's tags (from `complete_tags`), plus the keys that say how this very
         # image was scaled: they come from this function's own arguments.
         all_tags = {**{str(k): str(v) for k, v in (tags or {}).items()},
-                    **quicklook_tags({}, ratio=ratio, scale=scale)}
+                    **quicklook_tags({}, ratio=ratio, scale=scale),
+                    "QUICKLOOK_PIXEL_RANGE": quicklook_pixels.pixel_range(scale, stretch)}
+        if stretch != "linear":
+            all_tags["QUICKLOOK_STRETCH"] = stretch
         options: dict[str, Any] = {"QUALITY": quality}
         if "PROVENANCE_HASH" in all_tags:
             options["COMMENT"] = _jpeg_comment(all_tags["PROVENANCE_HASH"])

@@ -86,6 +86,9 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
     report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3), run.removed)
     for line in report.lines():
         log.info("%s", line)
+    from ..report import write_run_page  # the run's page next to its outputs (index.html)
+
+    write_run_page(plan, report)
     return report
 
 

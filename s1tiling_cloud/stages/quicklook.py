@@ -1,10 +1,13 @@
 """Stage `quicklook`: the JPEG quicklook of a tile product (S1Tiling step 9, since 1.4.0).
 
-`gdal.Translate(outputType=Byte, widthPct=heightPct=ratio, scaleParams=[[0, scale]])`, with
 S1Tiling's `[Quicklook]` keys: `ratio` (% of the size) and one `scale_<pol>` per polarisation
-(the value mapped to 255). The product's `POLARIZATION` tag picks the scale; only the ratio and
-that scale enter the provenance. The metadata go in the `.aux.xml` sidecar, as GDAL's JPEG
-driver writes them (`Store.write_jpeg_quicklook`).
+(the value shown white). `stretch` says how the values below it are shown: `db` (the default) a
+fixed stretch of `DB_RANGE` decibels below the scale, which makes water, fields, forest and
+towns readable, no-data alone black; `linear` S1Tiling's own
+`gdal.Translate(outputType=Byte, widthPct=heightPct=ratio, scaleParams=[[0, scale]])`
+(`outputs.quicklook_pixels`). The product's `POLARIZATION` tag picks the scale; the ratio, that
+scale and the stretch enter the provenance. The metadata go in the `.aux.xml` sidecar, as
+GDAL's JPEG driver writes them (`Store.write_jpeg_quicklook`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..outputs.metadata import Provenance, complete_tags, quicklook_tags
+from ..outputs.quicklook_pixels import STRETCHES
 from ..store import Store
 from .base import StageResult, input_identity, params_from, timed
 
@@ -24,15 +28,18 @@ STAGE = "quicklook"
 
 @dataclasses.dataclass(frozen=True)
 class QuicklookParams:
-    """S1Tiling's `[Quicklook]` keys and defaults (spec §2.3)."""
+    """S1Tiling's `[Quicklook]` keys and defaults (spec §2.3), and the stretch."""
 
     ratio: float = 5
     scale_vv: float = 0.5
     scale_vh: float = 0.05
     scale_hv: float = 0.5
     scale_hh: float = 0.5
+    stretch: str = "db"
 
     def __post_init__(self) -> None:
+        if self.stretch not in STRETCHES:
+            raise ConfigurationError(f"Quicklook.stretch must be one of {STRETCHES}, not {self.stretch!r}")
         if not 0 < self.ratio <= 100:
             raise ConfigurationError(f"Quicklook.ratio must be in (0, 100], not {self.ratio!r}")
         for pol in ("vv", "vh", "hv", "hh"):
@@ -56,6 +63,7 @@ def quicklook(product: str, output: str, params: QuicklookParams | Mapping[str, 
             raise NotCompatibleInput(f"{product} has no POLARIZATION tag to choose a scale by")
         scale = params.scale(polarisation)
         provenance = Provenance(STAGE, {"ratio": float(params.ratio), "scale": float(scale),
+                                        "stretch": params.stretch,
                                         "source": input_identity(base)}, [product])
         if store.provenance_matches(output, provenance):
             return StageResult(STAGE, [output], skipped=True)
@@ -63,5 +71,5 @@ def quicklook(product: str, output: str, params: QuicklookParams | Mapping[str, 
         crs, transform = dataset.crs, dataset.transform
     tags = complete_tags(quicklook_tags(base, ratio=params.ratio, scale=scale), provenance=provenance)
     store.write_jpeg_quicklook(output, image, params.ratio, scale, crs=crs, transform=transform,
-                               tags=tags)
-    return timed(STAGE, [output], started, scale=scale, ratio=params.ratio)
+                               tags=tags, stretch=params.stretch)
+    return timed(STAGE, [output], started, scale=scale, ratio=params.ratio, stretch=params.stretch)

@@ -31,8 +31,9 @@ _POLARISATION_CODES = {
 #: Image numbers in file names: co-pol first (GRD: vv/hh 001, vh/hv 002), as in the fixtures.
 _IMAGE_NUMBERS = {"VV": 1, "HH": 1, "VH": 2, "HV": 2}
 
-#: A σ° field: a constant (dB), one per polarisation, or f(lat, lon) -> σ° in dB (arrays).
-Sigma0 = float | Mapping[str, float] | Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: A σ° field: a constant (dB) or f(lat, lon) -> σ° in dB (arrays), or one per polarisation.
+Field = float | Callable[[np.ndarray, np.ndarray], np.ndarray]
+Sigma0 = Field | Mapping[str, Field]
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class SyntheticGRD:
     - ``platform``, ``orbit_direction``, ``absolute_orbit`` (the relative orbit follows ESA's
       rule), ``ipf_version`` (< 2.90: old noise layout and noisy instead of zeroed borders),
       ``datatake_id`` (derived when None), ``slice_number``/``total_slices``, ``timeliness``.
-    - Truth: ``sigma0_db`` -- a constant, a mapping polarisation -> constant, or a callable
-      ``f(lat_deg, lon_deg) -> dB`` evaluated on the product's own geometry; ``looks`` (gamma
+    - Truth: ``sigma0_db`` -- a constant, or a callable ``f(lat_deg, lon_deg) -> dB`` evaluated
+      on the product's own geometry, or a mapping polarisation -> either; ``looks`` (gamma
       speckle), ``nesz_db`` (mean thermal noise level), ``beta_nought`` (the constant A_beta of
       the calibration LUT, which sets the DN scale), ``seed``.
     - ``margin_lines`` (first, last) and ``margin_samples`` (near, far): the IPF's no-data
@@ -190,7 +191,7 @@ class SyntheticGRD:
         """The σ° truth of one polarisation: a constant in dB or a callable of (lat, lon)."""
         s = self.sigma0_db
         if isinstance(s, Mapping):
-            return float(s[pol.upper()])
+            s = s[pol.upper()]
         if callable(s):
             return s
         return float(s)

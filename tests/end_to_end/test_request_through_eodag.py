@@ -59,7 +59,7 @@ def test_the_request_makes_s1tilings_products(good_run, moto, tmp_path):
            "0 download timeouts" in good_run.run.output
     out_keys = [k for k in good_run.objects if k.startswith("out/")]
     assert sorted(out_keys) == sorted(output_keys(*PAIR) + output_keys(*ASCENDING) + [
-        "out/catalog.json", "out/s1tiling-sigma0/collection.json"])
+        "out/catalog.json", "out/s1tiling-sigma0/collection.json", "out/index.html", "out/run.json"])
     out = download(moto.client(), GOOD_BUCKET, "out/", tmp_path)
     local = out / TILE
     for stamp, orbit in (PAIR, ASCENDING):
