@@ -224,8 +224,8 @@ def catalog_rebuild(
 def catalog_validate(
     catalog: Annotated[str, typer.Argument(help="Root catalog.json (local or s3://)")],
     schemas: Annotated[Path | None, typer.Option(help="Folder of STAC extension schemas "
-                                                 "(default: $S1TILING_STAC_SCHEMAS or "
-                                                 "../shared/schemas/stac)")] = None,
+                                                 "(default: $S1TILING_STAC_SCHEMAS; without "
+                                                 "either, extensions are not checked)")] = None,
 ) -> None:
     """Validate every document of a static catalog offline; exit 1 if any is invalid."""
     from .stac.validate import validate_catalog
@@ -236,6 +236,8 @@ def catalog_validate(
         raise _fail(error) from error
     for problem in report.errors:
         console.print(f"[red]invalid[/] {problem}", highlight=False)
+    for extension in report.unchecked_extensions:
+        console.print(f"[yellow]not checked[/] {extension} (no schema for it: --schemas)", highlight=False)
     console.print(f"{report.documents} documents ({report.items} items): "
                   + ("valid" if report.ok else f"{len(report.errors)} problems"), highlight=False)
     if not report.ok:

@@ -30,19 +30,16 @@ __all__ = [
     "watch", "workflow_exit_code", "workflow_template",
 ]
 
-#: The folder of the rendered WorkflowTemplates (the chart includes them from there).
-RENDERED_DIR = Path(__file__).resolve().parents[2] / "workflows" / "rendered"
-
-
 def render_yaml(workflows: Workflow | Iterable[Workflow]) -> str:
     """YAML of one or more workflows, as `hera generate yaml` writes them ('---' between)."""
     items = [workflows] if isinstance(workflows, Workflow) else list(workflows)
     return "---\n".join(w.to_yaml() for w in items)
 
 
-def render_all(out_dir: str | os.PathLike = RENDERED_DIR, settings: ArgoSettings | None = None) -> list[Path]:
+def render_all(out_dir: str | os.PathLike, settings: ArgoSettings | None = None) -> list[Path]:
     """Write every scenario's WorkflowTemplate to `out_dir/<scenario>.yaml`: the same files as
-    `hera generate yaml workflows/ --to out_dir` (one module per scenario in `workflows/`)."""
+    `hera generate yaml workflows/ --to out_dir` (one module per scenario in the repository's
+    `workflows/`; the chart includes `workflows/rendered/`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -24,7 +24,7 @@ STAGE = "quicklook"
 
 @dataclasses.dataclass(frozen=True)
 class QuicklookParams:
-    """S1Tiling's `[Quicklook]` keys and defaults (spec §2.3)."""
+    """S1Tiling's `[Quicklook]` keys and defaults."""
 
     ratio: float = 5
     scale_vv: float = 0.5

@@ -1,6 +1,6 @@
 """γ-area maps by area projection (Small 2011, "Flattening Gamma"), on an output grid.
 
-Radiometry (Small 2011, §II–III; S1Tiling §3.4). The radar measures, per radar pixel, the power
+Radiometry (Small 2011, sections II–III; S1Tiling's γ° RTC). The radar measures, per radar pixel, the power
 of everything at its slant range and azimuth: β° is that power per unit *slant-plane* area
 A_β. The ellipsoid-based normalisations divide by model areas that ignore the relief:
 
