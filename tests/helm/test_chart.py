@@ -101,7 +101,7 @@ def test_the_validation_catches_broken_manifests():
 
 @needs_rendered
 def test_the_chart_installs_the_workflow_templates_that_workflows_renders(tmp_path):
-    from s1tiling_cloud.runners.argo import render_all
+    from s1tiling_cloud.argo import render_all
 
     fresh = {}
     for path in render_all(tmp_path):

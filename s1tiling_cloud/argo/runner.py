@@ -17,12 +17,12 @@ from pathlib import Path
 
 from hera.workflows import Workflow
 
-from ..argo.children import ParentRef, part_workflows, plan_to_workflows
-from ..argo.client import ArgoServer, Submitted, create_config_map, submission, submit_text
-from ..argo.client import watch as _watch
-from ..argo.defaults import TEMPLATE_NAMES, ArgoSettings
-from ..argo.situation import situation_from_workflow, workflow_exit_code
-from ..argo.templates import workflow_template
+from .children import ParentRef, part_workflows, plan_to_workflows
+from .client import ArgoServer, Submitted, create_config_map, submission, submit_text
+from .client import watch as _watch
+from .defaults import TEMPLATE_NAMES, ArgoSettings
+from .situation import situation_from_workflow, workflow_exit_code
+from .templates import workflow_template
 
 __all__ = [
     "ArgoServer", "ArgoSettings", "ParentRef", "Submitted", "TEMPLATE_NAMES", "part_workflows",
