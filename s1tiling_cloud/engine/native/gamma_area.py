@@ -284,18 +284,6 @@ def _gather(acc, u, v, valid):  # pragma: no cover - compiled
     return out
 
 
-def gamma_area_map(grid: Grid, heights: np.ndarray, projector: TileProjector, **kwargs
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The whole map at once: (G, C, mask) (see :func:`gamma_area_blocks`)."""
-    g = np.full(grid.shape, np.nan, np.float32)
-    c = np.full(grid.shape, np.nan, np.float32)
-    mask = np.full(grid.shape, OUTSIDE, np.uint8)
-    for block in gamma_area_blocks(grid, heights, projector, **kwargs):
-        g[block.rows], c[block.rows], mask[block.rows] = (block.gamma_area, block.cos_reference,
-                                                          block.mask)
-    return g, c, mask
-
-
 def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray,
               min_gamma_area: float = 0.01) -> np.ndarray:
     """γ°_T = σ°_E / (G · C) (float32); 0 (nodata) where σ° is 0 or NaN, G or C is NaN, or G is
