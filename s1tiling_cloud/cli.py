@@ -227,8 +227,8 @@ def catalog_rebuild(
 def catalog_validate(
     catalog: Annotated[str, typer.Argument(help="Root catalog.json (local or s3://)")],
     schemas: Annotated[Path | None, typer.Option(help="Folder of STAC extension schemas "
-                                                 "(default: $S1TILING_STAC_SCHEMAS or "
-                                                 "../shared/schemas/stac)")] = None,
+                                                 "(default: $S1TILING_STAC_SCHEMAS; without "
+                                                 "either, extensions are not checked)")] = None,
 ) -> None:
     """Validate every document of a static catalog offline; exit 1 if any is invalid."""
     from .stac.validate import validate_catalog
@@ -239,6 +239,8 @@ def catalog_validate(
         raise _fail(error) from error
     for problem in report.errors:
         console.print(f"[red]invalid[/] {problem}", highlight=False)
+    for extension in report.unchecked_extensions:
+        console.print(f"[yellow]not checked[/] {extension} (no schema for it: --schemas)", highlight=False)
     console.print(f"{report.documents} documents ({report.items} items): "
                   + ("valid" if report.ok else f"{len(report.errors)} problems"), highlight=False)
     if not report.ok:
@@ -409,9 +411,8 @@ def workflow_render(
     image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
 ) -> None:
     """Print the Workflow that `submit CONFIG` would create (YAML)."""
-    from .argo.client import submission
+    from .argo import render_yaml, submission
     from .config.parse import load_request
-    from .runners.argo import render_yaml
 
     text = config.read_text()
     try:
@@ -429,8 +430,7 @@ def workflow_templates(
                                                   "instead of printing them")] = None,
 ) -> None:
     """Print (or write) the WorkflowTemplates of every scenario, as the chart installs them."""
-    from .argo.defaults import TEMPLATE_NAMES
-    from .runners.argo import render_all, render_yaml, workflow_template
+    from .argo import TEMPLATE_NAMES, render_all, render_yaml, workflow_template
 
     if out_dir:
         for path in render_all(out_dir):
@@ -447,9 +447,8 @@ def workflow_children(
     namespace: _ARGO_NAMESPACE = None, image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
 ) -> None:
     """Print the child Workflows that the planning pod creates for a plan (YAML)."""
-    from .argo.children import ParentRef
+    from .argo import ParentRef, plan_to_workflows, render_yaml
     from .plan.model import Plan
-    from .runners.argo import plan_to_workflows, render_yaml
 
     text = sys.stdin.read() if str(plan_json) == "-" else plan_json.read_text()
     workflows = plan_to_workflows(Plan.from_json(text), image=image, namespace=namespace,
@@ -478,8 +477,7 @@ def workflow_plan_pod(
     Any unexpected error exits 78, which the template's retry rule retries."""
     import os
 
-    from .argo.defaults import ArgoSettings
-    from .argo.pods import plan_pod
+    from .argo import ArgoSettings, plan_pod
 
     try:
         keys = tuple(json.loads(semaphore_keys)) if semaphore_keys else None
@@ -507,7 +505,7 @@ def workflow_launch(
 ) -> None:
     """(Argo pod) Create one child workflow and follow it; exit with its outcome's code.
     Any unexpected error exits 78, which the template's retry rule retries (re-attaching)."""
-    from .argo.pods import in_cluster_server, launch
+    from .argo import in_cluster_server, launch
 
     try:
         code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
@@ -529,7 +527,7 @@ def submit_command(
     image: _ARGO_IMAGE = None, max_nodes: _ARGO_MAX_NODES = None,
 ) -> None:
     """Submit a request to Argo Workflows: print the workflow's name and its UI link."""
-    from .runners.argo import submit
+    from .argo import submit
 
     try:
         submitted = submit(config, host=server, namespace=namespace, token=token,
@@ -553,7 +551,7 @@ def watch_command(
     """Follow a submitted workflow to its end; exit with S1Tiling's code for it."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .runners.argo import watch
+    from .argo import watch
 
     errors = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -1,7 +1,7 @@
 """Where products live: URIs (`/path`, `file://`, `s3://bucket/key`), atomic writes, COGs.
 
 Stages exchange nothing but URIs, and a killed stage must leave no partial final object
-(DESIGN.md). So every write goes to a temporary local file first and is published in one step:
+(docs/architecture.md). So every write goes to a temporary local file first and is published in one step:
 `os.replace` inside the target folder (same filesystem, atomic), or one S3 `PutObject` of the
 complete file (an object appears whole or not at all). A re-run skips an output whose recorded
 provenance matches (`provenance_matches`).
@@ -519,7 +519,7 @@ class Store:
                              transform: Affine | None = None,
                              tags: Mapping[str, str] | None = None, quality: int = 75,
                              stretch: str = "linear") -> str:
-        """S1Tiling's quicklook (§3.1 step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
+        """S1Tiling's quicklook (its step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
         `[0, 255]`, as `gdal.Translate(outputType=Byte, widthPct=heightPct=ratio,
         scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0);
         `stretch="db"`: the dB stretch below `scale` of `outputs.quicklook_pixels`.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,10 @@ pytest_plugins = ["tests.s3server"]  # the `s3_server` fixture: moto_server over
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 FIXTURES = SHARED / "fixtures"
 SAFE_DIR = FIXTURES / "safe"
+#: Argo's JSON schema and the STAC extension schemas: upstream files, not in the repository nor in
+#: the package; the tests hand them to the validators (and skip without them).
+ARGO_SCHEMA = Path(os.environ.get("S1TILING_ARGO_SCHEMA") or SHARED / "schemas" / "argo" / "schema.json")
+STAC_SCHEMAS = Path(os.environ.get("S1TILING_STAC_SCHEMAS") or SHARED / "schemas" / "stac")
 
 GRD_ROME = "S1B_IW_GRDH_1SDV_20211223T051122_20211223T051147_030148_039993_5371.SAFE"
 GRD_2021 = "S1B_IW_GRDH_1SDV_20210401T052623_20210401T052648_026269_032297_ECC8.SAFE"

@@ -1,5 +1,5 @@
 """The `s1_process` WorkflowTemplate (rendered by `hera generate yaml workflows/`)."""
 
-from s1tiling_cloud.runners.argo import workflow_template
+from s1tiling_cloud.argo import workflow_template
 
 template = workflow_template("s1_process")

@@ -6,7 +6,7 @@ per attempt, each with the task's inputs (~2.7 KB per task with one attempt), so
 few hundred tasks passes 1 MiB and Argo stores its nodes gzipped (`status.compressedNodes`,
 ~280 bytes per task with every retry used). The byte budget (`max_bytes`, on an estimate
 ~2× the rendered spec) thus bounds what Argo stores, spec + compressed status: ~340 KB for the
-largest child of tests/workflows/test_child_status.py with every task at its retry limit.
+largest child of tests/argo/test_child_status.py with every task at its retry limit.
 
 A plan small enough is one part, with no barrier at all. A larger plan is
 cut along independent components (in practice: per tile), in two levels:

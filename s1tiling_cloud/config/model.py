@@ -1,4 +1,4 @@
-"""The request, as typed values: one dataclass per `.cfg` section (S1Tiling behaviour §2).
+"""The request, as typed values: one dataclass per `.cfg` section, as S1Tiling reads them.
 
 These are the contract between the configuration parser (`config.parse`), the planner and the
 runners: every key of S1Tiling's `.cfg` has a field here with S1Tiling's default, plus the

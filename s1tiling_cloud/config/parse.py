@@ -1,4 +1,4 @@
-"""`load_request`: S1Tiling's `.cfg` (spec §2) read into a checked `Request`.
+"""`load_request`: S1Tiling's `.cfg` read into a checked `Request`.
 
 Same keys, defaults, legacy aliases and error messages as S1Tiling 1.4.2, except where its
 behaviour is a defect (every `creation_options.*` key is honoured, `DSC` is accepted as the docs

@@ -15,7 +15,6 @@ from collections.abc import Mapping
 
 from ..exceptions import ConfigurationError
 from ..outputs.names import DIR_FIELDS, FIELDS, Naming, check_format
-from ..stages.engines import ENGINES
 from ..store import Store
 from .creation_options import CREATION_OPTION_KEYS, CreationOptions
 from .ini import IniReader, split_list
@@ -37,6 +36,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: `[Processing] engine`: what runs a stage's science, "native" (numpy + numba, the default) or
+#: "otb" (S1Tiling's Orfeo ToolBox applications); the stages check it again (`stages.engines`).
+ENGINES = ("native", "otb")
 
 SECTION = "Processing"
 CALIBRATIONS = ("sigma", "beta", "gamma", "dn", "normlim", "gamma_naught_rtc")

@@ -1,4 +1,4 @@
-"""The checks S1Tiling's entry points add to the configuration's own (spec §1.2, §2.2).
+"""The checks S1Tiling's entry points add to the configuration's own.
 
 A `.cfg` is valid on its own, yet not for every program: NORMLIM σ° and the LIA/IA maps are
 computed per relative orbit from precise orbit files, so they need the orbits listed (and one

@@ -397,11 +397,6 @@ class TileProjector:
         return line, pixel
 
 
-def project_grid(product, grid: Grid, heights, group: str = "IW/VV", **kwargs):
-    """Shortcut: ``TileProjector.open(product, group).project(grid, heights, **kwargs)``."""
-    return TileProjector.open(product, group).project(grid, heights, **kwargs)
-
-
 # -- helpers ---------------------------------------------------------------------------------
 
 
@@ -730,6 +725,5 @@ __all__ = [
     "RadarWindow",
     "TileProjector",
     "default_levels",
-    "project_grid",
     "radar_window",
 ]

@@ -1,4 +1,4 @@
-"""GeoTIFF metadata of every product kind, as S1Tiling 1.4 writes it (spec §4.4), and provenance.
+"""GeoTIFF metadata of every product kind, as S1Tiling 1.4 writes it, and provenance.
 
 Users and downstream tools read these keys (`ACQUISITION_DATETIME`, `INPUT_S1_IMAGES`,
 `CALIBRATION`...), so keys and value formats are S1Tiling's. Builders return plain

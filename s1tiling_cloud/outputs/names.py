@@ -2,7 +2,7 @@
 
 Names are part of S1Tiling's interface: users glob them, other tools parse them, and a re-run
 decides what is already done from them. So the defaults, the fields and the extra conversions
-(`!c`, `!l`, `!u`) are S1Tiling 1.4's (spec §4.1, §4.2), and a user's `fname_fmt.*` /
+(`!c`, `!l`, `!u`) are S1Tiling 1.4's, and a user's `fname_fmt.*` /
 `dname_fmt.*` override them key by key as in S1Tiling's `[Processing]` section.
 """
 
@@ -43,7 +43,7 @@ __all__ = [
 
 _TILE = "{flying_unit_code}_{tile_name}_{polarisation}_{orbit_direction}_{orbit}"
 
-#: S1Tiling's `DEFAULT_FNAME_FMTS` plus the step defaults of §4.2, under S1Tiling's key names.
+#: S1Tiling's `DEFAULT_FNAME_FMTS` plus its documented step defaults, under S1Tiling's key names.
 DEFAULT_FNAME_FMTS: Mapping[str, str] = MappingProxyType({
     "concatenation": _TILE + "_{acquisition_stamp}.tif",
     "concatenation_calib": _TILE + "_{acquisition_stamp}_{calibration_type}.tif",
@@ -61,7 +61,7 @@ DEFAULT_FNAME_FMTS: Mapping[str, str] = MappingProxyType({
     "correct_denoising": "{rootname}_{calibration_type}_NoiseFixed.tiff",
 })
 
-#: S1Tiling's `dname_fmt.*` defaults (§4.1); `s2_tmp` is ours: where intermediates of a tile go.
+#: S1Tiling's `dname_fmt.*` defaults; `s2_tmp` is ours: where intermediates of a tile go.
 DEFAULT_DNAME_FMTS: Mapping[str, str] = MappingProxyType({
     "tiled": "{out_dir}/{tile_name}",
     "mask": "{out_dir}/{tile_name}",
@@ -76,13 +76,13 @@ DEFAULT_DNAME_FMTS: Mapping[str, str] = MappingProxyType({
 
 #: Calibrations done in S1 geometry: their concatenated product is the final one.
 CALIBRATIONS_IN_S1 = ("sigma", "beta", "gamma", "dn")
-#: The LUT the terrain-corrected calibrations start from (spec §2.4).
+#: The LUT the terrain-corrected calibrations start from.
 CALIBRATION_LUT: Mapping[str, str] = MappingProxyType({"normlim": "beta", "gamma_naught_rtc": "sigma"})
 #: `calibration_type` (and `CALIBRATION`) of the corrected products, as S1Tiling writes them.
 FINAL_CALIBRATION_TYPE: Mapping[str, str] = MappingProxyType(
     {"normlim": "Normlim", "gamma_naught_rtc": "GammaNaughtRTC"})
 
-#: The fields a format may use (S1Tiling's, §4.2), plus the folder fields of `dname_fmt`.
+#: The fields a format may use (S1Tiling's), plus the folder fields of `dname_fmt`.
 FIELDS = frozenset({
     "flying_unit_code", "flying_unit_code_short", "tile_name", "polarisation", "orbit_direction",
     "orbit", "absolute_orbit", "acquisition_time", "acquisition_day", "acquisition_stamp",
@@ -92,7 +92,7 @@ FIELDS = frozenset({
 DIR_FIELDS = frozenset({"tile_name", "out_dir", "tmp_dir", "ia_dir", "lia_dir", "gamma_area_dir",
                         "eof_dir"})
 
-# Relative orbit = (absolute − offset) % 175 + 1 (spec §3.2 step 5).
+# Relative orbit = (absolute − offset) % 175 + 1 (S1Tiling's LIA workflow, step 5).
 _ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1C": 172}
 
 
@@ -286,7 +286,7 @@ def relative_orbit(platform: str, absolute_orbit: int) -> int:
 def orbit_direction_code(direction: str) -> str:
     """`DESCENDING`/`ASCENDING` (manifest `safe:pass`) → `DES`/`ASC`; codes pass through.
 
-    S1Tiling's docs also say `DSC` (⚠ §7.11); its code, and so its names, use `DES`.
+    S1Tiling's docs also say `DSC`; its code, and so its names, use `DES`.
     """
     code = direction.strip().upper()[:3]
     code = "DES" if code == "DSC" else code
@@ -381,7 +381,7 @@ def mask_name(product_name: str) -> str:
 
 
 def default_dirs(out_dir: str, tmp_dir: str | None = None, **overrides: str) -> dict[str, str]:
-    """The folder fields of `dname_fmt`: S1Tiling's `[Paths]` defaults under `out_dir` (§4.1)."""
+    """The folder fields of `dname_fmt`: S1Tiling's `[Paths]` defaults under `out_dir`."""
     out = str(out_dir).rstrip("/")
     dirs = {"out_dir": out, "lia_dir": f"{out}/_LIA", "ia_dir": f"{out}/_IA",
             "gamma_area_dir": f"{out}/_GAMMA_AREA", "eof_dir": f"{out}/_EOF"}
@@ -454,7 +454,7 @@ class Naming:
             if self.in_s1:
                 return self._user_or_default(("filtered",), "filtered")
             return self._user_or_default(("filtered_calib", "filtered"), "filtered_calib")
-        if product == "gamma_area_product":  # S1Tiling reads `gamma_area` (⚠ §2.4): accept both
+        if product == "gamma_area_product":  # S1Tiling reads `gamma_area`: accept both
             return self._user_or_default(("gamma_area_product", "gamma_area"), "gamma_area")
         if product in ("quicklook", "lia_product", "ia_product", "orthorectification"):
             return self._user_or_default((product,), product)

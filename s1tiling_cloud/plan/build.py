@@ -1,4 +1,4 @@
-"""Request + search outcome → plan: the DAG of stage calls of a scenario (S1Tiling §3).
+"""Request + search outcome → plan: the DAG of stage calls of a scenario, as S1Tiling's workflows chain them.
 
 `build_plan` is pure and deterministic: the same request and outcome give the same plan, node
 for node, so a re-plan maps onto the same work and the same files. Names and folders are

@@ -1,5 +1,5 @@
 """Which Sentinel-1 products a request needs, per tile: eodag's search (or a scan of the
-product cache when nothing is downloaded), then S1Tiling's filters (S1Tiling behaviour §5.3).
+product cache when nothing is downloaded), then S1Tiling's filters.
 
 >>> outcome = find_products(request)                       # doctest: +SKIP
 >>> outcome.per_tile["31TCJ"]                              # the S1Candidates to use

@@ -1,4 +1,4 @@
-"""The search of one tile's Sentinel-1 products through eodag, as S1Tiling does it (§5.3).
+"""The search of one tile's Sentinel-1 products through eodag, as S1Tiling does it.
 
 One query per tile: IW GRD products in the dates (inclusive), over the bounding box of the
 tile's footprint, with the polarisation pair, orbit direction, and the relative orbit or

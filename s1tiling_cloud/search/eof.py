@@ -1,5 +1,5 @@
 """Precise orbit files (EOF): which ones a period needs, the cache of them, and their search
-through eodag (`S1_AUX_POEORB`), as S1Tiling manages them (behaviour §3.2 step 5, §5.3).
+through eodag (`S1_AUX_POEORB`), as S1Tiling manages them (LIA workflow, step 5).
 
 The cache (`[Paths] eof_dir`, local or s3://) holds `S1x_OPER_AUX_POEORB_OPOD_*.EOF` files;
 their names say the mission, the processing time and the validity window. When the cached files

@@ -1,4 +1,4 @@
-"""S1Tiling's filters of one tile's candidates (§5.3, "Filtering before download").
+"""S1Tiling's filters of one tile's candidates (its "Filtering before download").
 
 In order: products that miss the tile; `discard_small_redundant` (same start: keep the last
 identifier); pairing by `day#relative_orbit`; the coverage ratio of each pair; pairs whose

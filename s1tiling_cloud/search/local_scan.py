@@ -1,5 +1,5 @@
 """The products already in `s1_images` (local folder or s3:// prefix), when nothing is
-downloaded (`[DataSource] download: False`), as S1Tiling's local scan (§5.3).
+downloaded (`[DataSource] download: False`), as S1Tiling's local scan.
 
 Entries named `S1*_IW_GRD*` (a `.SAFE` folder, a folder as eodag names it, or a `.zip`) whose
 name's start date is in the dates; each is opened for its manifest (orbit, direction,

@@ -1,10 +1,12 @@
 """Offline validation of items, collections and whole static catalogs.
 
-pystac bundles the core STAC schemas only; the extension schemas (SAR, SAT, projection, raster,
-processing, file, MGRS, at the versions pystac 1.15 writes) are read from a folder
-(`../shared/schemas/stac` in a development checkout, or `$S1TILING_STAC_SCHEMAS`) and seeded
-into the validator's cache. The validator never goes to the network: a schema that is not
-there is an error, not a download, so validation gives the same answer in a pod without egress.
+pystac bundles the core STAC schemas (item, collection, catalog, GeoJSON), so the core is always
+checked. The extension schemas (SAR, SAT, projection, raster, processing, file, MGRS, at the
+versions pystac 1.15 writes) are not in pystac nor in this package: given a folder of them
+(`schema_dir`, or `$S1TILING_STAC_SCHEMAS`), they are seeded into the validator's cache and an
+extension without its schema is an error; without a folder, extensions are listed as not
+checked. The validator never goes to the network, so validation gives the same answer in a pod
+without egress.
 """
 
 from __future__ import annotations
@@ -31,7 +33,22 @@ SCHEMA_DIR_ENV = "S1TILING_STAC_SCHEMAS"
 
 
 class OfflineValidator(JsonSchemaSTACValidator):
-    """pystac's JSON-schema validator restricted to the schemas it was given."""
+    """pystac's JSON-schema validator restricted to the schemas it holds (pystac's and those given).
+
+    `require_extensions`: an extension whose schema is not held is an error; otherwise it is
+    added to `unchecked` and skipped.
+    """
+
+    def __init__(self, require_extensions: bool = True) -> None:
+        super().__init__()
+        self.require_extensions = require_extensions
+        self.unchecked: set[str] = set()
+
+    def validate_extension(self, stac_dict, stac_object_type, stac_version, extension_id, href=None):
+        if not self.require_extensions and extension_id.split("#", 1)[0] not in self.schema_cache:
+            self.unchecked.add(extension_id)
+            return None
+        return super().validate_extension(stac_dict, stac_object_type, stac_version, extension_id, href)
 
     def _get_schema(self, schema_uri: str) -> dict[str, Any]:
         key = schema_uri.split("#", 1)[0]
@@ -42,21 +59,17 @@ class OfflineValidator(JsonSchemaSTACValidator):
 
 
 def default_schema_dir() -> Path | None:
-    """`$S1TILING_STAC_SCHEMAS`, else `shared/schemas/stac` beside this checkout, if present."""
-    if os.environ.get(SCHEMA_DIR_ENV):
-        return Path(os.environ[SCHEMA_DIR_ENV])
-    here = Path(__file__).resolve()
-    for base in (here.parents[3], Path.cwd().parent, Path.cwd()):
-        candidate = base / "shared" / "schemas" / "stac"
-        if candidate.is_dir():
-            return candidate
-    return None
+    """`$S1TILING_STAC_SCHEMAS` if set: the folder of extension schemas (else none)."""
+    return Path(os.environ[SCHEMA_DIR_ENV]) if os.environ.get(SCHEMA_DIR_ENV) else None
 
 
 def offline_validator(schema_dir: str | os.PathLike | None = None) -> OfflineValidator:
-    """A validator seeded with every `*.json` schema of `schema_dir` (keyed by its `$id`)."""
+    """A validator of the core schemas, seeded with every `*.json` schema (keyed by its `$id`) of
+    `schema_dir` (default: `default_schema_dir()`); with no folder, extensions go unchecked."""
     folder = Path(schema_dir) if schema_dir is not None else default_schema_dir()
-    if folder is None or not folder.is_dir():
+    if folder is None:
+        return OfflineValidator(require_extensions=False)
+    if not folder.is_dir():
         raise StacPublicationError(f"no STAC extension schemas at {folder} (give a folder of "
                                    f"schemas, or set ${SCHEMA_DIR_ENV})")
     validator = OfflineValidator()
@@ -88,6 +101,8 @@ class ValidationReport:
     documents: int = 0
     items: int = 0
     errors: list[str] = field(default_factory=list)
+    #: Extensions (schema URIs) used by the documents but not checked: no schema for them.
+    unchecked_extensions: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -100,6 +115,9 @@ def validate_catalog(catalog_uri: str, *, schema_dir: str | os.PathLike | None =
 
     Checks that each child and item link leads to a readable JSON document that validates, and
     that every collection lists each item once.
+
+    `catalog_uri`: the root `catalog.json` (path or `s3://`); `schema_dir`: folder of extension
+    schemas (see `offline_validator`); `storage_options`: fsspec's, for S3.
     """
     validator = offline_validator(schema_dir)
     documents = JsonDocuments(storage_options)
@@ -125,4 +143,5 @@ def validate_catalog(catalog_uri: str, *, schema_dir: str | os.PathLike | None =
         for link in document.get("links", []):
             if link.get("rel") in ("child", "item"):
                 pending.append(resolve_href(uri, link["href"]))
+    report.unchecked_extensions = sorted(validator.unchecked)
     return report

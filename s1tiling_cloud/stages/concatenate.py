@@ -1,6 +1,6 @@
 """Stage `concatenate`: a tile's orthorectified images of one day → the day's tile product.
 
-S1Tiling's step 6 (spec §3.1): same tile, polarisation, relative orbit and start day; each
+S1Tiling's step 6 (concatenation): same tile, polarisation, relative orbit and start day; each
 output pixel is the first non-null input pixel, in input order (the caller sorts the inputs by
 acquisition time). The inputs are `ortho` outputs; their tags say which S1 image each one is,
 so the product's tags (`IMAGE_TYPE=BACKSCATTERING`, `INPUT_S1_IMAGES`, `ACQUISITION_DATETIME`,
@@ -151,7 +151,7 @@ def _check_grids(datasets: list, inputs: list[str]) -> None:
 
 def _product_tags(images: list[S1Image], sources: list[dict[str, str]],
                   tile: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The earliest input's other keys (carried), and the product's (spec §3.1 step 6, §4.4)."""
+    """The earliest input's other keys (carried), and the product's (S1Tiling's concatenation metadata)."""
     earliest = sources[min(range(len(images)), key=lambda k: images[k].acquisition_time)]
     try:
         lower = earliest.get("LOWER_SIGNAL_VALUE")

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
-ENGINES = ("native", "otb")
+from ..config.processing import ENGINES
+
+__all__ = ["ENGINES", "check_engine", "otb_finishing", "without_native_engine"]
 
 
 def check_engine(engine: str) -> None:

@@ -1,6 +1,6 @@
 """The `eof` stage: the precise orbit files of one mission over a period, in the EOF cache.
 
-S1Tiling's step 5 of the LIA workflow (behaviour §3.2): the orbit files are searched in
+S1Tiling's step 5 of the LIA workflow: the orbit files are searched in
 `eof_dir` first; when the cached ones cover [start, stop], nothing else happens (the provider
 is not contacted). Otherwise eodag searches `S1_AUX_POEORB`, the fewest files of the mission
 that cover the period are chosen (`search.eof.choose_eofs`), downloaded, checked (an Earth

@@ -1,13 +1,13 @@
 """Stages `lia` and `ia`: incidence angle maps of an S2 tile for one relative orbit.
 
-`lia` (S1Tiling's S1LIAMap, behaviour §3.2 steps 5–7): the local incidence angle between the
+`lia` (S1Tiling's S1LIAMap, LIA workflow steps 5–7): the local incidence angle between the
 ground normal (from the tile's ellipsoidal heights, the `heights` stage's COG) and the
 ground → satellite direction at zero Doppler, written as
 - `sin_LIA_{tile}_{orbit}.tif`: float32, sin(LIA), nodata NaN;
 - `LIA_{tile}_{orbit}.tif`: uint16, round(100 × degrees). **Nodata is 0** (S1Tiling asks for
   NaN, which an uint16 cannot hold); a valid angle below 0.005° is written 1.
 
-`ia` (S1IAMap, §3.3): the incidence angle on the ellipsoid (no DEM: every pixel at height 0,
+`ia` (S1IAMap): the incidence angle on the ellipsoid (no DEM: every pixel at height 0,
 the ellipsoid's normal), as `IA_` (uint16 100 × degrees, nodata 0), `cos_IA_`, `sin_IA_`,
 `tan_IA_` (float32, nodata NaN), the ones asked in `outputs`.
 

@@ -1,4 +1,4 @@
-"""Stage `normlim`: σ°_NORMLIM of one β° tile product (S1Tiling's ApplyLIACalibration, §3.2 step 8).
+"""Stage `normlim`: σ°_NORMLIM of one β° tile product (S1Tiling's ApplyLIACalibration, LIA workflow step 8).
 
     σ°_NORMLIM = (isnan(sin_LIA) || β° == 0) ? 0 : max(lower_signal_value, β° · sin(LIA))
 

@@ -28,7 +28,7 @@ STAGE = "quicklook"
 
 @dataclasses.dataclass(frozen=True)
 class QuicklookParams:
-    """S1Tiling's `[Quicklook]` keys and defaults (spec §2.3), and the stretch."""
+    """S1Tiling's `[Quicklook]` keys and defaults, and the stretch."""
 
     ratio: float = 5
     scale_vv: float = 0.5

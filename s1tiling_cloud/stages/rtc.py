@@ -1,4 +1,4 @@
-"""Stages `gamma_area` and `rtc`: γ° RTC by area projection (S1Tiling §3.4, Small 2011).
+"""Stages `gamma_area` and `rtc`: γ° RTC by area projection (S1Tiling's γ° RTC, Small 2011).
 
 `gamma_area` (S1GammaAreaMap): per tile × relative orbit, from any GRD product of that orbit
 over the tile and the tile's ellipsoidal heights (the `heights` stage), writes

@@ -1,7 +1,7 @@
 """Repaint a real product: its measurement replaced by a synthetic scene with known truth.
 
 ``repaint(fixture_safe_dir, out_dir, sigma0_db=-12, targets=[...])`` copies a real SAFE product
-(e.g. one of ``../shared/fixtures/safe``, whose measurements are constant) and writes new
+(e.g. one of the tests' real fixtures, whose measurements are constant) and writes new
 measurement TIFFs: a σ° field with gamma speckle and thermal noise, turned into DN with the
 product's REAL calibration (sigmaNought) and noise LUTs (range vectors times the azimuth blocks
 of IPF >= 2.90, interpolated bilinearly and held at the edges, as ESA specifies), IPF-like

@@ -36,7 +36,7 @@ import pytest
 
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
-from s1tiling_cloud.testing.stac_provider import (
+from tests.providers.stac_provider import (
     publish_products,
     unreachable_catalog_url,
     write_eodag_config,

@@ -39,8 +39,9 @@ def validation_errors(document: dict[str, Any]) -> list[str]:
     where = f"{document.get('kind')}/{document.get('metadata', {}).get('name')}"
     if document.get("apiVersion") == ARGO_API:
         from s1tiling_cloud.argo.schema import schema_errors
+        from tests.conftest import ARGO_SCHEMA
 
-        return [f"{where}: {e}" for e in schema_errors(document, strict=True)]
+        return [f"{where}: {e}" for e in schema_errors(document, path=ARGO_SCHEMA, strict=True)]
     import kubernetes_validate
 
     try:

@@ -12,15 +12,15 @@ import yaml
 
 from s1tiling_cloud import __version__
 from s1tiling_cloud.argo.checks import check_object_names
-from s1tiling_cloud.argo.schema import default_schema_path
+from tests.conftest import ARGO_SCHEMA
 from tests.helm.render import CHART, ROOT, by_kind, render, validation_errors
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (Helm's engine) is not installed")
 pytest.importorskip("kubernetes_validate")
 
 RENDERED = ROOT / "workflows" / "rendered"
-needs_argo_schema = pytest.mark.skipif(not default_schema_path().exists(),
-                                       reason=f"Argo's JSON schema not found at {default_schema_path()}")
+needs_argo_schema = pytest.mark.skipif(not ARGO_SCHEMA.exists(),
+                                       reason=f"Argo's JSON schema not found at {ARGO_SCHEMA}")
 needs_rendered = pytest.mark.skipif(not any(RENDERED.glob("*.yaml")),
                                     reason=f"no rendered WorkflowTemplates in {RENDERED} yet")
 
@@ -101,7 +101,7 @@ def test_the_validation_catches_broken_manifests():
 
 @needs_rendered
 def test_the_chart_installs_the_workflow_templates_that_workflows_renders(tmp_path):
-    from s1tiling_cloud.runners.argo import render_all
+    from s1tiling_cloud.argo import render_all
 
     fresh = {}
     for path in render_all(tmp_path):

@@ -9,15 +9,15 @@ import json
 
 import pytest
 
+from s1tiling_cloud.argo import plan_to_workflows
 from s1tiling_cloud.argo.checks import check_semaphore_keys
 from s1tiling_cloud.argo.defaults import ArgoSettings
 from s1tiling_cloud.argo.pod_security import argo_pod, restricted_violations
 from s1tiling_cloud.plan.build import build_plan
-from s1tiling_cloud.runners.argo import plan_to_workflows
 from s1tiling_cloud.search.model import SearchOutcome
+from tests.argo.plans import candidate, request
 from tests.helm.render import CHART, by_kind, render
 from tests.helm.test_chart import CUSTOM
-from tests.workflows.plans import candidate, request
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (Helm's engine) is not installed")
 

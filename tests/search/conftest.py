@@ -32,7 +32,7 @@ from s1tiling_cloud.config.model import (
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.search import eodag_compat
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
-from s1tiling_cloud.testing.stac_provider import publish_products, write_eodag_config
+from tests.providers.stac_provider import publish_products, write_eodag_config
 
 TILE = "31TCJ"
 OTHER_TILE = "31TFP"

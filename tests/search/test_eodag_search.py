@@ -15,7 +15,7 @@ from s1tiling_cloud import exits
 from s1tiling_cloud.safe.manifest import parse_manifest
 from s1tiling_cloud.search import SearchFailedError, eodag_compat, find_products
 from s1tiling_cloud.search.eodag_search import search_tile
-from s1tiling_cloud.testing.stac_provider import unreachable_catalog_url, write_eodag_config
+from tests.providers.stac_provider import unreachable_catalog_url, write_eodag_config
 
 from .conftest import OTHER_TILE, PROVIDER, TILE, make_request
 

@@ -2,7 +2,7 @@
 s3://) that spares the provider, exit 67 when nothing matches, and LIA maps from a fetched EOF.
 
 The provider is real eodag with a `StaticStacSearch` provider over a catalog of orbit files on
-the moto S3 API server (`testing.eof_provider`), downloads by `AwsDownload`. The orbit files
+the moto S3 API server (`tests.providers.eof_provider`), downloads by `AwsDownload`. The orbit files
 sample the same analytic orbit as the synthetic product's annotation (`write_eof`).
 """
 
@@ -35,8 +35,8 @@ from s1tiling_cloud.stages.eof import fetch_eof
 from s1tiling_cloud.stages.lia import lia
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
-from s1tiling_cloud.testing.eof_provider import publish_eofs, write_eof, write_eof_eodag_config
-from s1tiling_cloud.testing.stac_provider import unreachable_catalog_url
+from tests.providers.eof_provider import publish_eofs, write_eof, write_eof_eodag_config
+from tests.providers.stac_provider import unreachable_catalog_url
 from tests.s3server import storage_options
 
 PROVIDER, DEAD = "eofstac", "deadeofstac"

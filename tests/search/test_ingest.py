@@ -22,7 +22,7 @@ from s1tiling_cloud.search import cache_uri, eodag_compat, find_products
 from s1tiling_cloud.search.eodag_search import search_tile
 from s1tiling_cloud.stages.base import run_stage
 from s1tiling_cloud.stages.ingest import ingest
-from s1tiling_cloud.testing.stac_provider import (
+from tests.providers.stac_provider import (
     publish_products,
     unreachable_catalog_url,
     write_eodag_config,

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import STAC_SCHEMAS
 from tests.stac import pgstac_server
 from tests.stac.chain import run_chain
 
-SCHEMAS = SHARED / "schemas" / "stac"
+SCHEMAS = STAC_SCHEMAS
 
 
 @pytest.fixture(scope="session")

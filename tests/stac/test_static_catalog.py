@@ -50,6 +50,27 @@ def test_publish_twice_validate_and_read_with_pystac(chain, tmp_path, schema_dir
     assert end.isoformat().startswith("2020-01-21T17:30:10")
 
 
+def test_validate_without_extension_schemas_checks_the_core(chain, tmp_path, monkeypatch):
+    """The package ships no extension schema: without a folder, the core schemas (pystac's) are
+    still checked, and the extensions are reported as not checked, never downloaded."""
+    monkeypatch.delenv("S1TILING_STAC_SCHEMAS", raising=False)
+    _, made = chain
+    catalog = tmp_path / "catalog.json"
+    _publish_all(made[:1], str(catalog))
+    report = validate_catalog(str(catalog))
+    assert report.ok, report.errors
+    assert any("/sar/" in uri for uri in report.unchecked_extensions)
+    valid = CliRunner().invoke(app, ["catalog", "validate", str(catalog)])
+    assert valid.exit_code == 0 and "not checked" in valid.output, valid.output
+    item_file = next(tmp_path.glob("s1tiling-sigma0/*/*.json"))
+    item = json.loads(item_file.read_text())
+    del item["geometry"]  # a core field: still an error
+    item_file.write_text(json.dumps(item))
+    broken = CliRunner().invoke(app, ["catalog", "validate", str(catalog)])
+    assert broken.exit_code == 1, broken.output
+    assert "'geometry' is a required property" in " ".join(broken.output.split())
+
+
 def test_rebuild_keeps_inputs_and_cli_validate_fails_on_bad_documents(chain, tmp_path, schema_dir):
     out, made = chain
     work = tmp_path / "out"

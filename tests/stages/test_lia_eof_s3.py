@@ -16,7 +16,7 @@ from s1tiling_cloud.geo.eof import eof_names, find_eof, read_eof
 from s1tiling_cloud.stages.lia import lia
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
-from s1tiling_cloud.testing.eof_provider import write_eof
+from tests.providers.eof_provider import write_eof
 from tests.s3server import storage_options, upload
 
 pytestmark = pytest.mark.s3

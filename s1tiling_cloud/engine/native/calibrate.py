@@ -12,7 +12,7 @@ from ...safe import Sentinel1Product, lut
 from ...safe.calibration import LUT_NAMES
 from .margins import BorderCuts, analysed_rows, border_cuts, reset_margins
 
-# normlim calibrates with β° and γ° RTC with σ° (behaviour §2.4): what is applied afterwards
+# normlim calibrates with β° and γ° RTC with σ° (as S1Tiling does): what is applied afterwards
 # needs those as inputs.
 LUT_OF_CALIBRATION = {"sigma": "sigma", "beta": "beta", "gamma": "gamma", "dn": "dn",
                       "normlim": "beta", "gamma_naught_rtc": "sigma"}

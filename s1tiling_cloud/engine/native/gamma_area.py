@@ -1,6 +1,6 @@
 """γ-area maps by area projection (Small 2011, "Flattening Gamma"), on an output grid.
 
-Radiometry (Small 2011, §II–III; S1Tiling §3.4). The radar measures, per radar pixel, the power
+Radiometry (Small 2011, sections II–III; S1Tiling's γ° RTC). The radar measures, per radar pixel, the power
 of everything at its slant range and azimuth: β° is that power per unit *slant-plane* area
 A_β. The ellipsoid-based normalisations divide by model areas that ignore the relief:
 
@@ -282,18 +282,6 @@ def _gather(acc, u, v, valid):  # pragma: no cover - compiled
             out[i, j] = (acc[k, m] * (1 - a) * (1 - b) + acc[k, m + 1] * (1 - a) * b
                          + acc[k + 1, m] * a * (1 - b) + acc[k + 1, m + 1] * a * b)
     return out
-
-
-def gamma_area_map(grid: Grid, heights: np.ndarray, projector: TileProjector, **kwargs
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The whole map at once: (G, C, mask) (see :func:`gamma_area_blocks`)."""
-    g = np.full(grid.shape, np.nan, np.float32)
-    c = np.full(grid.shape, np.nan, np.float32)
-    mask = np.full(grid.shape, OUTSIDE, np.uint8)
-    for block in gamma_area_blocks(grid, heights, projector, **kwargs):
-        g[block.rows], c[block.rows], mask[block.rows] = (block.gamma_area, block.cos_reference,
-                                                          block.mask)
-    return g, c, mask
 
 
 def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray,

@@ -17,7 +17,7 @@ For every pixel centre of the grid, at its height above the WGS84 ellipsoid:
   measure. NaN where the zero-Doppler time falls outside the orbit's state vectors.
 - **LIA** (``normal="full"``, the default) = arccos(n · u): the angle between the local ground
   normal and the ground → satellite direction. ``normal="range_plane"`` first projects n on the
-  plane through S, P and the Earth's centre, as S1Tiling's docs (§3.2, `SARComputeIncidenceAngle`)
+  plane through S, P and the Earth's centre, as S1Tiling's docs (`SARComputeIncidenceAngle`)
   define it; the two differ only by the along-track component of the slope.
 - **IA** = the same angle with the ellipsoid normal (cosφcosλ, cosφsinλ, sinφ) at the point.
 

@@ -1,6 +1,6 @@
 """S1Tiling's FullOrtho chain with Orfeo ToolBox, for one GRD product × S2 tile × polarisation.
 
-As S1Tiling does (spec §3.1), with OTB's command-line applications:
+As S1Tiling does, with OTB's command-line applications:
 
 1. ``SARCalibration`` of the product's own measurement TIFF (OTB reads the SAFE's annotation,
    calibration and noise files next to it; its ``TIFFTAG_IMAGEDESCRIPTION`` must start with

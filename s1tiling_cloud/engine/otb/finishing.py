@@ -1,4 +1,4 @@
-"""The steps after orthorectification with Orfeo ToolBox, as S1Tiling runs them (spec §3.1):
+"""The steps after orthorectification with Orfeo ToolBox, as S1Tiling runs them:
 concatenation (``Synthetize``), the border mask (``BandMath`` then
 ``BinaryMorphologicalOperation`` ball opening) and despeckling (``Despeckle``).
 

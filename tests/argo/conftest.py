@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from s1tiling_cloud.argo.schema import default_schema_path
+from tests.conftest import ARGO_SCHEMA
 
 REQUEST_CFG = """\
 [Paths]
@@ -38,10 +38,10 @@ endpoint_url: http://minio.storage:9000
 
 @pytest.fixture(scope="session")
 def argo_schema() -> Path:
-    path = default_schema_path()
-    if not path.is_file():
-        pytest.skip(f"Argo's JSON schema not found at {path} (../shared/schemas/argo)")
-    return path
+    if not ARGO_SCHEMA.is_file():
+        pytest.skip(f"Argo's JSON schema not found at {ARGO_SCHEMA} (../shared/schemas/argo, "
+                    "or $S1TILING_ARGO_SCHEMA)")
+    return ARGO_SCHEMA
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import copy
 
 import pytest
 
+from s1tiling_cloud.argo import ParentRef, plan_to_workflows, workflow_template
 from s1tiling_cloud.argo.checks import (
     check_dags_not_empty,
     check_depends_expressions,
@@ -20,7 +21,6 @@ from s1tiling_cloud.argo.checks import (
 )
 from s1tiling_cloud.argo.defaults import RETRY_POLICIES, SEMAPHORE_LIMITS, ArgoSettings, seconds
 from s1tiling_cloud.argo.names import child_name
-from s1tiling_cloud.runners.argo import ParentRef, plan_to_workflows, workflow_template
 
 from .plans import campaign
 

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from ..search.eof import ORBITS_PROPERTY
-from .orbit_model import CircularOrbit
-from .product_geometry import compute_geometry
-from .spec import SyntheticGRD
-from .stac_provider import CatalogOnS3, write_eodag_config
+from s1tiling_cloud.search.eof import ORBITS_PROPERTY
+from s1tiling_cloud.testing.orbit_model import CircularOrbit
+from s1tiling_cloud.testing.product_geometry import compute_geometry
+from s1tiling_cloud.testing.spec import SyntheticGRD
+from tests.providers.stac_provider import CatalogOnS3, write_eodag_config
 
 __all__ = [
     "EOF_COLLECTION",

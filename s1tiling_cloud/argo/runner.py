@@ -17,12 +17,12 @@ from pathlib import Path
 
 from hera.workflows import Workflow
 
-from ..argo.children import ParentRef, part_workflows, plan_to_workflows
-from ..argo.client import ArgoServer, Submitted, create_config_map, submission, submit_text
-from ..argo.client import watch as _watch
-from ..argo.defaults import TEMPLATE_NAMES, ArgoSettings
-from ..argo.situation import situation_from_workflow, workflow_exit_code
-from ..argo.templates import workflow_template
+from .children import ParentRef, part_workflows, plan_to_workflows
+from .client import ArgoServer, Submitted, create_config_map, submission, submit_text
+from .client import watch as _watch
+from .defaults import TEMPLATE_NAMES, ArgoSettings
+from .situation import situation_from_workflow, workflow_exit_code
+from .templates import workflow_template
 
 __all__ = [
     "ArgoServer", "ArgoSettings", "ParentRef", "Submitted", "TEMPLATE_NAMES", "part_workflows",
@@ -30,19 +30,16 @@ __all__ = [
     "watch", "workflow_exit_code", "workflow_template",
 ]
 
-#: The folder of the rendered WorkflowTemplates (the chart includes them from there).
-RENDERED_DIR = Path(__file__).resolve().parents[2] / "workflows" / "rendered"
-
-
 def render_yaml(workflows: Workflow | Iterable[Workflow]) -> str:
     """YAML of one or more workflows, as `hera generate yaml` writes them ('---' between)."""
     items = [workflows] if isinstance(workflows, Workflow) else list(workflows)
     return "---\n".join(w.to_yaml() for w in items)
 
 
-def render_all(out_dir: str | os.PathLike = RENDERED_DIR, settings: ArgoSettings | None = None) -> list[Path]:
+def render_all(out_dir: str | os.PathLike, settings: ArgoSettings | None = None) -> list[Path]:
     """Write every scenario's WorkflowTemplate to `out_dir/<scenario>.yaml`: the same files as
-    `hera generate yaml workflows/ --to out_dir` (one module per scenario in `workflows/`)."""
+    `hera generate yaml workflows/ --to out_dir` (one module per scenario in the repository's
+    `workflows/`; the chart includes `workflows/rendered/`)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []

@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from typer.testing import CliRunner
 
 from s1tiling_cloud import exits
+from s1tiling_cloud.argo import ParentRef, part_workflows, watch
 from s1tiling_cloud.argo.client import ArgoServer
 from s1tiling_cloud.argo.defaults import ArgoSettings
 from s1tiling_cloud.argo.nodes import OffloadedNodes
@@ -25,7 +26,6 @@ from s1tiling_cloud.argo.transient import Backoff
 from s1tiling_cloud.cli import app
 from s1tiling_cloud.exits import Situation
 from s1tiling_cloud.plan.build import build_plan
-from s1tiling_cloud.runners.argo import ParentRef, part_workflows, watch
 from s1tiling_cloud.search.model import SearchOutcome
 
 from .argo_server import ArgoServerThread

@@ -1,9 +1,9 @@
 """A Sentinel-1 data provider for tests: SAFE products in an S3 API server, a static STAC
 catalog over them, and the eodag configuration that searches and downloads them.
 
-DESIGN.md asks for eodag itself in tests, with a provider of type `StaticStacSearch` over a
+The tests use eodag itself, with a provider of type `StaticStacSearch` over a
 catalog served from the test S3 server and downloads by `AwsDownload` from it. This module
-builds that provider from products made by `testing.write_grd`:
+builds that provider from products made by `s1tiling_cloud.testing.write_grd`:
 
 >>> url = publish_products([safe_a, safe_b], "provider", "s1", endpoint)   # doctest: +SKIP
 >>> write_eodag_config(tmp / "eodag.yml", "teststac", url, endpoint)        # doctest: +SKIP
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from ..safe.manifest import Manifest, parse_manifest
+from s1tiling_cloud.safe.manifest import Manifest, parse_manifest
 
 __all__ = [
     "MOTO_KEY",

@@ -11,13 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from s1tiling_cloud import exits
+from s1tiling_cloud.argo import submit, watch
 from s1tiling_cloud.argo.checks import semantic_errors
 from s1tiling_cloud.argo.defaults import ArgoSettings
 from s1tiling_cloud.argo.names import child_name
 from s1tiling_cloud.argo.pods import kubernetes_api, launch, plan_pod
 from s1tiling_cloud.argo.schema import schema_errors
 from s1tiling_cloud.cli import app
-from s1tiling_cloud.runners.argo import submit, watch
 
 from ..s3server import KEY, REGION, SECRET, s3_client
 from .argo_server import ArgoServerThread

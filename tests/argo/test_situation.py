@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from s1tiling_cloud import exits
+from s1tiling_cloud.argo import situation_from_workflow, workflow_exit_code
 from s1tiling_cloud.exits import Situation
-from s1tiling_cloud.runners.argo import situation_from_workflow, workflow_exit_code
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

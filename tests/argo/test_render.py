@@ -12,11 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from s1tiling_cloud.argo.checks import semantic_errors
-from s1tiling_cloud.argo.defaults import TEMPLATE_NAMES, ArgoSettings
-from s1tiling_cloud.argo.names import child_name
-from s1tiling_cloud.argo.schema import schema_errors
-from s1tiling_cloud.runners.argo import (
+from s1tiling_cloud.argo import (
     ParentRef,
     part_workflows,
     plan_to_workflows,
@@ -24,6 +20,10 @@ from s1tiling_cloud.runners.argo import (
     render_yaml,
     workflow_template,
 )
+from s1tiling_cloud.argo.checks import semantic_errors
+from s1tiling_cloud.argo.defaults import TEMPLATE_NAMES, ArgoSettings
+from s1tiling_cloud.argo.names import child_name
+from s1tiling_cloud.argo.schema import schema_errors
 
 from .plans import campaign
 

@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
+from s1tiling_cloud.argo import plan_to_workflows, workflow_template
 from s1tiling_cloud.argo.checks import semantic_errors
 from s1tiling_cloud.argo.schema import schema_errors
-from s1tiling_cloud.runners.argo import plan_to_workflows, workflow_template
 
 from .plans import campaign
 
