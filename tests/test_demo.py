@@ -151,7 +151,7 @@ def test_a_run_without_catalog_gets_a_page_listing_its_files(demo, tmp_path):
     """No STAC publication: the page still says how the run went and links what it made."""
     import copy
 
-    from s1tiling_cloud.report import write_run_page
+    from s1tiling_cloud.runners.run_page import write_run_page
 
     _, run = demo
     plan = copy.deepcopy(run.plan)

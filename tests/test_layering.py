@@ -16,7 +16,7 @@ LAYERS: dict[str, int] = {
     "__init__": 0, "exceptions": 0, "exits": 0, "safe": 0, "outputs": 0,
     "store": 1,
     "geo": 2, "engine": 2,
-    "config": 3, "stac": 3, "testing": 3, "product_summary": 3,
+    "config": 3, "stac": 3, "testing": 3, "product_summary": 3, "report": 3,
     "search": 4,
     "stages": 5,
     "plan": 6,

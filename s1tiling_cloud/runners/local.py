@@ -37,6 +37,7 @@ from .report import (
     RunReport,
     situation_of,
 )
+from .run_page import write_run_page
 from .worker import COMPUTATION, execute
 
 log = logging.getLogger(__name__)
@@ -86,9 +87,7 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
     report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3), run.removed)
     for line in report.lines():
         log.info("%s", line)
-    from ..report import write_run_page  # the run's page next to its outputs (index.html)
-
-    write_run_page(plan, report)
+    write_run_page(plan, report)  # the run's page next to its outputs (index.html)
     return report
 
 
