@@ -6,7 +6,8 @@ order among the ready ones, at most `processes` at a time, in worker processes s
 everything that depends on it as not run, and is counted as S1Tiling counts it; the other
 products are still made. Finished nodes are recorded (`records`), so a re-run, or a run after a
 kill, does only what is left. Intermediates (tmp) are removed once every node reading them has
-succeeded, unless `keep_intermediates` (S1Tiling's `--debug-caches`).
+succeeded, unless `keep_intermediates` (S1Tiling's `--debug-caches`). What is left to do is
+decided by `remaining` (every output the plan promises must exist).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..plan.model import Node, Plan
 from ..store import Store
 from .progress import Progress, progress_for
 from .records import RunRecords
+from .remaining import Existing, work_left
 from .report import (
     DONE,
     EMPTY,
@@ -101,6 +103,7 @@ class _Run:
                 self.dependents[dep].append(node.id)
         self.store = Store(plan.storage_options or None)
         self.records = RunRecords.for_plan(plan, self.store)
+        self.exists = Existing(self.store)
         self.keep = keep_intermediates
         self.outcomes: dict[str, NodeOutcome] = {}
         self.pending: list[str] = []
@@ -115,26 +118,24 @@ class _Run:
     # ---- what is left to do ------------------------------------------------------------
 
     def prune(self) -> None:
-        """Nodes recorded done by an earlier run are DONE; the intermediates that only done
-        nodes read are PRUNED; everything else is pending, in plan order."""
-        order = list(self.plan.topological())
-        done = {}
+        """What is left (`remaining.work_left`, with this runner's records): nodes with work
+        are pending, in plan order; complete nodes that are read or promised are DONE; the
+        others are PRUNED."""
+        exists = self.exists
+        recorded = None
         if self.records is not None:
-            for node in order:
-                outputs = self.records.done(node)
-                if outputs is not None:
-                    done[node.id] = outputs
-        needed: dict[str, bool] = {}
-        for node in reversed(order):
-            needed[node.id] = node.id not in done and (
-                not node.intermediate or any(needed[d] for d in self.dependents[node.id]))
+            records = self.records
+
+            def recorded(node: Node) -> list[str] | bool | None:
+                return records.state(node, exists)
+        left = work_left(self.plan, exists, recorded)
+        self.pending = list(left.pending)
+        pending = set(left.pending)
         for node in self.plan.nodes:
-            if node.id in done:
-                self.outcome(node, DONE, outputs=done[node.id])
-            elif not needed[node.id]:
+            if node.id in left.done:
+                self.outcome(node, DONE, outputs=left.done[node.id])
+            elif node.id not in pending:
                 self.outcome(node, PRUNED)
-            else:
-                self.pending.append(node.id)
 
     def ready(self, node: Node) -> bool:
         return all(self.outcomes.get(d) is not None and self.outcomes[d].status in SUCCEEDED
@@ -278,13 +279,17 @@ class _Run:
 
     def remove_if_consumed(self, node: Node) -> None:
         outcome = self.outcomes.get(node.id)
-        if self.keep or not node.intermediate or outcome is None or outcome.status not in (RAN, REUSED, DONE):
+        if self.keep or not node.intermediate or outcome is None or outcome.status not in (
+                RAN, REUSED, DONE, PRUNED):
             return
         readers = self.dependents[node.id]
         if not readers or not all(self.outcomes.get(r) is not None and self.outcomes[r].status in SUCCEEDED
                                   for r in readers):
             return
-        for uri in outcome.outputs:
+        # PRUNED: not needed, but maybe still there (kept by an earlier `--debug-caches` run)
+        outputs = outcome.outputs if outcome.status != PRUNED else [
+            uri for uri in node.outputs if self.exists(uri)]
+        for uri in outputs:
             if uri not in self.removed:
                 self.store.remove(uri)
                 self.removed.append(uri)

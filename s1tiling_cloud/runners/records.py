@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import rasterio.errors
@@ -88,6 +88,13 @@ class RunRecords:
 
     def done(self, node: Node) -> list[str] | None:
         """The outputs of `node` if it is done (see the module's doc), else None."""
+        state = self.state(node)
+        return state if isinstance(state, list) else None
+
+    def state(self, node: Node, exists: Callable[[str], bool] | None = None) -> list[str] | bool | None:
+        """None: no record of `node`; False: a record of other work (other inputs, settings
+        or software), or one of its outputs is gone or was rewritten since; else the outputs
+        it wrote."""
         uri = self.uri(node)
         try:
             if not self.store.exists(uri):
@@ -96,11 +103,12 @@ class RunRecords:
         except (OSError, ValueError):
             return None
         if record.get("id") != node.id or record.get("digest") != self.digests.get(node.id):
-            return None
+            return False
+        present = exists or self._present
         outputs = record.get("outputs") or {}
         for output, digest in outputs.items():
-            if not self._present(output):
-                return None
+            if not present(output):
+                return False
             if digest is not None and self._hash(output) != digest:
-                return None
+                return False
         return list(outputs)
