@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -22,7 +24,8 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..plan.model import Node, Plan
-from ..store import Store
+from ..store import Store, is_remote, remove_stale_temporaries
+from .interrupt import Interrupted, interruptible, stop_workers
 from .progress import Progress, progress_for
 from .records import RunRecords
 from .remaining import Existing, work_left
@@ -39,7 +42,7 @@ from .report import (
     RunReport,
     situation_of,
 )
-from .worker import COMPUTATION, execute
+from .worker import COMPUTATION, execute, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +63,7 @@ class InlineExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+        except Exception as error:  # handed to the caller through the future (not `Interrupted`)
             future.set_exception(error)
         return future
 
@@ -69,7 +72,8 @@ def _pool(processes: int) -> Executor:
     if processes <= 0:
         return InlineExecutor()
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method),
+                               initializer=start_worker, initargs=(os.getpid(),))
 
 
 def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
@@ -80,14 +84,24 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
     """
     started = time.perf_counter()
     run = _Run(plan, keep_intermediates)
-    run.prune()
-    with progress_for(len(run.pending), progress) as bar:
-        run.execute(processes, bar)
-    run.sweep()
-    situation = situation_of(run.outcomes.values(), int((plan.search or {}).get("search_failures", 0)))
-    report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3), run.removed)
-    for line in report.lines():
-        log.info("%s", line)
+    interrupted: Interrupted | None = None
+    with interruptible():
+        try:
+            run.prune()
+            with progress_for(len(run.pending), progress) as bar:
+                run.execute(processes, bar)
+            run.sweep()
+        except Interrupted as signal_:
+            interrupted = signal_
+            log.warning("%s received: workers stopped; a re-run does what is left", signal_.name)
+            run.interrupted(signal_)
+        situation = situation_of(run.outcomes.values(),
+                                 int((plan.search or {}).get("search_failures", 0)),
+                                 interrupted=interrupted.signum if interrupted else None)
+        report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3),
+                           run.removed)
+        for line in report.lines():
+            log.info("%s", line)
     return report
 
 
@@ -109,6 +123,7 @@ class _Run:
         self.pending: list[str] = []
         self.deaths: dict[str, int] = {}
         self.removed: list[str] = []
+        self.running: list[str] = []  # the nodes running when the run was interrupted
 
     def outcome(self, node: Node, status: str, **values: Any) -> NodeOutcome:
         found = NodeOutcome(node.id, node.stage, node.label or node.id, status, **values)
@@ -121,6 +136,7 @@ class _Run:
         """What is left (`remaining.work_left`, with this runner's records): nodes with work
         are pending, in plan order; complete nodes that are read or promised are DONE; the
         others are PRUNED."""
+        self.remove_leftovers()
         exists = self.exists
         recorded = None
         if self.records is not None:
@@ -136,6 +152,16 @@ class _Run:
                 self.outcome(node, DONE, outputs=left.done[node.id])
             elif node.id not in pending:
                 self.outcome(node, PRUNED)
+
+    def remove_leftovers(self) -> None:
+        """The temporary files and scratch folders a killed run left (`store`): never seen
+        under a final name, removed here so that they do not pile up."""
+        folders = {os.path.dirname(uri) for node in self.plan.nodes for uri in node.outputs
+                   if not is_remote(uri)}
+        if self.records is not None and not is_remote(self.records.folder):
+            folders.add(self.records.folder)
+        for path in remove_stale_temporaries(sorted(folders) + [tempfile.gettempdir()]):
+            log.info("removed %s, left by a killed run", path)
 
     def ready(self, node: Node) -> bool:
         return all(self.outcomes.get(d) is not None and self.outcomes[d].status in SUCCEEDED
@@ -200,9 +226,19 @@ class _Run:
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = _pool(processes)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers(pool)
+            self.running = [node_id for node_id, _ in running.values()]
             raise
         pool.shutdown(wait=True)
+
+    def interrupted(self, signal_: Interrupted) -> None:
+        """The nodes that were running or pending when `signal_` came: not run."""
+        error = {"type": "Interrupted", "message": f"the run received {signal_.name}",
+                 "category": COMPUTATION}
+        for node_id in [*self.running, *self.pending]:
+            if self.outcomes.get(node_id) is None:
+                self.outcome(self.nodes[node_id], NOT_RUN, error=error)
+        self.pending.clear()
 
     def launch(self, pool: Executor, running: dict[Future, tuple[str, float]], capacity: int,
                bar: Progress) -> None:

@@ -9,6 +9,7 @@ are download failures too; a corrupted SAFE is a computation error that also set
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,9 +31,13 @@ class RunSituation(exits.Situation):
     """`exits.Situation` plus the corrupted SAFEs met: their presence makes the code 71."""
 
     corrupted_products: tuple[str, ...] = ()
+    #: The signal that stopped the run (SIGTERM, SIGINT), if one did: 128 + its number.
+    interrupted: int | None = None
 
     @property
     def code(self) -> int:
+        if self.interrupted is not None:
+            return exits.interrupted(self.interrupted)
         if self.corrupted_products:
             return exits.CORRUPTED_DATA_SAFE
         return super().code
@@ -73,6 +78,10 @@ class RunReport:
                     else "Computation failure")
             lines.append(f"{kind}: '{product}' cannot be produced because of "
                          f"{error.get('type')}: {error.get('message')}")
+        if self.situation.interrupted is not None:
+            left = len(self.by_status(NOT_RUN))
+            lines.append(f"Interrupted by {signal.Signals(self.situation.interrupted).name}: "
+                         f"{left} stage calls not run; a re-run does what is left")
         lines.append(str(self.situation))
         return lines
 
@@ -102,7 +111,8 @@ class RunReport:
         return sorted(found.items())
 
 
-def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0) -> RunSituation:
+def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0,
+                 interrupted: int | None = None) -> RunSituation:
     """Counts of the failed nodes, S1Tiling's way (timeouts are download failures too)."""
     computation = downloads = timeouts = 0
     corrupted: list[str] = []
@@ -121,4 +131,4 @@ def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0) -> R
                 corrupted.append(outcome.id)
     return RunSituation(nb_computation_errors=computation, nb_search_failures=search_failures,
                         nb_download_failures=downloads, nb_download_timeouts=timeouts,
-                        corrupted_products=tuple(sorted(corrupted)))
+                        corrupted_products=tuple(sorted(corrupted)), interrupted=interrupted)

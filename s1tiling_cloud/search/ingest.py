@@ -32,7 +32,7 @@ from ..exceptions import (
 )
 from ..safe.location import MANIFEST
 from ..safe.manifest import Manifest, parse_manifest
-from ..store import is_remote, join
+from ..store import is_remote, join, scratch_prefix
 from . import eodag_compat as compat
 from .listing import filesystem
 from .model import S1Candidate
@@ -81,7 +81,7 @@ def ingest_product(product: Mapping[str, Any], destination: str, *,
     local = not is_remote(destination)
     if local:
         os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".ingest-",
+    work = tempfile.mkdtemp(prefix=scratch_prefix(".ingest-"),
                             dir=os.path.dirname(os.path.abspath(destination)) if local else None)
     try:
         downloaded = _download(candidate, work, dag or compat.open_gateway(eodag_config),
