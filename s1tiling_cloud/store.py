@@ -457,12 +457,14 @@ class Store:
         return tempfile.mkdtemp(prefix=scratch_prefix("s1tc-"), dir=self.scratch_dir)
 
     @contextmanager
-    def atomic_path(self, uri: str | os.PathLike, content_type: str | None = None) -> Iterator[str]:
+    def atomic_path(self, uri: str | os.PathLike, content_type: str | None = None, *,
+                    durable: bool = True) -> Iterator[str]:
         """A temporary local path to write; published as `uri` in one step if no exception.
 
         Local: a hidden file in the target folder, then `os.replace` (atomic on one
         filesystem). S3: a file in the scratch folder, then one PutObject. On an exception
-        nothing is published and the temporary files are removed.
+        nothing is published and the temporary files are removed. `durable`: synced to disk
+        before and after the rename (off for bookkeeping a crash may lose, e.g. run records).
         """
         scheme, path = _split(uri)
         if scheme == "file":
@@ -471,7 +473,7 @@ class Store:
             tmp = os.path.join(folder, temporary_name(name))
             try:
                 yield tmp
-                self._publish_local(tmp, path)
+                self._publish_local(tmp, path, durable)
             finally:
                 _remove_quietly(tmp)
         else:
@@ -484,11 +486,13 @@ class Store:
                 shutil.rmtree(scratch, ignore_errors=True)
 
     @staticmethod
-    def _publish_local(tmp: str, path: str) -> None:
-        with builtins.open(tmp, "rb+") as f:
-            os.fsync(f.fileno())  # the content is on disk before the name points to it
+    def _publish_local(tmp: str, path: str, durable: bool = True) -> None:
+        if durable:
+            with builtins.open(tmp, "rb+") as f:
+                os.fsync(f.fileno())  # the content is on disk before the name points to it
         os.replace(tmp, path)
-        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        if durable:
+            _fsync_dir(os.path.dirname(os.path.abspath(path)))
         log.debug("published %s", path)
 
     def _put(self, local: str, path: str, content_type: str | None) -> None:
@@ -514,8 +518,8 @@ class Store:
             shutil.copyfile(local_path, tmp)
 
     def write_bytes(self, uri: str | os.PathLike, data: bytes,
-                    content_type: str | None = None) -> None:
-        with self.atomic_path(uri, content_type) as tmp, builtins.open(tmp, "wb") as f:
+                    content_type: str | None = None, *, durable: bool = True) -> None:
+        with self.atomic_path(uri, content_type, durable=durable) as tmp, builtins.open(tmp, "wb") as f:
             f.write(data)
 
     # ----------------------------------------------------------- rasters

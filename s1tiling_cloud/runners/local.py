@@ -12,6 +12,7 @@ decided by `remaining` (every output the plan promises must exist).
 
 from __future__ import annotations
 
+import heapq
 import logging
 import multiprocessing
 import os
@@ -95,6 +96,9 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
             interrupted = signal_
             log.warning("%s received: workers stopped; a re-run does what is left", signal_.name)
             run.interrupted(signal_)
+        finally:
+            if run.records is not None:
+                run.records.close()
         situation = situation_of(run.outcomes.values(),
                                  int((plan.search or {}).get("search_failures", 0)),
                                  interrupted=interrupted.signum if interrupted else None)
@@ -120,7 +124,14 @@ class _Run:
         self.exists = Existing(self.store)
         self.keep = keep_intermediates
         self.outcomes: dict[str, NodeOutcome] = {}
-        self.pending: list[str] = []
+        #: Nodes not yet started nor settled, in plan order (a dict: ordered, O(1) removal).
+        self.pending: dict[str, None] = {}
+        self.order = {node.id: index for index, node in enumerate(plan.nodes)}
+        #: Per pending node, how many of its dependencies have not succeeded yet; the ready
+        #: ones wait in heaps by plan order (serial stages apart, started one at a time).
+        self.waiting: dict[str, int] = {}
+        self.ready_nodes: list[tuple[int, str]] = []
+        self.ready_serial: list[tuple[int, str]] = []
         self.deaths: dict[str, int] = {}
         self.removed: list[str] = []
         self.running: list[str] = []  # the nodes running when the run was interrupted
@@ -145,13 +156,16 @@ class _Run:
             def recorded(node: Node) -> list[str] | bool | None:
                 return records.state(node, exists)
         left = work_left(self.plan, exists, recorded)
-        self.pending = list(left.pending)
-        pending = set(left.pending)
+        self.pending = dict.fromkeys(left.pending)
         for node in self.plan.nodes:
             if node.id in left.done:
                 self.outcome(node, DONE, outputs=left.done[node.id])
-            elif node.id not in pending:
+            elif node.id not in self.pending:
                 self.outcome(node, PRUNED)
+        for node_id in self.pending:
+            self.waiting[node_id] = sum(1 for d in self.nodes[node_id].depends if d in self.pending)
+            if not self.waiting[node_id]:
+                self.make_ready(node_id)
 
     def remove_leftovers(self) -> None:
         """The temporary files and scratch folders a killed run left (`store`): never seen
@@ -159,13 +173,21 @@ class _Run:
         folders = {os.path.dirname(uri) for node in self.plan.nodes for uri in node.outputs
                    if not is_remote(uri)}
         if self.records is not None and not is_remote(self.records.folder):
-            folders.add(self.records.folder)
+            folders.update(self.records.folders())
         for path in remove_stale_temporaries(sorted(folders) + [tempfile.gettempdir()]):
             log.info("removed %s, left by a killed run", path)
 
-    def ready(self, node: Node) -> bool:
-        return all(self.outcomes.get(d) is not None and self.outcomes[d].status in SUCCEEDED
-                   for d in node.depends)
+    def make_ready(self, node_id: str) -> None:
+        queue = self.ready_serial if self.nodes[node_id].stage in SERIAL_STAGES else self.ready_nodes
+        heapq.heappush(queue, (self.order[node_id], node_id))
+
+    def succeeded(self, node_id: str) -> None:
+        """`node_id` succeeded: its dependents that waited only for it are ready."""
+        for dependent in self.dependents[node_id]:
+            if dependent in self.pending:
+                self.waiting[dependent] -= 1
+                if self.waiting[dependent] == 0:
+                    self.make_ready(dependent)
 
     def arguments(self, node: Node) -> dict[str, Any] | None:
         """The node's arguments without the inputs its dependencies did not produce (an ortho
@@ -197,7 +219,9 @@ class _Run:
     # ---- running -----------------------------------------------------------------------
 
     def execute(self, processes: int, bar: Progress) -> None:
-        capacity = max(1, processes)
+        # A worker's next node waits in the pool's queue (two per worker are handed over): a
+        # short stage's worker then never idles while this process collects and launches.
+        capacity = max(1, 2 * processes)
         pool = _pool(processes)
         running: dict[Future, tuple[str, float]] = {}
         try:
@@ -240,27 +264,40 @@ class _Run:
                 self.outcome(self.nodes[node_id], NOT_RUN, error=error)
         self.pending.clear()
 
+    def next_ready(self, running: dict[Future, tuple[str, float]]) -> str | None:
+        """The first ready node in plan order (a serial stage's only if none of it runs)."""
+        serial_free = self.ready_serial and not any(
+            self.nodes[n].stage in SERIAL_STAGES for n, _ in running.values())
+        queues = [q for q in (self.ready_nodes, self.ready_serial if serial_free else None) if q]
+        while queues:
+            queue = min(queues, key=lambda q: q[0])
+            _, node_id = heapq.heappop(queue)
+            if node_id in self.pending:
+                return node_id
+            queues = [q for q in queues if q]
+        return None
+
     def launch(self, pool: Executor, running: dict[Future, tuple[str, float]], capacity: int,
                bar: Progress) -> None:
-        for node_id in list(self.pending):
-            if len(running) >= capacity:
+        while len(running) < capacity:
+            node_id = self.next_ready(running)
+            if node_id is None:
                 return
             node = self.nodes[node_id]
-            if not self.ready(node):
-                continue
-            if node.stage in SERIAL_STAGES and any(
-                    self.nodes[n].stage == node.stage for n, _ in running.values()):
-                continue
             args = self.arguments(node)
             if args is None:
-                self.pending.remove(node_id)
+                del self.pending[node_id]
                 self.outcome(node, EMPTY)
                 bar.finished(node.label or node.id, EMPTY, 0.0)
                 self.release(node)
+                self.succeeded(node_id)
                 continue
-            # BrokenProcessPool here leaves the node pending, for the next pool
-            future = pool.submit(execute, node.stage, args, self.plan.storage_options)
-            self.pending.remove(node_id)
+            try:
+                future = pool.submit(execute, node.stage, args, self.plan.storage_options)
+            except BrokenProcessPool:  # the node stays pending, for the next pool
+                self.make_ready(node_id)
+                raise
+            del self.pending[node_id]
             bar.started(node.label or node.id)
             running[future] = (node_id, time.perf_counter())
 
@@ -275,7 +312,8 @@ class _Run:
             self.deaths[node_id] = self.deaths.get(node_id, 0) + 1
             if self.deaths[node_id] < WORKER_DEATH_ATTEMPTS:  # again, in the next pool
                 log.warning("%s: its worker died; trying it again", node.label or node_id)
-                self.pending.insert(0, node_id)
+                self.pending[node_id] = None
+                self.make_ready(node_id)
                 return broken
             answer = {"ok": False, "error": {"type": "WorkerDied", "message": str(error) or
                                              "a worker process died", "category": COMPUTATION}}
@@ -288,19 +326,31 @@ class _Run:
             if self.records is not None:
                 self.records.save(node, outcome.outputs)
             self.release(node)
+            self.succeeded(node_id)
         else:
             self.outcome(node, FAILED, seconds=round(seconds, 3), error=answer["error"])
             log.error("%s failed: %s: %s", node.label or node.id, answer["error"]["type"],
                       answer["error"]["message"])
-            for dependent in sorted(self.plan.dependents([node_id])):
+            for dependent in sorted(self.downstream(node_id)):
                 self.not_run(dependent, node_id, bar)
         bar.finished(node.label or node.id, self.outcomes[node_id].status, seconds)
         return broken
 
+    def downstream(self, node_id: str) -> set[str]:
+        """Every node that depends, directly or not, on `node_id`."""
+        found: set[str] = set()
+        frontier = [node_id]
+        while frontier:
+            for dependent in self.dependents[frontier.pop()]:
+                if dependent not in found:
+                    found.add(dependent)
+                    frontier.append(dependent)
+        return found
+
     def not_run(self, node_id: str, cause: str | None, bar: Progress) -> None:
         """`node_id` cannot run (`cause` failed): it is counted, and the progress moves on."""
         if node_id in self.pending:
-            self.pending.remove(node_id)
+            del self.pending[node_id]
             bar.finished(self.nodes[node_id].label or node_id, NOT_RUN, 0.0)
         if node_id not in self.outcomes:
             self.outcome(self.nodes[node_id], NOT_RUN, cause=cause)
