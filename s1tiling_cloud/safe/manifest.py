@@ -31,6 +31,7 @@ class DataFile:
     polarisation: str  # upper case: "VV"
     href: str  # relative to the SAFE root, without "./"
     size: int = -1
+    md5: str | None = None  # lower-case hex, as the manifest's `checksum` gives it
 
 
 @dataclass
@@ -129,8 +130,12 @@ def _data_files(root) -> list[DataFile]:
         kind = match["kind"] or ("measurement" if match["ext"] == "tiff" else "annotation")
         stream = x.find(obj, "byteStream")
         size = int(stream.get("size", -1)) if stream is not None else -1
+        checksum = x.find(obj, "byteStream/checksum")
+        md5 = None
+        if checksum is not None and (checksum.get("checksumName") or "").upper() == "MD5":
+            md5 = (checksum.text or "").strip().lower() or None
         swath = match["swath"].upper()
         if swath.startswith("WV"):  # many vignettes share a swath: the image number tells them apart
             swath = f"{swath}_{match['image']}"
-        files.append(DataFile(kind, swath, match["pol"].upper(), href, size))
+        files.append(DataFile(kind, swath, match["pol"].upper(), href, size, md5))
     return files

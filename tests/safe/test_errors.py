@@ -123,3 +123,21 @@ def test_malformed_annotation_values_are_corrupted_data(tmp_path):
     with pytest.raises(CorruptedDataSAFEError, match="IW/VV/gcp") as error:
         Sentinel1Product(copy).open_group("IW/VV/gcp")
     assert exit_code_for(error.value) == 71
+
+
+def test_a_missing_annotation_is_a_corrupted_product_naming_the_file(tmp_path):
+    """The manifest lists the VH annotation but it is gone: 71 naming it, not an unknown group."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    annotation = next((product / "annotation").glob("*-vh-*.xml"))
+    annotation.unlink()
+    opened = Sentinel1Product(product)
+    assert "IW/VV" in opened.groups  # the rest still opens
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        opened.open_group("IW/VH")
+    assert exit_code_for(caught.value) == exits.CORRUPTED_DATA_SAFE == 71
+    assert annotation.name in str(caught.value)
+    with pytest.raises(GroupNotFoundError):  # a group the manifest does not promise
+        opened.open_group("IW/HH")
