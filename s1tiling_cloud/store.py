@@ -291,6 +291,27 @@ def remove_stale_temporaries(folders: Sequence[str]) -> list[str]:
     return removed
 
 
+#: Below this many free bytes, a failed write counts as a full disk (GDAL does not always say
+#: "No space left on device": "TIFFWriteDirectoryTagData: IO error writing tag data").
+LOW_SPACE = 16 * 2**20
+
+
+def low_on_space(uri: str | os.PathLike) -> bool:
+    """Whether the local filesystem where `uri` would be written has almost no space left."""
+    if is_remote(uri):
+        return False
+    folder = os.path.dirname(os.path.abspath(os.fspath(uri)))
+    while folder and not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE
+    except OSError:
+        return False
+
+
 # --------------------------------------------------------------------------- the store
 
 class Store:

@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..plan.model import Node, Plan
-from ..store import Store, is_remote, remove_stale_temporaries
+from ..store import Store, is_remote, low_on_space, remove_stale_temporaries
 from .interrupt import Interrupted, interruptible, stop_workers
 from .progress import Progress, progress_for
 from .records import RunRecords
@@ -101,7 +101,8 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
                 run.records.close()
         situation = situation_of(run.outcomes.values(),
                                  int((plan.search or {}).get("search_failures", 0)),
-                                 interrupted=interrupted.signum if interrupted else None)
+                                 interrupted=interrupted.signum if interrupted else None,
+                                 tmp=(plan.request.get("paths") or {}).get("tmp"))
         report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3),
                            run.removed)
         for line in report.lines():
@@ -328,7 +329,11 @@ class _Run:
             self.release(node)
             self.succeeded(node_id)
         else:
-            self.outcome(node, FAILED, seconds=round(seconds, 3), error=answer["error"])
+            writing = node.outputs[0] if node.outputs else None
+            error = dict(answer["error"])
+            if writing and not error.get("disk_full") and low_on_space(writing):
+                error["disk_full"] = True  # GDAL's words do not always say so
+            self.outcome(node, FAILED, seconds=round(seconds, 3), error=error, writing=writing)
             log.error("%s failed: %s: %s", node.label or node.id, answer["error"]["type"],
                       answer["error"]["message"])
             for dependent in sorted(self.downstream(node_id)):

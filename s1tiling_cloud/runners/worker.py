@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import dataclasses
+import errno
 import inspect
 import logging
 import os
@@ -58,9 +59,25 @@ def category_of(error: BaseException) -> str:
     return COMPUTATION
 
 
+#: How a full disk shows: errno ENOSPC, or GDAL's words for it.
+_DISK_FULL_WORDS = ("No space left on device", "Free disk space available is")
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a full disk."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if any(words in str(seen) for words in _DISK_FULL_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def describe(error: BaseException) -> dict[str, Any]:
     return {"type": type(error).__name__, "message": str(error), "category": category_of(error),
-            "exit_code": exceptions.exit_code_for(error),
+            "exit_code": exceptions.exit_code_for(error), "disk_full": disk_full(error),
             "traceback": "".join(traceback.format_exception(error))}
 
 
