@@ -25,17 +25,18 @@ def small_disk(tmp_path):
                           capture_output=True, text=True, check=False)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    for name in ("out", "tmp"):
-        (folder / name).mkdir()
-    with open(folder / "filler", "wb", buffering=0) as filler:  # fill it to the last block
-        try:
-            while True:
-                filler.write(b"\xa5" * 4096)
-        except OSError:
-            pass
-    yield folder
-    subprocess.run(["umount", str(folder)], check=False)
-
+    try:
+        for name in ("out", "tmp"):
+            (folder / name).mkdir()
+        with open(folder / "filler", "wb", buffering=0) as filler:  # fill it to the last block
+            try:
+                while True:
+                    filler.write(b"\xa5" * 4096)
+            except OSError:
+                pass
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
 
 def written(folder) -> list[str]:
     """The files on the small disk but the filler (and the runner's bookkeeping)."""

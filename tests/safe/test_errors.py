@@ -141,3 +141,17 @@ def test_a_missing_annotation_is_a_corrupted_product_naming_the_file(tmp_path):
     assert annotation.name in str(caught.value)
     with pytest.raises(GroupNotFoundError):  # a group the manifest does not promise
         opened.open_group("IW/HH")
+
+
+def test_a_truncated_measurement_is_a_corrupted_product_naming_the_file(tmp_path):
+    """The measurement lost its second half: 71 naming it, not 'Read failed'."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    tiff = next((product / "measurement").glob("*-vv-*.tiff"))
+    tiff.write_bytes(tiff.read_bytes()[: tiff.stat().st_size // 2])
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(product).open_group("IW/VV")["measurement"].values  # noqa: B018
+    assert exit_code_for(caught.value) == 71
+    assert tiff.name in str(caught.value)
