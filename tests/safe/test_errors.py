@@ -155,3 +155,28 @@ def test_a_truncated_measurement_is_a_corrupted_product_naming_the_file(tmp_path
         Sentinel1Product(product).open_group("IW/VV")["measurement"].values  # noqa: B018
     assert exit_code_for(caught.value) == 71
     assert tiff.name in str(caught.value)
+
+
+def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
+    """4 KB of 0xFF inside a stored measurement of a zip: GDAL would read them as pixels; the
+    zip's CRC names the member (71)."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path / "folder")
+    archive = tmp_path / f"{product.stem}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as out:
+        for path in sorted(product.rglob("*")):
+            if path.is_file():
+                out.write(path, f"{product.name}/{path.relative_to(product).as_posix()}")
+    assert "IW/VV" in Sentinel1Product(archive).groups  # intact: opens
+    tiff = next((product / "measurement").glob("*-vv-*.tiff"))
+    content, data = tiff.read_bytes(), bytearray(archive.read_bytes())
+    at = data.find(content[len(content) // 2: len(content) // 2 + 64])
+    assert at > 0
+    data[at:at + 4096] = b"\xff" * 4096
+    archive.write_bytes(bytes(data))
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(archive)
+    assert exit_code_for(caught.value) == 71
+    assert tiff.name in str(caught.value) and "CRC" in str(caught.value)
