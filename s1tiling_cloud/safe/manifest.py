@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exceptions import NotSentinel1ProductError
+from ..exceptions import CorruptedDataSAFEError, NotSentinel1ProductError
 from . import xmlnodes as x
 
 # s1b-iw1-slc-vv-20210401t052624-20210401t052649-026269-032297-004.xml (noise-/calibration-/rfi-)
@@ -78,6 +78,10 @@ def parse_manifest(data: bytes, name: str) -> Manifest:
     footprint = _footprint(x.text(root, ".//frameSet/frame/footPrint/coordinates", "") or "")
     software = x.find(root, ".//processing/facility/software")
     files = _data_files(root)
+    other = sorted({f.swath for f in files if mode and not f.swath.upper().startswith(mode.upper())})
+    if other:  # e.g. a manifest saying EW over IW files: which one to believe?
+        raise CorruptedDataSAFEError(name, f"the manifest says mode {mode} but lists files of "
+                                     f"swath(s) {', '.join(other)}")
     return Manifest(
         platform=f"sentinel-1{number.lower()}",
         mission_letter=number.upper(),

@@ -180,3 +180,18 @@ def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
         Sentinel1Product(archive)
     assert exit_code_for(caught.value) == 71
     assert tiff.name in str(caught.value) and "CRC" in str(caught.value)
+
+
+def test_a_manifest_saying_ew_over_iw_files_is_refused(tmp_path):
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    manifest = product / "manifest.safe"
+    text = manifest.read_text()
+    assert "<s1sarl1:mode>IW</s1sarl1:mode>" in text
+    manifest.write_text(text.replace("<s1sarl1:mode>IW</s1sarl1:mode>", "<s1sarl1:mode>EW</s1sarl1:mode>"))
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(product)
+    assert exit_code_for(caught.value) == 71
+    assert "mode EW" in str(caught.value) and "IW" in str(caught.value)
