@@ -5,8 +5,9 @@ those of the nodes that are neither intermediates nor fetchers (`ingest`, `eof`)
 products, `_filtered` products, border masks, quicklooks, LIA/IA maps, and the publish node's
 STAC item, collection and root catalog. So:
 
-- a promising node has work when one of its outputs is missing (or, where the local runner
-  keeps records, its record says it was made from other inputs or settings);
+- a promising node has work when one of its outputs is missing (S1Tiling's rule: outputs that
+  exist are kept, whoever made them; a record of the local runner only adds that a node which
+  ran and wrote nothing, as an ortho whose tile misses the product's data, is done);
 - any other node has work only when a node that has work reads it and its own outputs are
   missing (an intermediate removed after use is not made again for nothing, nor is a product
   downloaded whose outputs all exist).
@@ -73,8 +74,8 @@ class Existing:
         return {posixpath.basename(e["name"].rstrip("/")) for e in entries if e.get("type") == "file"}
 
 
-#: What a record knows of a node: None (no record), False (made from other inputs), or the
-#: outputs it wrote (each still there, unchanged).
+#: What a record knows of a node: None (no record), False (a record of other work, or of
+#: outputs changed since: the outputs decide), or the outputs it wrote (each there, unchanged).
 Recorded = Callable[[Node], "list[str] | bool | None"]
 
 
@@ -92,8 +93,6 @@ def work_left(plan: Plan, exists: Callable[[str], bool], recorded: Recorded | No
         if not node.outputs:
             return None  # nothing to check (an `eof` fetch): it runs when something needs it
         record = recorded(node) if recorded is not None else None
-        if record is False:
-            return None
         if isinstance(record, list) and not record:
             return []  # it ran and wrote nothing (no data for it): nothing is missing
         if all(exists(uri) for uri in node.outputs):

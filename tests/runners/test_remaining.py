@@ -121,3 +121,17 @@ def test_a_replan_keeps_a_group_whose_sigma0_exists_but_not_its_mask(scene, tmp_
     report = run_plan(plan_request(request), processes=0, progress=False)
     assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"mask"}
     assert Store().exists(mask)
+
+
+def test_outputs_made_with_other_settings_are_kept_as_s1tiling_does(scene, tmp_path):
+    """Records of other work (another [Metadata]; a copied bucket): the outputs decide."""
+    products, dem = scene
+    request = make_request(str(tmp_path), dem_dir=str(dem), publish=True, polarisation="VH")
+    plan = build_plan(request, outcome_for({TILE: [local_candidate(products[0])]}))
+    assert run_plan(plan, processes=0, progress=False).code == 0
+    other = build_plan(dataclasses.replace(request, metadata={"PROJECT": "another"}),
+                       outcome_for({TILE: [local_candidate(products[0])]}))
+    before = files(tmp_path)
+    report = run_plan(other, processes=0, progress=False)
+    assert report.code == 0 and RAN not in {o.status for o in report.outcomes.values()}
+    assert files(tmp_path) == before
