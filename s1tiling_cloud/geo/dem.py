@@ -408,7 +408,7 @@ HEIGHT_RANGE = (-600.0, 9000.0)
 def check_dem_file(path: str, grid: Grid) -> None:
     """A DEM file must be a height raster where its name says: MissingDEMError (75) naming it
     when it does not reach the grid (a wrong CRS, e.g. EPSG:3857 numbers read as degrees), or
-    when its heights are no heights (random bytes in an `.hgt`)."""
+    when its heights are no heights (random bytes in an `.hgt`: a window of it is read)."""
     try:
         with rasterio.open(path) as ds:
             if ds.crs is None:
@@ -419,7 +419,10 @@ def check_dem_file(path: str, grid: Grid) -> None:
             if right < west or left > east or top < min(south, north) or bottom > max(south, north):
                 raise MissingDEMError(f"DEM file {path} ({ds.crs}, bounds {tuple(ds.bounds)}) "
                                       f"does not reach {_describe(grid)}: wrong CRS or place")
-            sample = ds.read(1, out_shape=(min(ds.height, 256), min(ds.width, 256)), masked=True)
+            # a window in the middle: a few blocks, not the whole file (an .hgt on S3)
+            rows, cols = min(ds.height, 256), min(ds.width, 256)
+            window = Window((ds.width - cols) // 2, (ds.height - rows) // 2, cols, rows)
+            sample = ds.read(1, window=window, masked=True)
     except RasterioIOError as error:
         raise MissingDEMError(f"DEM file {path} is unreadable: {error}") from error
     values = np.ma.getdata(sample)[~np.ma.getmaskarray(sample)].astype(np.float64)
