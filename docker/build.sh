@@ -43,7 +43,7 @@ pick_docker() {
 read -r DOCKER mode < <(pick_docker)
 export DOCKER
 if ((start_daemon)); then
-    bash docker/dockerd.sh
+    bash docker/dockerd.sh >&2  # its "started PID" line is not this script's output
 fi
 "$DOCKER" version --format '{{.Server.Version}}' >/dev/null 2>&1 \
     || { say "no Docker daemon answers (docker/build.sh --start-daemon, or docker/dockerd.sh)"; exit 1; }

@@ -5,6 +5,7 @@
 # maybe no bridge: the daemon is started without iptables and without the default bridge
 # (containers use `--network host`), with overlay2, else vfs when the kernel refuses overlay.
 # The daemon keeps running after this script ends; stop it with `kill $(cat $DOCKERD_PIDFILE)`.
+# When this script started it, its last line on stdout is `started PID` (the caller stops it).
 #
 # Env: DOCKER (docker CLI), DOCKERD_LOG, DOCKERD_PIDFILE, DOCKERD_STORAGE_DRIVER, DOCKERD_WAIT_S
 set -euo pipefail
@@ -26,7 +27,7 @@ start() {  # $1: storage driver
         --pidfile "$PIDFILE" >>"$LOG" 2>&1 &
     local pid=$! deadline=$((SECONDS + WAIT_S))
     while ((SECONDS < deadline)); do
-        answers && { say "dockerd answers (pid $pid)"; return 0; }
+        answers && { say "dockerd answers (pid $pid)"; echo "started $pid"; return 0; }
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.5
     done

@@ -37,6 +37,9 @@ def main(
                                           help="Print the version and exit.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
+    from .config.secrets import redact_logging
+
+    redact_logging()  # before any logger runs: botocore's and s3fs's debug lines name credentials
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -44,7 +47,10 @@ def main(
 def _fail(error: BaseException) -> typer.Exit:
     from rich.markup import escape  # "[Processing] calibration" is text, not markup
 
-    console.print(f"[bold red]{type(error).__name__}[/]: {escape(str(error))}", highlight=False)
+    from .config.secrets import redact, secret_values
+
+    message = redact(str(error), secret_values())
+    console.print(f"[bold red]{type(error).__name__}[/]: {escape(message)}", highlight=False)
     return typer.Exit(exit_code_for(error))
 
 

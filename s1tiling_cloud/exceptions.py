@@ -140,6 +140,15 @@ class MissingGeoidError(Error):
         super().__init__(f"Geoid file does not exists ({geoid_file})", *args)
 
 
+class InvalidGeoidError(MissingGeoidError):
+    """The geoid file exists but is no geoid grid (another raster, CRS, size or values)."""
+
+    def __init__(self, geoid_file: str | Path, reason: str, *args) -> None:
+        self.geoid_file = str(geoid_file)
+        self.reason = reason
+        Error.__init__(self, f"Geoid file {geoid_file} is not a geoid grid: {reason}", *args)
+
+
 class MissingApplication(Error):  # noqa: N818 (S1Tiling's name)
     """Applications (OTB, NORMLIM, RTC) needed by the requested processing are not installed."""
 

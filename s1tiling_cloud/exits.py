@@ -18,6 +18,14 @@ MISSING_DEM = 75
 MISSING_GEOID = 76
 MISSING_APP = 77
 UNKNOWN_REASON = 78
+#: Not S1Tiling's: a run stopped by a signal (SIGINT, SIGTERM) ends as the shell says a process
+#: killed by it does, 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM).
+INTERRUPTED_BASE = 128
+
+
+def interrupted(signum: int) -> int:
+    """The exit code of a run stopped by signal `signum`."""
+    return INTERRUPTED_BASE + int(signum)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 import logging
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -225,14 +226,91 @@ def _fsync_dir(folder: str) -> None:
             os.close(fd)
 
 
-def _remove_quietly(prefix: str) -> None:
-    """Remove a temporary file and whatever GDAL made beside it (`.aux.xml`, `.ovr.tmp`...)."""
-    folder, name = os.path.split(prefix)
-    with suppress(FileNotFoundError):
-        for entry in os.listdir(folder or "."):
-            if entry.startswith(name):
-                with suppress(FileNotFoundError, IsADirectoryError):
-                    os.remove(os.path.join(folder, entry))
+#: What GDAL may write beside a file it creates (the COG driver's overviews, PAM sidecars).
+_SIDECARS = ("", ".aux.xml", ".ovr", ".ovr.tmp", ".msk", ".tmp.ovr.tmp")
+#: A temporary name of this module: `.{final name}.{pid}-{12 hex}.tmp`, plus GDAL's sidecars;
+#: the writer's pid says whether it may still be in use.
+_TEMPORARY = re.compile(r"^\..+\.(?P<pid>\d+)-[0-9a-f]{12}\.tmp(?:\..*)?$")
+#: Scratch folders of this module and of the ingest stage: `{prefix}{pid}-{random}`.
+_SCRATCH = re.compile(r"^(?:s1tc-|s1tc-stage-|\.ingest-)(?P<pid>\d+)-")
+
+
+def temporary_name(name: str) -> str:
+    """The hidden name a file is written under before it is published as `name`."""
+    return f".{name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.tmp"
+
+
+def scratch_prefix(prefix: str) -> str:
+    """`tempfile.mkdtemp`'s prefix for a scratch folder that a later run may remove."""
+    return f"{prefix}{os.getpid()}-"
+
+
+def _remove_quietly(tmp: str) -> None:
+    """Remove a temporary file and whatever GDAL made beside it (without listing its folder:
+    an output folder may hold thousands of files)."""
+    for suffix in _SIDECARS:
+        with suppress(FileNotFoundError, IsADirectoryError):
+            os.remove(tmp + suffix)
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed writer no one reaped yet (a container's init may never) is a zombie
+        with builtins.open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def remove_stale_temporaries(folders: Sequence[str]) -> list[str]:
+    """Remove, from local `folders`, the temporary files and scratch folders that a killed
+    writer left (its process is gone); the paths removed. Object storage needs none: an object
+    is written whole in one request."""
+    removed = []
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            match = _TEMPORARY.match(entry.name) or _SCRATCH.match(entry.name)
+            if match is None or _process_alive(int(match["pid"])):
+                continue
+            with suppress(FileNotFoundError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.remove(entry.path)
+                removed.append(entry.path)
+    return removed
+
+
+#: Below this many free bytes, a failed write counts as a full disk (GDAL does not always say
+#: "No space left on device": "TIFFWriteDirectoryTagData: IO error writing tag data").
+LOW_SPACE = 16 * 2**20
+
+
+def low_on_space(uri: str | os.PathLike) -> bool:
+    """Whether the local filesystem where `uri` would be written has almost no space left."""
+    if is_remote(uri):
+        return False
+    folder = os.path.dirname(os.path.abspath(os.fspath(uri)))
+    while folder and not os.path.isdir(folder):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return False
+        folder = parent
+    try:
+        return shutil.disk_usage(folder).free < LOW_SPACE
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------- the store
@@ -398,24 +476,26 @@ class Store:
     def _scratch(self) -> str:
         if self.scratch_dir is not None:
             os.makedirs(self.scratch_dir, exist_ok=True)
-        return tempfile.mkdtemp(prefix="s1tc-", dir=self.scratch_dir)
+        return tempfile.mkdtemp(prefix=scratch_prefix("s1tc-"), dir=self.scratch_dir)
 
     @contextmanager
-    def atomic_path(self, uri: str | os.PathLike, content_type: str | None = None) -> Iterator[str]:
+    def atomic_path(self, uri: str | os.PathLike, content_type: str | None = None, *,
+                    durable: bool = True) -> Iterator[str]:
         """A temporary local path to write; published as `uri` in one step if no exception.
 
         Local: a hidden file in the target folder, then `os.replace` (atomic on one
         filesystem). S3: a file in the scratch folder, then one PutObject. On an exception
-        nothing is published and the temporary files are removed.
+        nothing is published and the temporary files are removed. `durable`: synced to disk
+        before and after the rename (off for bookkeeping a crash may lose, e.g. run records).
         """
         scheme, path = _split(uri)
         if scheme == "file":
             folder, name = os.path.split(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
-            tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:12]}.tmp")
+            tmp = os.path.join(folder, temporary_name(name))
             try:
                 yield tmp
-                self._publish_local(tmp, path)
+                self._publish_local(tmp, path, durable)
             finally:
                 _remove_quietly(tmp)
         else:
@@ -428,11 +508,13 @@ class Store:
                 shutil.rmtree(scratch, ignore_errors=True)
 
     @staticmethod
-    def _publish_local(tmp: str, path: str) -> None:
-        with builtins.open(tmp, "rb+") as f:
-            os.fsync(f.fileno())  # the content is on disk before the name points to it
+    def _publish_local(tmp: str, path: str, durable: bool = True) -> None:
+        if durable:
+            with builtins.open(tmp, "rb+") as f:
+                os.fsync(f.fileno())  # the content is on disk before the name points to it
         os.replace(tmp, path)
-        _fsync_dir(os.path.dirname(os.path.abspath(path)))
+        if durable:
+            _fsync_dir(os.path.dirname(os.path.abspath(path)))
         log.debug("published %s", path)
 
     def _put(self, local: str, path: str, content_type: str | None) -> None:
@@ -458,8 +540,8 @@ class Store:
             shutil.copyfile(local_path, tmp)
 
     def write_bytes(self, uri: str | os.PathLike, data: bytes,
-                    content_type: str | None = None) -> None:
-        with self.atomic_path(uri, content_type) as tmp, builtins.open(tmp, "wb") as f:
+                    content_type: str | None = None, *, durable: bool = True) -> None:
+        with self.atomic_path(uri, content_type, durable=durable) as tmp, builtins.open(tmp, "wb") as f:
             f.write(data)
 
     # ----------------------------------------------------------- rasters
@@ -620,7 +702,7 @@ def _staged(array: ArrayLike, profile: dict[str, Any], blocksize: int, scratch_d
         return
     if scratch_dir is not None:
         os.makedirs(scratch_dir, exist_ok=True)
-    folder = tempfile.mkdtemp(prefix="s1tc-stage-", dir=scratch_dir)
+    folder = tempfile.mkdtemp(prefix=scratch_prefix("s1tc-stage-"), dir=scratch_dir)
     try:
         with rasterio.open(os.path.join(folder, "staged.tif"), "w", driver="GTiff", tiled=True,
                            blockxsize=blocksize, blockysize=blocksize, BIGTIFF="IF_SAFER",

@@ -36,11 +36,13 @@ SA_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 
 def compute_plan(config_text: str, scenario: str, source: str = "request.cfg") -> Plan:
-    """The plan of a request, as `s1tiling-cloud plan CONFIG` computes it (search included)."""
+    """The plan of a request, as `s1tiling-cloud plan CONFIG` computes it (search included),
+    less the nodes with no work left (`runners.remaining`: every promised output exists)."""
     from ..config.parse import load_request
     from ..plan.request import plan_request
+    from ..runners.remaining import pending_plan
 
-    return plan_request(load_request(source, text=config_text), scenario)
+    return pending_plan(plan_request(load_request(source, text=config_text), scenario))
 
 
 def workspace(plan: Plan, workflow_name: str) -> str:

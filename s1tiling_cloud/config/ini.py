@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..exceptions import ConfigurationError
+from .secrets import has_user_info, is_credential
 
 __all__ = ["IniReader", "split_list"]
 
@@ -39,7 +40,10 @@ class _EnvironmentInterpolation(configparser.BasicInterpolation):
         # Option names are lower-cased by the parser, so are the keys it looks up (but for the
         # case-keeping read of [Metadata]); a `%` in a variable's value is literal, as it must
         # survive BasicInterpolation's recursion.
-        escaped = {key: value.replace("%", "%%") for key, value in environ.items()}
+        # Credential variables are never expanded (`secrets`): a `.cfg` could copy them into
+        # tags, STAC items, plans and logs.
+        escaped = {key: value.replace("%", "%%") for key, value in environ.items()
+                   if not is_credential(key, environ)}
         self._environ = {**{key.lower(): value for key, value in escaped.items()}, **escaped}
 
     def before_get(self, parser, section, option, value, defaults):
@@ -128,14 +132,23 @@ class IniReader:
     def _interpolate(self, parser: configparser.ConfigParser, name: str, option: str,
                      section: str | None = None) -> str:
         try:
-            return parser.get(name, option)
+            value = parser.get(name, option)
         except configparser.InterpolationMissingOptionError as error:
+            if is_credential(error.reference, self._environ):
+                raise self.error(f"Cannot decode '{option}' option '{section or name}' section: "
+                                 f"%({error.reference})s is a credential variable; credentials "
+                                 "are never expanded in the configuration") from None
             raise self.error(f"Cannot decode '{option}' option '{section or name}' section: "
                              f"%({error.reference})s is neither an option of the section nor an "
                              "environment variable") from error
         except configparser.InterpolationError as error:
             message = f"Cannot decode '{option}' option '{section or name}' section: {error}"
             raise self.error(message) from error
+        if has_user_info(value):  # s3://KEY:SECRET@bucket: refused, and not repeated
+            raise self.error(f"'{option}' option '{section or name}' section: credentials are never "
+                             "read from the configuration file; remove them from the URL and set "
+                             "them in the environment or a Kubernetes Secret")
+        return value
 
     def get_optional(self, section: str, option: str) -> str | None:
         """The option's string, None when absent or empty."""

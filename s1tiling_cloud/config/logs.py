@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .secrets import redact_logging
+
 __all__ = ["LOG_FORMAT", "init_logger", "mode_words"]
 
 LOG_FORMAT = "%(asctime)s - %(name)s - %(levelname)s - %(message)s"
@@ -30,6 +32,7 @@ def mode_words(mode: str | None) -> set[str]:
 def init_logger(config_log_dir: str | os.PathLike, mode: str | None = None, *,
                 console: bool = True) -> dict[str, Any]:
     """Configure the root logger for `mode`; log files go to `config_log_dir`. Returns the set-up."""
+    redact_logging()
     words = mode_words(mode)
     debug = "debug" in words
     level = logging.DEBUG if debug else logging.INFO

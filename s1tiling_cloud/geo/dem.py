@@ -30,8 +30,11 @@ import rasterio
 import shapely
 from pyproj import CRS, Transformer
 from rasterio.enums import Resampling
+from rasterio.errors import RasterioIOError
 from rasterio.io import MemoryFile
+from rasterio.transform import array_bounds
 from rasterio.vrt import WarpedVRT
+from rasterio.warp import transform_bounds
 from rasterio.windows import Window
 from shapely.affinity import translate
 from shapely.geometry import Polygon, box
@@ -223,6 +226,8 @@ class DemSource:
             return out
         threads = num_threads or os.cpu_count() or 1
         with self._store.gdal_env():
+            for uri in uris:
+                check_dem_file(self._store.gdal_path(uri), grid)
             for index, mosaic in enumerate(_mosaics([self._store.gdal_path(u) for u in uris])):
                 with mosaic as src:
                     nodata = src.nodata if src.nodata is not None else DEM_NODATA
@@ -394,6 +399,38 @@ def _header(path: str) -> _Header:
     with rasterio.open(path) as ds:
         return _Header(path, CRS.from_user_input(ds.crs), ds.transform, ds.width, ds.height, ds.dtypes[0],
                        ds.nodata, ds.block_shapes[0])
+
+
+#: Heights a DEM may hold (m): below the Dead Sea shore, above Everest, with a margin.
+HEIGHT_RANGE = (-600.0, 9000.0)
+
+
+def check_dem_file(path: str, grid: Grid) -> None:
+    """A DEM file must be a height raster where its name says: MissingDEMError (75) naming it
+    when it does not reach the grid (a wrong CRS, e.g. EPSG:3857 numbers read as degrees), or
+    when its heights are no heights (random bytes in an `.hgt`: a window of it is read)."""
+    try:
+        with rasterio.open(path) as ds:
+            if ds.crs is None:
+                raise MissingDEMError(f"DEM file {path} has no CRS")
+            left, bottom, right, top = transform_bounds(grid.crs, ds.crs, *array_bounds(
+                grid.shape[0], grid.shape[1], grid.transform), densify_pts=21)
+            west, south, east, north = ds.bounds
+            if right < west or left > east or top < min(south, north) or bottom > max(south, north):
+                raise MissingDEMError(f"DEM file {path} ({ds.crs}, bounds {tuple(ds.bounds)}) "
+                                      f"does not reach {_describe(grid)}: wrong CRS or place")
+            # a window in the middle: a few blocks, not the whole file (an .hgt on S3)
+            rows, cols = min(ds.height, 256), min(ds.width, 256)
+            window = Window((ds.width - cols) // 2, (ds.height - rows) // 2, cols, rows)
+            sample = ds.read(1, window=window, masked=True)
+    except RasterioIOError as error:
+        raise MissingDEMError(f"DEM file {path} is unreadable: {error}") from error
+    values = np.ma.getdata(sample)[~np.ma.getmaskarray(sample)].astype(np.float64)
+    values = values[np.isfinite(values) & (values != DEM_NODATA)]
+    low, high = HEIGHT_RANGE
+    if values.size and (values.min() < low or values.max() > high):
+        raise MissingDEMError(f"DEM file {path} holds values from {values.min():g} to "
+                              f"{values.max():g} m: not heights ({low:g} to {high:g} m)")
 
 
 def _mosaics(paths: Sequence[str]):

@@ -27,7 +27,7 @@ import numpy as np
 import rasterio
 from rasterio.windows import Window
 
-from s1tiling_cloud.exceptions import MissingGeoidError
+from s1tiling_cloud.exceptions import InvalidGeoidError, MissingGeoidError
 from s1tiling_cloud.store import Store, is_remote
 
 from .grid import Grid
@@ -101,8 +101,12 @@ class Geoid:
             with _open(Store(storage_options), path) as ds:
                 t = ds.transform
                 geographic = ds.crs is None or ds.crs.is_geographic
-                if not geographic or t.b != 0.0 or t.d != 0.0 or t.e == 0.0:
-                    raise MissingGeoidError(path) from ValueError(f"{path}: not a north-up lon/lat grid")
+                if not geographic:
+                    raise InvalidGeoidError(path, f"its CRS is {ds.crs}, not longitude/latitude")
+                if t.b != 0.0 or t.d != 0.0 or t.a <= 0.0 or t.e >= 0.0:
+                    raise InvalidGeoidError(path, "not a north-up longitude/latitude grid")
+                _check_extent(path, t, ds.width, ds.height)
+                _check_values(path, ds)
                 width, height, nodata = ds.width, ds.height, ds.nodata
         except rasterio.errors.RasterioIOError as error:
             raise MissingGeoidError(path) from error
@@ -180,6 +184,33 @@ class Geoid:
         if self.period and self.width > self.period:  # drop the repeated column(s)
             values = np.ascontiguousarray(values[:, : self.period])
         return values, first
+
+
+#: Geoid undulations stay within about ±110 m (EGM96: -107 to +86 m; EGM2008 alike).
+UNDULATION_RANGE = (-150.0, 150.0)
+
+
+def _check_extent(path, t, width: int, height: int) -> None:
+    """A geoid grid lies within the globe (a degree of slack for repeated edges)."""
+    west, north = t.c, t.f
+    east, south = west + width * t.a, north + height * t.e
+    if not (-361.0 <= west < east <= 361.0 and -91.0 <= south < north <= 91.0):
+        raise InvalidGeoidError(path, f"its extent ({west:g}, {south:g}, {east:g}, {north:g}) "
+                                "is not within longitudes ±360° and latitudes ±90°")
+
+
+def _check_values(path, ds) -> None:
+    """Undulations of a sample of the grid (at most 256 × 256 values) are geoid heights."""
+    shape = (min(ds.height, 256), min(ds.width, 256))
+    sample = ds.read(1, out_shape=shape, masked=True)
+    values = np.ma.getdata(sample)[~np.ma.getmaskarray(sample)].astype(np.float64)
+    values = values[np.isfinite(values)]
+    low, high = UNDULATION_RANGE
+    if not values.size:
+        raise InvalidGeoidError(path, "it holds no value")
+    if values.min() < low or values.max() > high:
+        raise InvalidGeoidError(path, f"its values span {values.min():g} to {values.max():g} m, "
+                                f"not geoid undulations ({low:g} to {high:g} m)")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ from typing import Any
 from ..config.model import Request
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
+from ..stac.publication import published_documents
 from ..store import join
 from .model import Node, Plan
 from .products import Acquisition, acquisitions, best_coverage, by_orbit, polarisations_of, s1_image
@@ -320,6 +321,7 @@ class _Builder:
         request = self.request
         tile, where = group.tile, f"{group.tile}/{group.relative_orbit:03d}/{group.day}"
         published: dict[str, dict[str, str]] = {"products": {}, "masks": {}, "quicklooks": {}}
+        filtered = False  # whether the published products are the despeckled ones
         publish_depends: list[str] = []
         for pol in requested:
             members = [c for c in group.products if pol in polarisations_of(c, [pol])]
@@ -349,19 +351,20 @@ class _Builder:
             published["products"][pol] = final
             publish_depends.append(node.id)
             if despeckled:
-                filtered = self.naming.path("filtered", {**final_fields,
+                filtered_uri = self.naming.path("filtered", {**final_fields,
                                                          "filter_method": filtering.filter.lower()},
                                             self.dirs)
                 done = self.add(Node(
                     id=f"despeckle/{where}/{pol}", stage="despeckle", label=f"despeckle {label}",
-                    args={"product": final, "output": filtered,
+                    args={"product": final, "output": filtered_uri,
                           "params": {"method": filtering.filter.lower(),
                                      "window_radius": filtering.window_radius,
                                      "nblooks": filtering.nblooks, "deramp": filtering.deramp,
                                      **self.engine}},
-                    depends=[node.id], outputs=[filtered], products=[key]))
+                    depends=[node.id], outputs=[filtered_uri], products=[key]))
                 if not keep:
-                    published["products"][pol] = filtered
+                    published["products"][pol] = filtered_uri
+                    filtered = True
                     publish_depends.append(done.id)
             if request.mask.generate_border_mask:
                 mask = self.naming.path("mask", final_fields, self.dirs)
@@ -384,7 +387,7 @@ class _Builder:
                 published["quicklooks"][pol] = quicklook
                 publish_depends.append(done.id)
         if request.stac.publish and published["products"]:
-            self.publish(group, where, published, correction, publish_depends, key)
+            self.publish(group, where, published, correction, publish_depends, key, filtered)
 
     def correction(self, concatenated: Node, correction: Node, fields: Mapping[str, str], where: str,
                    pol: str, label: str, key: str, keep: bool) -> Node:
@@ -406,7 +409,7 @@ class _Builder:
             intermediate=not keep))
 
     def publish(self, group: Acquisition, where: str, published: Mapping[str, dict[str, str]],
-                correction: Node | None, depends: list[str], key: str) -> None:
+                correction: Node | None, depends: list[str], key: str, filtered: bool) -> None:
         stac = self.request.stac
         catalog = stac.catalog or f"{self.request.paths.output.rstrip('/')}/catalog.json"
         maps: dict[str, str] = {}
@@ -418,6 +421,8 @@ class _Builder:
             depends = [*depends, correction.id]
         inputs = [{"id": c.id, "href": c.location or cache_uri(self.request.paths.s1_images, c.id),
                    "provider": c.provider} for c in group.products]
+        documents = published_documents(catalog, next(iter(published["products"].values())),
+                                        self.final_calibration, filtered)
         self.add(Node(
             id=f"publish/{where}", stage="publish",
             label=f"publish {group.tile} {group.relative_orbit:03d} {group.day}",
@@ -425,4 +430,4 @@ class _Builder:
                   "quicklooks": published["quicklooks"], "maps": maps, "inputs": inputs,
                   "api_url": stac.api_url, "public_url": stac.public_url,
                   "processing": {"engine": self.request.processing.engine}},
-            depends=sorted(set(depends)), outputs=[], products=[key]))
+            depends=sorted(set(depends)), outputs=documents, products=[key]))

@@ -78,9 +78,10 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
     if outcome is None:
         from ..search import find_products
 
+        # Every group is planned, done or not: what is already done is decided on the plan
+        # (`runners.remaining`), from every output it promises, not from the σ° files only.
         outcome = find_products(request, items_per_page=searched_items_per_page,
-                                max_retries=nb_max_search_retries,
-                                skip_produced=scenario == "s1_process")
+                                max_retries=nb_max_search_retries, skip_produced=False)
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
         tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
         if tiles and scenario != "s1_process_ia":

@@ -6,14 +6,18 @@ order among the ready ones, at most `processes` at a time, in worker processes s
 everything that depends on it as not run, and is counted as S1Tiling counts it; the other
 products are still made. Finished nodes are recorded (`records`), so a re-run, or a run after a
 kill, does only what is left. Intermediates (tmp) are removed once every node reading them has
-succeeded, unless `keep_intermediates` (S1Tiling's `--debug-caches`).
+succeeded, unless `keep_intermediates` (S1Tiling's `--debug-caches`). What is left to do is
+decided by `remaining` (every output the plan promises must exist).
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import multiprocessing
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
@@ -21,9 +25,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..plan.model import Node, Plan
-from ..store import Store
+from ..store import Store, is_remote, low_on_space, remove_stale_temporaries
+from .interrupt import Interrupted, interruptible, stop_workers
 from .progress import Progress, progress_for
 from .records import RunRecords
+from .remaining import Existing, work_left
 from .report import (
     DONE,
     EMPTY,
@@ -38,7 +44,7 @@ from .report import (
     situation_of,
 )
 from .run_page import write_run_page
-from .worker import COMPUTATION, execute
+from .worker import COMPUTATION, execute, start_worker
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +65,7 @@ class InlineExecutor(Executor):
         future: Future = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the caller through the future
+        except Exception as error:  # handed to the caller through the future (not `Interrupted`)
             future.set_exception(error)
         return future
 
@@ -68,7 +74,8 @@ def _pool(processes: int) -> Executor:
     if processes <= 0:
         return InlineExecutor()
     method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method),
+                               initializer=start_worker, initargs=(os.getpid(),))
 
 
 def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
@@ -79,15 +86,30 @@ def run_plan(plan: Plan, *, processes: int, progress: bool | None = None,
     """
     started = time.perf_counter()
     run = _Run(plan, keep_intermediates)
-    run.prune()
-    with progress_for(len(run.pending), progress) as bar:
-        run.execute(processes, bar)
-    run.sweep()
-    situation = situation_of(run.outcomes.values(), int((plan.search or {}).get("search_failures", 0)))
-    report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3), run.removed)
-    for line in report.lines():
-        log.info("%s", line)
-    write_run_page(plan, report)  # the run's page next to its outputs (index.html)
+    interrupted: Interrupted | None = None
+    with interruptible():
+        try:
+            run.prune()
+            with progress_for(len(run.pending), progress) as bar:
+                run.execute(processes, bar)
+            run.sweep()
+        except Interrupted as signal_:
+            interrupted = signal_
+            log.warning("%s received: workers stopped; a re-run does what is left", signal_.name)
+            run.interrupted(signal_)
+        finally:
+            if run.records is not None:
+                run.records.close()
+        situation = situation_of(run.outcomes.values(),
+                                 int((plan.search or {}).get("search_failures", 0)),
+                                 interrupted=interrupted.signum if interrupted else None,
+                                 tmp=(plan.request.get("paths") or {}).get("tmp"))
+        report = RunReport(plan, run.outcomes, situation, round(time.perf_counter() - started, 3),
+                           run.removed)
+        for line in report.lines():
+            log.info("%s", line)
+        if interrupted is None:
+            write_run_page(plan, report)  # the run's page next to its outputs (index.html)
     return report
 
 
@@ -103,11 +125,20 @@ class _Run:
                 self.dependents[dep].append(node.id)
         self.store = Store(plan.storage_options or None)
         self.records = RunRecords.for_plan(plan, self.store)
+        self.exists = Existing(self.store)
         self.keep = keep_intermediates
         self.outcomes: dict[str, NodeOutcome] = {}
-        self.pending: list[str] = []
+        #: Nodes not yet started nor settled, in plan order (a dict: ordered, O(1) removal).
+        self.pending: dict[str, None] = {}
+        self.order = {node.id: index for index, node in enumerate(plan.nodes)}
+        #: Per pending node, how many of its dependencies have not succeeded yet; the ready
+        #: ones wait in heaps by plan order (serial stages apart, started one at a time).
+        self.waiting: dict[str, int] = {}
+        self.ready_nodes: list[tuple[int, str]] = []
+        self.ready_serial: list[tuple[int, str]] = []
         self.deaths: dict[str, int] = {}
         self.removed: list[str] = []
+        self.running: list[str] = []  # the nodes running when the run was interrupted
 
     def outcome(self, node: Node, status: str, **values: Any) -> NodeOutcome:
         found = NodeOutcome(node.id, node.stage, node.label or node.id, status, **values)
@@ -117,30 +148,50 @@ class _Run:
     # ---- what is left to do ------------------------------------------------------------
 
     def prune(self) -> None:
-        """Nodes recorded done by an earlier run are DONE; the intermediates that only done
-        nodes read are PRUNED; everything else is pending, in plan order."""
-        order = list(self.plan.topological())
-        done = {}
+        """What is left (`remaining.work_left`, with this runner's records): nodes with work
+        are pending, in plan order; complete nodes that are read or promised are DONE; the
+        others are PRUNED."""
+        self.remove_leftovers()
+        exists = self.exists
+        recorded = None
         if self.records is not None:
-            for node in order:
-                outputs = self.records.done(node)
-                if outputs is not None:
-                    done[node.id] = outputs
-        needed: dict[str, bool] = {}
-        for node in reversed(order):
-            needed[node.id] = node.id not in done and (
-                not node.intermediate or any(needed[d] for d in self.dependents[node.id]))
-        for node in self.plan.nodes:
-            if node.id in done:
-                self.outcome(node, DONE, outputs=done[node.id])
-            elif not needed[node.id]:
-                self.outcome(node, PRUNED)
-            else:
-                self.pending.append(node.id)
+            records = self.records
 
-    def ready(self, node: Node) -> bool:
-        return all(self.outcomes.get(d) is not None and self.outcomes[d].status in SUCCEEDED
-                   for d in node.depends)
+            def recorded(node: Node) -> list[str] | bool | None:
+                return records.state(node, exists)
+        left = work_left(self.plan, exists, recorded)
+        self.pending = dict.fromkeys(left.pending)
+        for node in self.plan.nodes:
+            if node.id in left.done:
+                self.outcome(node, DONE, outputs=left.done[node.id])
+            elif node.id not in self.pending:
+                self.outcome(node, PRUNED)
+        for node_id in self.pending:
+            self.waiting[node_id] = sum(1 for d in self.nodes[node_id].depends if d in self.pending)
+            if not self.waiting[node_id]:
+                self.make_ready(node_id)
+
+    def remove_leftovers(self) -> None:
+        """The temporary files and scratch folders a killed run left (`store`): never seen
+        under a final name, removed here so that they do not pile up."""
+        folders = {os.path.dirname(uri) for node in self.plan.nodes for uri in node.outputs
+                   if not is_remote(uri)}
+        if self.records is not None and not is_remote(self.records.folder):
+            folders.update(self.records.folders())
+        for path in remove_stale_temporaries(sorted(folders) + [tempfile.gettempdir()]):
+            log.info("removed %s, left by a killed run", path)
+
+    def make_ready(self, node_id: str) -> None:
+        queue = self.ready_serial if self.nodes[node_id].stage in SERIAL_STAGES else self.ready_nodes
+        heapq.heappush(queue, (self.order[node_id], node_id))
+
+    def succeeded(self, node_id: str) -> None:
+        """`node_id` succeeded: its dependents that waited only for it are ready."""
+        for dependent in self.dependents[node_id]:
+            if dependent in self.pending:
+                self.waiting[dependent] -= 1
+                if self.waiting[dependent] == 0:
+                    self.make_ready(dependent)
 
     def arguments(self, node: Node) -> dict[str, Any] | None:
         """The node's arguments without the inputs its dependencies did not produce (an ortho
@@ -172,7 +223,9 @@ class _Run:
     # ---- running -----------------------------------------------------------------------
 
     def execute(self, processes: int, bar: Progress) -> None:
-        capacity = max(1, processes)
+        # A worker's next node waits in the pool's queue (two per worker are handed over): a
+        # short stage's worker then never idles while this process collects and launches.
+        capacity = max(1, 2 * processes)
         pool = _pool(processes)
         running: dict[Future, tuple[str, float]] = {}
         try:
@@ -201,31 +254,54 @@ class _Run:
                     pool.shutdown(wait=False, cancel_futures=True)
                     pool = _pool(processes)
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers(pool)
+            self.running = [node_id for node_id, _ in running.values()]
             raise
         pool.shutdown(wait=True)
 
+    def interrupted(self, signal_: Interrupted) -> None:
+        """The nodes that were running or pending when `signal_` came: not run."""
+        error = {"type": "Interrupted", "message": f"the run received {signal_.name}",
+                 "category": COMPUTATION}
+        for node_id in [*self.running, *self.pending]:
+            if self.outcomes.get(node_id) is None:
+                self.outcome(self.nodes[node_id], NOT_RUN, error=error)
+        self.pending.clear()
+
+    def next_ready(self, running: dict[Future, tuple[str, float]]) -> str | None:
+        """The first ready node in plan order (a serial stage's only if none of it runs)."""
+        serial_free = self.ready_serial and not any(
+            self.nodes[n].stage in SERIAL_STAGES for n, _ in running.values())
+        queues = [q for q in (self.ready_nodes, self.ready_serial if serial_free else None) if q]
+        while queues:
+            queue = min(queues, key=lambda q: q[0])
+            _, node_id = heapq.heappop(queue)
+            if node_id in self.pending:
+                return node_id
+            queues = [q for q in queues if q]
+        return None
+
     def launch(self, pool: Executor, running: dict[Future, tuple[str, float]], capacity: int,
                bar: Progress) -> None:
-        for node_id in list(self.pending):
-            if len(running) >= capacity:
+        while len(running) < capacity:
+            node_id = self.next_ready(running)
+            if node_id is None:
                 return
             node = self.nodes[node_id]
-            if not self.ready(node):
-                continue
-            if node.stage in SERIAL_STAGES and any(
-                    self.nodes[n].stage == node.stage for n, _ in running.values()):
-                continue
             args = self.arguments(node)
             if args is None:
-                self.pending.remove(node_id)
+                del self.pending[node_id]
                 self.outcome(node, EMPTY)
                 bar.finished(node.label or node.id, EMPTY, 0.0)
                 self.release(node)
+                self.succeeded(node_id)
                 continue
-            # BrokenProcessPool here leaves the node pending, for the next pool
-            future = pool.submit(execute, node.stage, args, self.plan.storage_options)
-            self.pending.remove(node_id)
+            try:
+                future = pool.submit(execute, node.stage, args, self.plan.storage_options)
+            except BrokenProcessPool:  # the node stays pending, for the next pool
+                self.make_ready(node_id)
+                raise
+            del self.pending[node_id]
             bar.started(node.label or node.id)
             running[future] = (node_id, time.perf_counter())
 
@@ -240,7 +316,8 @@ class _Run:
             self.deaths[node_id] = self.deaths.get(node_id, 0) + 1
             if self.deaths[node_id] < WORKER_DEATH_ATTEMPTS:  # again, in the next pool
                 log.warning("%s: its worker died; trying it again", node.label or node_id)
-                self.pending.insert(0, node_id)
+                self.pending[node_id] = None
+                self.make_ready(node_id)
                 return broken
             answer = {"ok": False, "error": {"type": "WorkerDied", "message": str(error) or
                                              "a worker process died", "category": COMPUTATION}}
@@ -253,19 +330,35 @@ class _Run:
             if self.records is not None:
                 self.records.save(node, outcome.outputs)
             self.release(node)
+            self.succeeded(node_id)
         else:
-            self.outcome(node, FAILED, seconds=round(seconds, 3), error=answer["error"])
+            writing = node.outputs[0] if node.outputs else None
+            error = dict(answer["error"])
+            if writing and not error.get("disk_full") and low_on_space(writing):
+                error["disk_full"] = True  # GDAL's words do not always say so
+            self.outcome(node, FAILED, seconds=round(seconds, 3), error=error, writing=writing)
             log.error("%s failed: %s: %s", node.label or node.id, answer["error"]["type"],
                       answer["error"]["message"])
-            for dependent in sorted(self.plan.dependents([node_id])):
+            for dependent in sorted(self.downstream(node_id)):
                 self.not_run(dependent, node_id, bar)
         bar.finished(node.label or node.id, self.outcomes[node_id].status, seconds)
         return broken
 
+    def downstream(self, node_id: str) -> set[str]:
+        """Every node that depends, directly or not, on `node_id`."""
+        found: set[str] = set()
+        frontier = [node_id]
+        while frontier:
+            for dependent in self.dependents[frontier.pop()]:
+                if dependent not in found:
+                    found.add(dependent)
+                    frontier.append(dependent)
+        return found
+
     def not_run(self, node_id: str, cause: str | None, bar: Progress) -> None:
         """`node_id` cannot run (`cause` failed): it is counted, and the progress moves on."""
         if node_id in self.pending:
-            self.pending.remove(node_id)
+            del self.pending[node_id]
             bar.finished(self.nodes[node_id].label or node_id, NOT_RUN, 0.0)
         if node_id not in self.outcomes:
             self.outcome(self.nodes[node_id], NOT_RUN, cause=cause)
@@ -280,13 +373,17 @@ class _Run:
 
     def remove_if_consumed(self, node: Node) -> None:
         outcome = self.outcomes.get(node.id)
-        if self.keep or not node.intermediate or outcome is None or outcome.status not in (RAN, REUSED, DONE):
+        if self.keep or not node.intermediate or outcome is None or outcome.status not in (
+                RAN, REUSED, DONE, PRUNED):
             return
         readers = self.dependents[node.id]
         if not readers or not all(self.outcomes.get(r) is not None and self.outcomes[r].status in SUCCEEDED
                                   for r in readers):
             return
-        for uri in outcome.outputs:
+        # PRUNED: not needed, but maybe still there (kept by an earlier `--debug-caches` run)
+        outputs = outcome.outputs if outcome.status != PRUNED else [
+            uri for uri in node.outputs if self.exists(uri)]
+        for uri in outputs:
             if uri not in self.removed:
                 self.store.remove(uri)
                 self.removed.append(uri)

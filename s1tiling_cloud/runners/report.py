@@ -9,6 +9,7 @@ are download failures too; a corrupted SAFE is a computation error that also set
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,9 +31,17 @@ class RunSituation(exits.Situation):
     """`exits.Situation` plus the corrupted SAFEs met: their presence makes the code 71."""
 
     corrupted_products: tuple[str, ...] = ()
+    #: The signal that stopped the run (SIGTERM, SIGINT), if one did: 128 + its number.
+    interrupted: int | None = None
+    #: S1Tiling's code for a full disk met (69 outputs, 70 tmp), and the file being written.
+    disk_full: tuple[int, str] | None = None
 
     @property
     def code(self) -> int:
+        if self.interrupted is not None:
+            return exits.interrupted(self.interrupted)
+        if self.disk_full is not None:
+            return self.disk_full[0]
         if self.corrupted_products:
             return exits.CORRUPTED_DATA_SAFE
         return super().code
@@ -48,6 +57,7 @@ class NodeOutcome:
     seconds: float = 0.0
     error: dict[str, Any] | None = None
     cause: str | None = None  # NOT_RUN: the failed node it waited for
+    writing: str | None = None  # FAILED: the (first) file it was to write
 
 
 @dataclass
@@ -73,6 +83,14 @@ class RunReport:
                     else "Computation failure")
             lines.append(f"{kind}: '{product}' cannot be produced because of "
                          f"{error.get('type')}: {error.get('message')}")
+        if self.situation.disk_full is not None:
+            code, path = self.situation.disk_full
+            where = "output" if code == exits.OUTPUT_DISK_FULL else "tmp"
+            lines.append(f"No space left on the {where} disk: cannot write {path}")
+        if self.situation.interrupted is not None:
+            left = len(self.by_status(NOT_RUN))
+            lines.append(f"Interrupted by {signal.Signals(self.situation.interrupted).name}: "
+                         f"{left} stage calls not run; a re-run does what is left")
         lines.append(str(self.situation))
         return lines
 
@@ -102,13 +120,17 @@ class RunReport:
         return sorted(found.items())
 
 
-def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0) -> RunSituation:
+def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0,
+                 interrupted: int | None = None, tmp: str | None = None) -> RunSituation:
     """Counts of the failed nodes, S1Tiling's way (timeouts are download failures too)."""
     computation = downloads = timeouts = 0
     corrupted: list[str] = []
+    full: tuple[int, str] | None = None
     for outcome in outcomes:
         if outcome.status != FAILED or outcome.error is None:
             continue
+        if outcome.error.get("disk_full") and full is None:
+            full = _disk_full(outcome, tmp)
         category = outcome.error.get("category")
         if category == DOWNLOAD_TIMEOUT:
             downloads += 1
@@ -121,4 +143,12 @@ def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0) -> R
                 corrupted.append(outcome.id)
     return RunSituation(nb_computation_errors=computation, nb_search_failures=search_failures,
                         nb_download_failures=downloads, nb_download_timeouts=timeouts,
-                        corrupted_products=tuple(sorted(corrupted)))
+                        corrupted_products=tuple(sorted(corrupted)), interrupted=interrupted,
+                        disk_full=full)
+
+
+def _disk_full(outcome: NodeOutcome, tmp: str | None) -> tuple[int, str]:
+    """69 when the file being written is an output, 70 when it is under `[Paths] tmp`."""
+    path = outcome.writing or "?"
+    under_tmp = bool(tmp) and path.startswith(str(tmp).rstrip("/") + "/")
+    return (exits.TMP_DISK_FULL if under_tmp else exits.OUTPUT_DISK_FULL), path

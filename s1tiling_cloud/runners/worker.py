@@ -1,4 +1,5 @@
-"""What a worker process runs for one node: the stage, and its error turned into plain data.
+"""What a worker process runs for one node: the stage, and its error turned into plain data;
+and how a worker process starts (`start_worker`): bound to the runner's life.
 
 Stage errors do not cross the process boundary as exceptions (S1Tiling's exceptions take
 constructor arguments that pickling does not restore); the worker sends back what the runner
@@ -7,9 +8,16 @@ needs: the error's class, message, exit code and its category for `Situation`'s 
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import errno
 import inspect
 import logging
+import os
+import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Mapping
 from typing import Any
@@ -51,9 +59,25 @@ def category_of(error: BaseException) -> str:
     return COMPUTATION
 
 
+#: How a full disk shows: errno ENOSPC, or GDAL's words for it.
+_DISK_FULL_WORDS = ("No space left on device", "Free disk space available is")
+
+
+def disk_full(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a full disk."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno == errno.ENOSPC:
+            return True
+        if any(words in str(seen) for words in _DISK_FULL_WORDS):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def describe(error: BaseException) -> dict[str, Any]:
     return {"type": type(error).__name__, "message": str(error), "category": category_of(error),
-            "exit_code": exceptions.exit_code_for(error),
+            "exit_code": exceptions.exit_code_for(error), "disk_full": disk_full(error),
             "traceback": "".join(traceback.format_exception(error))}
 
 
@@ -66,4 +90,60 @@ def execute(stage: str, args: Mapping[str, Any],
     except Exception as error:  # every stage error is reported, none ends the run
         log.debug("stage %s failed", stage, exc_info=True)
         return {"ok": False, "error": describe(error)}
+    except _Stopped as stop:  # SIGTERM in a worker: the stage's `finally` blocks have run
+        os._exit(stop.code)
     return {"ok": True, "result": dataclasses.asdict(result)}
+
+
+#: prctl(2) option: the signal this process gets when its parent ends (Linux).
+_PR_SET_PDEATHSIG = 1
+#: Seconds between two checks that the runner still lives.
+WATCH_SECONDS = 1.0
+
+
+def start_worker(runner_pid: int) -> None:
+    """Pool initializer: the worker ends with the runner, even when the runner is SIGKILLed.
+
+    The kernel sends SIGKILL when the worker's parent (the forkserver, which itself ends as
+    soon as the runner does) dies (`PR_SET_PDEATHSIG`); a thread also watches the runner's pid
+    (where prctl is missing, or under a parent that outlives the runner). SIGINT is the
+    runner's to handle (Ctrl-C reaches the whole process group): the worker ignores it and is
+    stopped by the runner. SIGTERM ends the worker through Python, so that its `finally`
+    blocks remove its temporary files.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl: the watching thread alone
+            log.debug("no prctl: workers rely on the watching thread", exc_info=True)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _end_on_sigterm)
+    if not _alive(runner_pid):  # the runner died before prctl took effect
+        os._exit(128 + signal.SIGKILL)
+    threading.Thread(target=_watch, args=(runner_pid,), name="watch-runner", daemon=True).start()
+
+
+class _Stopped(SystemExit):
+    """SIGTERM in a worker process: unwinds the stage, then the process ends (the pool would
+    otherwise send it back as the node's result and go on)."""
+
+
+def _end_on_sigterm(signum: int, frame) -> None:
+    raise _Stopped(128 + signum)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user took the pid: ours is gone
+        return False
+    return True
+
+
+def _watch(runner_pid: int) -> None:
+    while _alive(runner_pid):
+        time.sleep(WATCH_SECONDS)
+    os.kill(os.getpid(), signal.SIGKILL)

@@ -7,6 +7,7 @@ its path relative to the SAFE root, and get what rasterio needs to open a measur
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import zipfile
@@ -142,6 +143,18 @@ class FsspecOpener(FileContainer):
         return self.fs.size(path)
 
 
+@functools.lru_cache(maxsize=64)
+def _zip_crc_failure(path: str, size: int, mtime_ns: int) -> str | None:
+    """The first member of a local zip whose data fails its CRC (None: all good), checked once
+    per process and version of the file. GDAL's /vsizip/ reads stored members without checking
+    their CRC, so a damaged measurement would give wrong pixels and no error."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip()
+    except (zipfile.BadZipFile, EOFError, OSError):
+        return None  # not a readable zip: said by the opening that follows
+
+
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
     return "file" in (fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,))
 
@@ -171,6 +184,11 @@ def open_location(url: str | os.PathLike, storage_options: dict | None = None) -
 
 def _open_zip(text: str, fs, path: str, storage_options: dict) -> SafeLocation:
     local = path if _is_local(fs) else None
+    if local is not None:
+        stat = os.stat(local)
+        bad = _zip_crc_failure(local, stat.st_size, stat.st_mtime_ns)
+        if bad is not None:
+            raise CorruptedDataSAFEError(text, f"zip member {bad} fails its CRC check")
     try:
         archive = ZipFileSystem(fo=local or fs.open(path, "rb", **REMOTE_OPEN_OPTIONS))
         names = [info["name"] for info in archive.find("", detail=True).values()]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..exceptions import NotSentinel1ProductError
+from ..exceptions import CorruptedDataSAFEError, NotSentinel1ProductError
 from . import xmlnodes as x
 
 # s1b-iw1-slc-vv-20210401t052624-20210401t052649-026269-032297-004.xml (noise-/calibration-/rfi-)
@@ -31,6 +31,7 @@ class DataFile:
     polarisation: str  # upper case: "VV"
     href: str  # relative to the SAFE root, without "./"
     size: int = -1
+    md5: str | None = None  # lower-case hex, as the manifest's `checksum` gives it
 
 
 @dataclass
@@ -77,6 +78,10 @@ def parse_manifest(data: bytes, name: str) -> Manifest:
     footprint = _footprint(x.text(root, ".//frameSet/frame/footPrint/coordinates", "") or "")
     software = x.find(root, ".//processing/facility/software")
     files = _data_files(root)
+    other = sorted({f.swath for f in files if mode and not f.swath.upper().startswith(mode.upper())})
+    if other:  # e.g. a manifest saying EW over IW files: which one to believe?
+        raise CorruptedDataSAFEError(name, f"the manifest says mode {mode} but lists files of "
+                                     f"swath(s) {', '.join(other)}")
     return Manifest(
         platform=f"sentinel-1{number.lower()}",
         mission_letter=number.upper(),
@@ -129,8 +134,12 @@ def _data_files(root) -> list[DataFile]:
         kind = match["kind"] or ("measurement" if match["ext"] == "tiff" else "annotation")
         stream = x.find(obj, "byteStream")
         size = int(stream.get("size", -1)) if stream is not None else -1
+        checksum = x.find(obj, "byteStream/checksum")
+        md5 = None
+        if checksum is not None and (checksum.get("checksumName") or "").upper() == "MD5":
+            md5 = (checksum.text or "").strip().lower() or None
         swath = match["swath"].upper()
         if swath.startswith("WV"):  # many vignettes share a swath: the image number tells them apart
             swath = f"{swath}_{match['image']}"
-        files.append(DataFile(kind, swath, match["pol"].upper(), href, size))
+        files.append(DataFile(kind, swath, match["pol"].upper(), href, size, md5))
     return files

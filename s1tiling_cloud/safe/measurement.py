@@ -99,13 +99,18 @@ class MeasurementArray(BackendArray):
                 windows.append((low, high))
                 picks.append(k - low)
                 squeeze.append(False)
-        if self.line_offsets is not None:
-            data = self._read_mapped(*windows)
-        else:
-            window = rasterio.windows.Window.from_slices(*windows)
-            with self._lock:
-                dataset = self._manager.acquire()
-                data = dataset.read(1, window=window, out_dtype=self.dtype)
+        try:
+            if self.line_offsets is not None:
+                data = self._read_mapped(*windows)
+            else:
+                window = rasterio.windows.Window.from_slices(*windows)
+                with self._lock:
+                    dataset = self._manager.acquire()
+                    data = dataset.read(1, window=window, out_dtype=self.dtype)
+        except (rasterio.errors.RasterioError, ValueError, OSError) as error:
+            # a truncated or damaged file: the product is corrupted, and this file says where
+            raise CorruptedDataSAFEError(self.product or self.path, f"cannot read measurement "
+                                         f"{self.path} (truncated or damaged): {error}") from error
         if any(not (isinstance(p, slice) and p.step in (None, 1)) for p in picks):
             data = data[np.ix_(*[_as_index(p, n) for p, n in zip(picks, data.shape, strict=True)])]
         return data.squeeze(axis=tuple(i for i, s in enumerate(squeeze) if s))

@@ -216,6 +216,7 @@ class Sentinel1Product:
             return xr.Dataset(attrs={**self.attributes(), "subgroups": self.groups})
         swath = parts[0]
         if swath not in self.swaths:
+            self._check_listed(parts)
             raise GroupNotFoundError("/".join(parts), self.groups)
         pols = self.polarisations(swath)
         if len(parts) == 1:
@@ -229,7 +230,21 @@ class Sentinel1Product:
                 return self._measurement(swath, parts[1])
             if len(parts) == 3 and f"{swath}/{parts[1]}/{parts[2]}" in self.groups:
                 return self._metadata(swath, parts[1], parts[2])
+        self._check_listed(parts)
         raise GroupNotFoundError("/".join(parts), self.groups)
+
+    def _check_listed(self, parts: list[str]) -> None:
+        """A group the manifest promises (its swath and polarisation are listed) whose files are
+        missing is a corrupted product (71, naming the files), not an unknown group."""
+        if len(parts) < 2:
+            return
+        swath, pol = parts[0].upper(), parts[1].upper()
+        listed = [f for f in self.manifest.files if (f.swath, f.polarisation) == (swath, pol)]
+        present = self._present.get((swath, pol), {})
+        missing = [f.href for f in listed if present.get(f.kind) is not f]
+        if listed and missing:
+            raise CorruptedDataSAFEError(self.location.url, f"{', '.join(missing)} listed in the "
+                                         "manifest but missing")
 
     def _group_attrs(self, swath: str, pol: str | None) -> dict:
         info = self.info(swath)

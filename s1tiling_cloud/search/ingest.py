@@ -10,6 +10,7 @@ again, and the provider is not contacted.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -32,7 +33,7 @@ from ..exceptions import (
 )
 from ..safe.location import MANIFEST
 from ..safe.manifest import Manifest, parse_manifest
-from ..store import is_remote, join
+from ..store import is_remote, join, scratch_prefix
 from . import eodag_compat as compat
 from .listing import filesystem
 from .model import S1Candidate
@@ -81,7 +82,7 @@ def ingest_product(product: Mapping[str, Any], destination: str, *,
     local = not is_remote(destination)
     if local:
         os.makedirs(os.path.dirname(os.path.abspath(destination)), exist_ok=True)
-    work = tempfile.mkdtemp(prefix=".ingest-",
+    work = tempfile.mkdtemp(prefix=scratch_prefix(".ingest-"),
                             dir=os.path.dirname(os.path.abspath(destination)) if local else None)
     try:
         downloaded = _download(candidate, work, dag or compat.open_gateway(eodag_config),
@@ -141,10 +142,11 @@ def _safe_root(downloaded: Path, product_id: str) -> Path:
 
 
 def verify_safe_folder(root: Path, product_id: str) -> Manifest:
-    """A local SAFE folder's manifest, after checking every measurement it lists.
+    """A local SAFE folder's manifest, after checking every file it lists.
 
-    Each must exist, have the size the manifest declares, and give pixels to GDAL; otherwise
-    the product is corrupted (exit 71) and must be fetched again.
+    Every file must have the MD5 the manifest declares (`dataObject` checksums); each
+    measurement must exist, have the declared size, and give pixels to GDAL; otherwise the
+    product is corrupted (exit 71, naming the file) and must be fetched again.
     """
     try:
         manifest = parse_manifest((root / MANIFEST).read_bytes(), str(root))
@@ -153,6 +155,11 @@ def verify_safe_folder(root: Path, product_id: str) -> Manifest:
     measurements = [f for f in manifest.files if f.kind == "measurement"]
     if not measurements:
         raise CorruptedDataSAFEError(product_id, "the manifest lists no measurement")
+    for data in manifest.files:  # ESA's MD5 of each file: a flipped byte is caught here, once
+        path = root / data.href
+        if data.md5 and path.is_file() and _md5(path) != data.md5:
+            raise CorruptedDataSAFEError(
+                product_id, f"{data.href}: its MD5 is not the manifest's {data.md5} (corrupted)")
     for data in measurements:
         path = root / data.href
         if not path.is_file():
@@ -166,6 +173,14 @@ def verify_safe_folder(root: Path, product_id: str) -> Manifest:
         except RasterioError as error:
             raise CorruptedDataSAFEError(product_id, f"unreadable {data.href}: {error}") from error
     return manifest
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(8 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _publish_locally(root: Path, destination: str) -> None:

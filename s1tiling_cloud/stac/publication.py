@@ -8,10 +8,10 @@ from typing import Any
 
 from ..store import Store
 from .api_client import StacApiClient
-from .item import ProductFiles, build_item, item_dict
-from .static_catalog import StaticCatalog, api_view
+from .item import ProductFiles, build_item, collection_id, item_dict, item_id
+from .static_catalog import StaticCatalog, api_view, collection_uri, item_uri
 
-__all__ = ["Published", "publish_product", "push_to_api"]
+__all__ = ["Published", "published_documents", "publish_product", "push_to_api"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,16 @@ def publish_product(files: ProductFiles, catalog_uri: str, *, api_url: str | Non
     api = push_to_api(api_url, collection, item) if api_url else None
     return Published(item["id"], item["collection"], catalog.item_uri(item["collection"], item["id"]),
                      api)
+
+
+def published_documents(catalog_uri: str, product_uri: str, calibration: str, filtered: bool
+                        ) -> list[str]:
+    """The documents publishing the product of `product_uri` writes (its item, its collection,
+    the root catalog), known before it runs: what a plan promises of a publish node.
+    `calibration`: the product's `CALIBRATION` tag; `filtered`: a despeckled product."""
+    collection = collection_id({"CALIBRATION": calibration, "FILTERED": "true" if filtered else ""})
+    return [item_uri(catalog_uri, collection, item_id(product_uri)),
+            collection_uri(catalog_uri, collection), catalog_uri]
 
 
 def push_to_api(api_url: str, collection: Mapping[str, Any], item: Mapping[str, Any]) -> str:

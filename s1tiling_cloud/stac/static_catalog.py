@@ -23,11 +23,19 @@ from .collection import merge_item, new_collection
 from .documents import JsonDocuments
 from .hrefs import relative_href, resolve_href, sibling
 
-__all__ = ["StaticCatalog", "api_view"]
+__all__ = ["StaticCatalog", "api_view", "collection_uri", "item_uri"]
 
 _JSON = pystac.MediaType.JSON
 #: Link relations that only make sense inside the static catalog's tree.
 _TREE_RELS = {"root", "parent", "self", "child", "item", "collection"}
+
+
+def collection_uri(catalog_uri: str, collection_id: str) -> str:
+    return sibling(catalog_uri, collection_id, "collection.json")
+
+
+def item_uri(catalog_uri: str, collection_id: str, item_id: str) -> str:
+    return sibling(catalog_uri, collection_id, item_id, f"{item_id}.json")
 
 
 class StaticCatalog:
@@ -43,10 +51,10 @@ class StaticCatalog:
         self.documents = documents or JsonDocuments(storage_options)
 
     def collection_uri(self, collection_id: str) -> str:
-        return sibling(self.uri, collection_id, "collection.json")
+        return collection_uri(self.uri, collection_id)
 
     def item_uri(self, collection_id: str, item_id: str) -> str:
-        return sibling(self.uri, collection_id, item_id, f"{item_id}.json")
+        return item_uri(self.uri, collection_id, item_id)
 
     # ----------------------------------------------------------- publishing
 

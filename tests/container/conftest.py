@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.container.docker import Unavailable, build_image, ensure_daemon
+from tests.container.docker import Unavailable, build_image, ensure_daemon, stop_daemon
 
 
 def pytest_configure(config):
@@ -13,12 +13,15 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
-def docker_cli() -> str:
-    """The docker CLI, once a daemon answers; skips with the reason when none can run here."""
+def docker_cli():
+    """The docker CLI, once a daemon answers; skips with the reason when none can run here. A
+    daemon the session started is stopped when it ends (none is left running after CI)."""
     found = ensure_daemon()
     if isinstance(found, Unavailable):
         pytest.skip(found.reason)
-    return found
+    yield found.cli
+    if found.started is not None:
+        stop_daemon(found.started)
 
 
 @pytest.fixture(scope="session")

@@ -7,6 +7,7 @@ the image is built offline by docker/build.sh, which reuses an image built from 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -32,7 +33,16 @@ def docker_cli() -> str | None:
     return None
 
 
-def ensure_daemon() -> str | Unavailable:
+@dataclass(frozen=True)
+class Daemon:
+    """The docker CLI to use, and the pid of the daemon this test session started (None: one
+    was already running, and is left as it was)."""
+
+    cli: str
+    started: int | None = None
+
+
+def ensure_daemon() -> Daemon | Unavailable:
     """The docker CLI once a daemon answers (started by docker/dockerd.sh if need be)."""
     cli = docker_cli()
     if cli is None:
@@ -41,7 +51,29 @@ def ensure_daemon() -> str | Unavailable:
                           text=True, timeout=120, env={**os.environ, "DOCKER": cli}, check=False)
     if done.returncode != 0:
         return Unavailable(f"no Docker daemon can run here: {done.stderr.strip()[-1500:]}")
-    return cli
+    words = (done.stdout.strip().splitlines() or [""])[-1].split()
+    started = int(words[1]) if len(words) == 2 and words[0] == "started" else None
+    return Daemon(cli, started)
+
+
+def stop_daemon(pid: int, timeout: float = 30.0) -> None:
+    """Stop the daemon the test session started (SIGTERM, then SIGKILL), and wait for it."""
+    import signal
+    import time
+
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def build_image(cli: str) -> str:

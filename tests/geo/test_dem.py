@@ -557,3 +557,29 @@ def test_ellipsoid_heights_on_the_rome_fixture():
     dem = DemSource.from_config(ROME_DEM)
     difference = ellipsoid_heights(grid, dem) - dem.warp(grid)
     assert difference.min() > 48.4 and difference.max() < 48.8  # EGM96 near Rome
+
+
+def test_an_hgt_of_random_bytes_is_refused_naming_it(srtm_dir, tmp_path):
+    """An .hgt of the right size but random bytes gives heights of ±32 km: refused (75)."""
+    for path in srtm_dir.glob("*.hgt"):
+        shutil.copy(path, tmp_path / path.name)
+    victim = tmp_path / "N42E013.hgt"
+    victim.write_bytes(np.random.default_rng(1).bytes(victim.stat().st_size))
+    with pytest.raises(MissingDEMError) as info:
+        DemSource.tiles(tmp_path).warp(utm_grid())
+    assert exit_code_for(info.value) == 75
+    assert "N42E013.hgt" in str(info.value) and "not heights" in str(info.value)
+
+
+def test_a_dem_tile_in_web_mercator_is_refused_naming_it(srtm_dir, tmp_path):
+    """The cell's numbers written in EPSG:3857: the tile lies near (0, 0), not where its name
+    says; refused (75) instead of giving no product and no warning."""
+    for path in srtm_dir.glob("*.hgt"):
+        with rasterio.open(path) as source:
+            profile = {**source.profile, "driver": "GTiff", "crs": "EPSG:3857"}
+            with rasterio.open(tmp_path / f"{path.stem}.tif", "w", **profile) as target:
+                target.write(source.read())
+    with pytest.raises(MissingDEMError) as info:
+        DemSource.tiles(tmp_path, dem_format="{id}.tif").warp(utm_grid())
+    assert exit_code_for(info.value) == 75
+    assert "EPSG:3857" in str(info.value) and "does not reach" in str(info.value)

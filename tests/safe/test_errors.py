@@ -123,3 +123,75 @@ def test_malformed_annotation_values_are_corrupted_data(tmp_path):
     with pytest.raises(CorruptedDataSAFEError, match="IW/VV/gcp") as error:
         Sentinel1Product(copy).open_group("IW/VV/gcp")
     assert exit_code_for(error.value) == 71
+
+
+def test_a_missing_annotation_is_a_corrupted_product_naming_the_file(tmp_path):
+    """The manifest lists the VH annotation but it is gone: 71 naming it, not an unknown group."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    annotation = next((product / "annotation").glob("*-vh-*.xml"))
+    annotation.unlink()
+    opened = Sentinel1Product(product)
+    assert "IW/VV" in opened.groups  # the rest still opens
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        opened.open_group("IW/VH")
+    assert exit_code_for(caught.value) == exits.CORRUPTED_DATA_SAFE == 71
+    assert annotation.name in str(caught.value)
+    with pytest.raises(GroupNotFoundError):  # a group the manifest does not promise
+        opened.open_group("IW/HH")
+
+
+def test_a_truncated_measurement_is_a_corrupted_product_naming_the_file(tmp_path):
+    """The measurement lost its second half: 71 naming it, not 'Read failed'."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    tiff = next((product / "measurement").glob("*-vv-*.tiff"))
+    tiff.write_bytes(tiff.read_bytes()[: tiff.stat().st_size // 2])
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(product).open_group("IW/VV")["measurement"].values  # noqa: B018
+    assert exit_code_for(caught.value) == 71
+    assert tiff.name in str(caught.value)
+
+
+def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
+    """4 KB of 0xFF inside a stored measurement of a zip: GDAL would read them as pixels; the
+    zip's CRC names the member (71)."""
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path / "folder")
+    archive = tmp_path / f"{product.stem}.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as out:
+        for path in sorted(product.rglob("*")):
+            if path.is_file():
+                out.write(path, f"{product.name}/{path.relative_to(product).as_posix()}")
+    assert "IW/VV" in Sentinel1Product(archive).groups  # intact: opens
+    tiff = next((product / "measurement").glob("*-vv-*.tiff"))
+    content, data = tiff.read_bytes(), bytearray(archive.read_bytes())
+    at = data.find(content[len(content) // 2: len(content) // 2 + 64])
+    assert at > 0
+    data[at:at + 4096] = b"\xff" * 4096
+    archive.write_bytes(bytes(data))
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(archive)
+    assert exit_code_for(caught.value) == 71
+    assert tiff.name in str(caught.value) and "CRC" in str(caught.value)
+
+
+def test_a_manifest_saying_ew_over_iw_files_is_refused(tmp_path):
+    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
+                        tmp_path)
+    manifest = product / "manifest.safe"
+    text = manifest.read_text()
+    assert "<s1sarl1:mode>IW</s1sarl1:mode>" in text
+    manifest.write_text(text.replace("<s1sarl1:mode>IW</s1sarl1:mode>", "<s1sarl1:mode>EW</s1sarl1:mode>"))
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(product)
+    assert exit_code_for(caught.value) == 71
+    assert "mode EW" in str(caught.value) and "IW" in str(caught.value)

@@ -139,3 +139,24 @@ def test_an_offline_product_is_a_download_timeout(broken_provider, archive, tmp_
     situation = exits.Situation(nb_download_failures=1, nb_download_timeouts=1)
     assert situation.code == exits.OFFLINE_DATA
     assert not Path(destination).exists()
+
+
+@pytest.mark.parametrize("kind", ["measurement", "annotation"])
+def test_a_file_whose_md5_is_not_the_manifests_is_a_corrupted_product(archive, kind, tmp_path):
+    """4 KB of 0xFF in a file (its size unchanged): the manifest's MD5 tells, at ingest."""
+    import shutil
+
+    from s1tiling_cloud.search.ingest import verify_safe_folder
+
+    product = tmp_path / Path(archive.paths["C"]).name
+    shutil.copytree(archive.paths["C"], product)
+    assert verify_safe_folder(product, archive.id("C")).files  # intact: accepted
+    victim = next(p for p in sorted((product / kind).glob("*")) if p.is_file())
+    data = bytearray(victim.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 4096] = b"\xff" * len(data[middle:middle + 4096])
+    victim.write_bytes(bytes(data))
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        verify_safe_folder(product, archive.id("C"))
+    assert exit_code_for(caught.value) == 71
+    assert victim.name in str(caught.value) and "MD5" in str(caught.value)
