@@ -27,6 +27,7 @@ __all__ = [
     "FINAL_CALIBRATION_TYPE",
     "MeasurementName",
     "Naming",
+    "ORTHO_MARK",
     "ProductName",
     "S1Image",
     "check_format",
@@ -405,6 +406,8 @@ _DNAME_OF = {
     "gamma_area_product": "gamma_area_product", "orthorectification": "s2_tmp",
 }
 PRODUCTS = tuple(_DNAME_OF)
+#: What tells an orthorectified image from the one-image product of the same name (`Naming.path`).
+ORTHO_MARK = "ortho"
 
 
 @dataclass(frozen=True)
@@ -480,10 +483,24 @@ class Naming:
         return format_name(self.dname(product), dirs).rstrip("/")
 
     def path(self, product: str, fields: Mapping[str, Any], dirs: Mapping[str, Any]) -> str:
-        """`folder/filename` of a product (a local path or an s3:// URI, as `dirs` are)."""
+        """`folder/filename` of a product (a local path or an s3:// URI, as `dirs` are).
+
+        An orthorectified image never takes the name of the product concatenated from it: with
+        S1Tiling's defaults for NORMLIM/γ°RTC both are `…_{time}_{beta|sigma}.tif` in the S2
+        temporary folder when a day has one image (S1Tiling renames one into the other; here
+        they are two files, and the intermediate's removal would take the product with it).
+        The image then gets `_{ORTHO_MARK}` before its extension, pair or not: an image's name
+        does not depend on its neighbours.
+        """
         folder = self.folder(product, {**dirs, "tile_name": fields.get("tile_name", "")})
         if product == "mask":
             name = mask_name(self.filename("final", fields))
         else:
             name = self.filename(product, fields)
-        return f"{folder}/{name}"
+        path = f"{folder}/{name}"
+        if product == "orthorectification":
+            concatenated = self.path("final" if self.in_s1 else "concatenation", fields, dirs)
+            if concatenated == path:
+                stem, dot, ext = name.rpartition(".")
+                path = f"{folder}/{stem}_{ORTHO_MARK}{dot}{ext}" if dot else f"{path}_{ORTHO_MARK}"
+        return path

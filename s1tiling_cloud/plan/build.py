@@ -25,6 +25,7 @@ from datetime import UTC, timedelta
 from typing import Any
 
 from ..config.model import Request
+from ..exceptions import ConfigurationError
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
 from ..store import join
@@ -100,6 +101,7 @@ class _Builder:
         #: The finishing stages' engine argument: none for the default (native) engine.
         self.engine = {} if processing.engine == "native" else {"engine": processing.engine}
         self.nodes: dict[str, Node] = {}
+        self.writers: dict[str, str] = {}
         self.order: list[str] = []
 
     # ---- bookkeeping -------------------------------------------------------------------
@@ -110,6 +112,12 @@ class _Builder:
             found.products = sorted({*found.products, *node.products})
             return found
         node.products = sorted(set(node.products))
+        for output in node.outputs:  # one writer per file: two would overwrite or delete each other
+            writer = self.writers.setdefault(output, node.id)
+            if writer != node.id:
+                raise ConfigurationError(
+                    f"{node.id} and {writer} would both write {output}: give them different "
+                    "names with fname_fmt.* / dname_fmt.*")
         self.nodes[node.id] = node
         self.order.append(node.id)
         return node

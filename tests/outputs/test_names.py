@@ -118,6 +118,14 @@ def test_mask_quicklook_and_per_image_names():
     ortho = {**IMAGE_1.fields(), "tile_name": "33NWB", "calibration_type": "sigma"}
     assert naming.path("orthorectification", ortho, DIRS) == \
         "/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_sigma.tif"
+    for calibration, lut in (("normlim", "beta"), ("gamma_naught_rtc", "sigma")):
+        # S1Tiling's defaults name a one-image day's concatenation as the image: not here.
+        calibrated = Naming(calibration)
+        fields = {**ortho, "calibration_type": lut}
+        assert calibrated.path("concatenation", fields, DIRS) == \
+            f"/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_{lut}.tif"
+        assert calibrated.path("orthorectification", fields, DIRS) == \
+            f"/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_{lut}_ortho.tif"
     with pytest.raises(ValueError):
         naming.fname("mask")
     with pytest.raises(ValueError):

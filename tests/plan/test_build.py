@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import box
 
+from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
 from s1tiling_cloud.search.model import S1Candidate
@@ -92,6 +93,12 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
     concat = plan.node("concatenate/31TCJ/007/20200120/vv")
     assert concat.intermediate
     assert concat.outputs == [f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif"]
+    # An image is never named as the product of its day alone would be (exit 66 once), pair
+    # or not: its name does not depend on its neighbours.
+    assert plan.node(f"ortho/31TCJ/{LATER.id}").args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta_ortho.tif")
+    assert plan.node(f"ortho/31TCJ/{PAIR[0].id}").args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_beta_ortho.tif")
     normlim = plan.node("normlim/31TCJ/007/20200120/vv")
     assert normlim.depends == [concat.id, "lia/31TCJ/007"]
     assert normlim.args["sin_lia_uri"] == lia[0].args["outputs"]["sin_LIA"]
@@ -196,3 +203,10 @@ def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_pa
         assert eof[0].id in lia.depends and lia.args["eof_dir"] == f"{tmp_path}/eof"
     request.data_source.download = False  # the files must then be in eof_dir already
     assert not stages(build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES})), "eof")
+
+
+def test_two_stage_calls_never_write_one_file(tmp_path):
+    request = make_request(str(tmp_path))
+    request.processing.fname_fmt = {"concatenation": "{tile_name}_{polarisation}.tif"}
+    with pytest.raises(ConfigurationError, match="would both write .*/out/31TCJ/31TCJ_vv.tif"):
+        build_plan(request, outcome_for({"31TCJ": [*PAIR, LATER]}))  # two days, one name
