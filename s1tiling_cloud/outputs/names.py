@@ -27,7 +27,9 @@ __all__ = [
     "FINAL_CALIBRATION_TYPE",
     "MeasurementName",
     "Naming",
+    "ORBITS_PER_CYCLE",
     "ORTHO_MARK",
+    "PLATFORMS",
     "ProductName",
     "S1Image",
     "check_format",
@@ -35,6 +37,7 @@ __all__ = [
     "format_name",
     "mask_name",
     "name_regex",
+    "orbit_offset",
     "orbit_direction_code",
     "parse_name",
     "relative_orbit",
@@ -93,8 +96,14 @@ FIELDS = frozenset({
 DIR_FIELDS = frozenset({"tile_name", "out_dir", "tmp_dir", "ia_dir", "lia_dir", "gamma_area_dir",
                         "eof_dir"})
 
-# Relative orbit = (absolute − offset) % 175 + 1 (spec §3.2 step 5).
-_ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1C": 172}
+#: The Sentinel-1 platforms: the only ones with names, orbits and precise orbit files here.
+PLATFORMS = ("S1A", "S1B", "S1C", "S1D")
+#: Relative orbit = (absolute − offset) % 175 + 1 (spec §3.2 step 5), offset per platform and
+#: absolute orbit: S1C was re-phased in June 2026 (offset 172 up to absolute orbit 8018, 99
+#: after: Copernicus SentiWiki, S1 products naming convention).
+_ORBIT_OFFSETS: Mapping[str, tuple[tuple[int, int], ...]] = MappingProxyType({
+    "S1A": ((0, 73),), "S1B": ((0, 27),), "S1C": ((0, 172), (8019, 99)), "S1D": ((0, 42),)})
+ORBITS_PER_CYCLE = 175
 
 
 # --------------------------------------------------------------------------- formatting
@@ -276,12 +285,19 @@ class ProductName:
         return relative_orbit(self.mission, self.absolute_orbit)
 
 
-def relative_orbit(platform: str, absolute_orbit: int) -> int:
-    """Relative orbit (track) from the absolute orbit: `(abs − offset) % 175 + 1`."""
-    key = platform.upper()[:3]
+def orbit_offset(platform: str, absolute_orbit: int) -> int:
+    """The platform's relative-orbit offset at `absolute_orbit` (`S1A`, `s1c`, `sentinel-1d`)."""
+    key = platform.strip().upper().replace("SENTINEL-", "S")[:3]
     if key not in _ORBIT_OFFSETS:
-        raise ValueError(f"no relative-orbit offset known for platform {platform!r}")
-    return (int(absolute_orbit) - _ORBIT_OFFSETS[key]) % 175 + 1
+        raise ValueError(f"no relative-orbit offset known for platform {platform!r}; "
+                         f"known: {', '.join(PLATFORMS)}")
+    return [offset for first, offset in _ORBIT_OFFSETS[key] if int(absolute_orbit) >= first][-1]
+
+
+def relative_orbit(platform: str, absolute_orbit: int) -> int:
+    """Relative orbit (track) from the absolute orbit: `(abs − offset) % 175 + 1`. Only where
+    nothing else says it: a product's manifest and most searches give `relativeOrbitNumber`."""
+    return (int(absolute_orbit) - orbit_offset(platform, absolute_orbit)) % ORBITS_PER_CYCLE + 1
 
 
 def orbit_direction_code(direction: str) -> str:
