@@ -278,7 +278,9 @@ class Configuration:
         """The DEM tiles covering an S2 tile: id -> {uri, exists, _coverage}.
 
         With `check` (the default), a missing DEM file is `MissingDEMError` naming the tile and the
-        missing ids (S1Tiling's exit 75); with `check=False` missing ones are listed, `exists` False.
+        missing ids (S1Tiling's exit 75), unless its cell is all sea (then it is not listed: the
+        geoid stands in, as in S1Tiling whose database has no sea tile); with `check=False`
+        missing ones are listed, `exists` False.
         """
         from ..geo import DemSource, Grid
 
@@ -288,18 +290,20 @@ class Configuration:
         source = DemSource.from_config(paths.dem_dir, paths.dem_database, paths.dem_source_format,
                                        storage_options=self.storage_options)
         grid = Grid.from_tile(tile_name, self.request.processing.output_spatial_resolution)
-        selection = source.select(grid)
-        missing = selection.missing
-        if check and missing:
-            error = MissingDEMError(f"Missing DEM tiles for S2 tile {tile_name}: "
-                                    f"{', '.join(t.id for t in missing)} (expected "
-                                    f"{', '.join(t.uri for t in missing)})")
-            error.missing = [t.id for t in missing]
-            raise error
-        if selection.coverage < 1.0 - 1e-9:
-            log.warning("DEM covers %.2f%% of S2 tile %s", 100 * selection.coverage, tile_name)
+        if check:  # the rule of the run: missing land cells fail, sea cells are the geoid's
+            try:
+                selection = source.require(grid)
+            except MissingDEMError as error:
+                ids = list(getattr(error, "missing", []))
+                uris = {t.id: t.uri for t in source.select(grid).tiles}
+                named = MissingDEMError(f"Missing DEM tiles for S2 tile {tile_name}: {', '.join(ids)} "
+                                        f"(expected {', '.join(uris.get(i, i) for i in ids)})")
+                named.missing = ids
+                raise named from error
+        else:
+            selection = source.select(grid)
         dems = {t.id: {"id": t.id, "uri": t.uri, "exists": t.exists, "_coverage": t.coverage}
-                for t in selection.tiles}
+                for t in selection.tiles if t.id not in selection.sea}
         if check:
             self._dems_by_s2_tiles[tile_name] = dems
         return dems

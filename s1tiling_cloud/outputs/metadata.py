@@ -34,6 +34,8 @@ from .. import __version__
 from .names import S1Image, orbit_direction_code
 
 __all__ = [
+    "GEOID_STANDS_IN",
+    "dem_info",
     "PROVENANCE_KEYS",
     "S1TILING_COMPATIBLE_VERSION",
     "SOFTWARE",
@@ -294,6 +296,18 @@ def gamma_area_tags(images: Sequence[S1Image], *, tile_name: str, spatial_resolu
 
 
 # --------------------------------------------------------------------------- common keys
+
+#: The heights raster's key saying where the geoid stood in for a missing DEM (sea cells).
+GEOID_STANDS_IN = "DEM_GEOID"
+
+
+def dem_info(name: str, heights_tags: Mapping[str, str] | None = None) -> str:
+    """`DEM_INFO`: the DEM's name (S1Tiling's value), plus where the geoid stood in for it
+    when the tile's heights say so (`GEOID_STANDS_IN`): "SRTM_30_hgt; geoid over the sea
+    cells N59E004"."""
+    note = (heights_tags or {}).get(GEOID_STANDS_IN, "")
+    return f"{name}; {note}" if note and note not in name else name
+
 
 def complete_tags(tags: Mapping[str, str], *, extra: Mapping[str, Any] | None = None,
                   provenance: Provenance | None = None,

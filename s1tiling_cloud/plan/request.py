@@ -1,9 +1,10 @@
 """A request → its plan, with S1Tiling's start-up checks before any search or work.
 
 Order, as S1Processor fails: the scenario's own configuration checks (72), unknown tiles
-dropped with a warning and `NoS2TileError` (73) when none is left, the DEM tiles every tile
-needs (`MissingDEMError`, 75), the geoid (`MissingGeoidError`, 76); then the search and the
-plan. Errors propagate typed: the API and the CLI turn them into exit codes.
+dropped with a warning and `NoS2TileError` (73) when none is left, the geoid
+(`MissingGeoidError`, 76), the DEM tiles every tile needs (`MissingDEMError`, 75: sea cells
+without a tile are taken at the geoid); then the search and the plan. Errors propagate typed:
+the API and the CLI turn them into exit codes.
 """
 
 from __future__ import annotations
@@ -71,10 +72,10 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
     if not every_tile:
         tiles = valid_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)
-        if scenario != "s1_process_ia":
-            check_dem(request, tiles)
     if scenario != "s1_process_ia":
-        check_geoid(request)
+        check_geoid(request)  # with both missing, S1Tiling reports the geoid (76) first
+        if not every_tile:
+            check_dem(request, tiles)
     if outcome is None:
         from ..search import find_products
 

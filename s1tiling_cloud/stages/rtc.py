@@ -36,7 +36,7 @@ from ..engine.native.gamma_area import (
 )
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
-from ..outputs.metadata import Provenance, complete_tags, gamma_area_tags, rtc_tags
+from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_tags, rtc_tags
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
@@ -100,7 +100,8 @@ def gamma_area(product: str, tile: str, heights_uri: str, output: str,
     image = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
                     relative_orbit=s1.manifest.relative_orbit)
     tags = gamma_area_tags([image], tile_name=tile, spatial_resolution=params.resolution,
-                           dem_info=params.dem_info or heights_tags.get("DEM_INFO", ""))
+                           dem_info=dem_info(params.dem_info, heights_tags) if params.dem_info
+                           else heights_tags.get("DEM_INFO", ""))
     tags["DATA_TYPE"] = "GAMMA_AREA normalised by the ellipsoid's (flat = 1); band 2 cos(IA_E)"
     tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
     overviews = "auto" if params.overviews else None

@@ -62,3 +62,11 @@ def test_scenario_checks(tmp_path, dem):
     request = make_request(str(tmp_path), dem_dir=str(dem))  # no relative orbit listed
     with pytest.raises(ConfigurationError, match="relative orbit"):
         plan_request(request, "s1_process_lia", outcome=outcome_for({}))
+
+
+def test_with_both_the_geoid_and_the_dem_missing_the_geoid_is_reported_first(tmp_path, dem):
+    request = make_request(str(tmp_path), tiles=("31TCJ", "31TDJ"), dem_dir=str(dem))
+    request.paths.geoid_file = str(tmp_path / "no-such-geoid.gtx")
+    with pytest.raises(MissingGeoidError) as error:  # S1Tiling's order: 76 before 75
+        plan_request(request, outcome=outcome_for({}))
+    assert error.value.exit_code == 76
