@@ -210,3 +210,24 @@ def test_two_stage_calls_never_write_one_file(tmp_path):
     request.processing.fname_fmt = {"concatenation": "{tile_name}_{polarisation}.tif"}
     with pytest.raises(ConfigurationError, match="would both write .*/out/31TCJ/31TCJ_vv.tif"):
         build_plan(request, outcome_for({"31TCJ": [*PAIR, LATER]}))  # two days, one name
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_maps_of_tiles_without_products_come_from_the_orbit_files(tmp_path, download):
+    request = make_request(str(tmp_path), tiles=TILES, produce_lia_map=True)
+    request.data_source.relative_orbit_list = [7, 110]
+    request.data_source.platform_list = ["S1A", "S1C"]
+    request.data_source.download = download
+    request.paths.eof_dir = f"{tmp_path}/eof"
+    plan = build_plan(request, outcome_for({"31TCJ": [LATER]}), "s1_process_lia")
+    assert plan.node("lia/31TCJ/007").args["product"] == f"{tmp_path}/s1/{LATER.id}.SAFE"
+    for orbit in ("007", "110"):
+        node = plan.node(f"lia/31TDJ/{orbit}")
+        assert node.args["product"] is None and node.args["relative_orbit"] == int(orbit)
+        assert node.args["outputs"] == {"sin_LIA": f"{tmp_path}/out/_LIA/sin_LIA_31TDJ_{orbit}.tif",
+                                        "LIA": f"{tmp_path}/out/_LIA/LIA_31TDJ_{orbit}.tif"}
+        assert node.args["platforms"] == ["S1A", "S1C"] and node.args["eof_dir"] == f"{tmp_path}/eof"
+        assert "heights/31TDJ" in node.depends and node.products == [f"sin_LIA_31TDJ_{orbit}"]
+    fetched = sorted(n.id for n in stages(plan, "eof"))
+    assert fetched == (["eof/S1A/20200108-20200108", "eof/S1A/20200120",  # the product's day
+                        "eof/S1C/20200108-20200108"] if download else [])

@@ -47,7 +47,11 @@ def test_missing_dem_tiles_fail_before_the_search(tmp_path, dem):
     plan = plan_request(dataclasses.replace(request, data_source=dataclasses.replace(
         request.data_source, relative_orbit_list=[7])), "s1_process_ia",
         outcome=outcome_for({"31TCJ": [LATER]}))
-    assert [n.stage for n in plan.nodes] == ["ingest", "ia"]
+    assert [n.id for n in plan.nodes] == [f"ingest/{LATER.id}", "ia/31TCJ/007", "ia/31TDJ/007"]
+    # 31TDJ has no product: its map comes from the orbit files (S1Tiling >= 1.3)
+    eof_only = plan.node("ia/31TDJ/007")
+    assert eof_only.args["product"] is None and eof_only.args["relative_orbit"] == 7
+    assert eof_only.args["eof_dir"] == f"{tmp_path}/out/_EOF" and not eof_only.depends
 
 
 def test_missing_geoid(tmp_path, dem):
