@@ -112,6 +112,14 @@ class Configuration:
     eof_directory = _field("paths", "eof", "Orbit files folder ([Paths] eof_dir, default {output}/_EOF).")
 
     @property
+    def extra_directories(self) -> dict[str, str]:
+        """S1Tiling's folders of the maps and orbit files: `lia_dir`, `ia_dir`,
+        `gamma_area_dir`, `eof_dir` (their `{output}/_LIA`... defaults applied)."""
+        paths = self.request.paths
+        return {"lia_dir": paths.lia_dir, "ia_dir": paths.ia_dir,
+                "gamma_area_dir": paths.gamma_area_dir, "eof_dir": paths.eof}
+
+    @property
     def GeoidFile(self) -> str | None:  # noqa: N802 (S1Tiling's name)
         """Geoid file ([Paths] geoid_file); None: EGM96 from proj-data."""
         return self.request.paths.geoid_file
@@ -136,7 +144,13 @@ class Configuration:
     # ---- [DataSource] ----------------------------------------------------------------------
     download = _field("data_source", "download", "Download S1 products ([DataSource] download).")
     eodag_config = _field("data_source", "eodag_config", "eodag configuration file, None: eodag's default.")
-    roi_by_tiles = _field("data_source", "roi_by_tiles", "Tiles to download for, or ['ALL'] (a list).")
+
+    @property
+    def roi_by_tiles(self) -> str:
+        """`[DataSource] roi_by_tiles` as written (a string, as S1Tiling keeps it); the parsed
+        list is `request.data_source.roi_by_tiles`."""
+        source = self.request.data_source
+        return source.roi_by_tiles_option or ", ".join(source.roi_by_tiles)
     platform_list = _field("data_source", "platform_list", "Platforms kept (S1A...); [] for all.")
     orbit_direction = _field("data_source", "orbit_direction", "'ASC', 'DES' or None.")
     relative_orbit_list = _field("data_source", "relative_orbit_list", "Relative orbits kept; [] for all.")
@@ -192,6 +206,22 @@ class Configuration:
     def quicklook(self):
         """The `[Quicklook]` section (generate, ratio, scale_*)."""
         return self.request.quicklook
+
+    @property
+    def generate_quicklook(self) -> bool:
+        """[Quicklook] generate."""
+        return self.request.quicklook.generate
+
+    @property
+    def quicklook_ratio(self) -> int:
+        """[Quicklook] ratio: the quicklook is 1/ratio of the product's size."""
+        return self.request.quicklook.ratio
+
+    @property
+    def quicklook_scales(self) -> dict[str, float]:
+        """[Quicklook] scale_vv/vh/hv/hh, by lower-case polarisation (S1Tiling's dict)."""
+        q = self.request.quicklook
+        return {"vv": q.scale_vv, "vh": q.scale_vh, "hv": q.scale_hv, "hh": q.scale_hh}
 
     # ---- [Processing] ----------------------------------------------------------------------
     calibration_type = _field("processing", "calibration", "The SAR calibration kind.")

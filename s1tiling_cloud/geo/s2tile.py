@@ -454,7 +454,7 @@ def existing_tiles(names: Iterable[str]) -> list[str]:
         try:
             kept.add(S2Tile.from_name(name).name)
         except NoS2TileError as error:
-            log.warning("Tile %s does not exist, skipping (%s)", name, error)
+            log.warning("Tile %s does not exist, skipping (%s)", name, error.details)
     if not kept:
-        raise NoS2TileError(f"No existing tiles found among {', '.join(names) or 'none'}, exiting ...")
+        raise NoS2TileError(f"none among {', '.join(map(str, names)) or 'no tile'}")
     return sorted(kept)

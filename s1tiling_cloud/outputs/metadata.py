@@ -121,9 +121,11 @@ def _product_of(image: S1Image) -> str:
     return re.sub(r"(\.SAFE|\.zip)/?$", "", image.product.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _acquisition_keys(images: Sequence[S1Image]) -> dict[str, str]:
-    """`INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and, for several inputs, `…_1..N`."""
-    if len(images) == 1:
+def _acquisition_keys(images: Sequence[S1Image], numbered: bool = True) -> dict[str, str]:
+    """`INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and `…_1..N`: S1Tiling numbers the inputs of
+    every day's product, a one-image day's too (`numbered`), not those of one orthorectified
+    image."""
+    if len(images) == 1 and not numbered:
         return {"INPUT_S1_IMAGES": _product_of(images[0]),
                 "ACQUISITION_DATETIME": acquisition_datetime(images[0].acquisition_time)}
     # S1Tiling sorts the product names and reads each start time from them.
@@ -158,7 +160,7 @@ def backscatter_tags(images: Sequence[S1Image], *, tile_name: str, calibration: 
     tags = {
         **_image_keys(first),
         "IMAGE_TYPE": "BACKSCATTERING" if concatenated else "GRD",
-        **_acquisition_keys(images),
+        **_acquisition_keys(images, numbered=concatenated),
         "CALIBRATION": calibration,
         "NOISE_REMOVED": str(bool(noise_removed)),
         "ORTHORECTIFICATION_INTERPOLATOR": interpolator,

@@ -43,7 +43,9 @@ def check_dem(request: Request, tiles: list[str]) -> None:
         try:
             source.require(Grid.from_tile(tile, resolution), margin=DEM_MARGIN)
         except MissingDEMError as error:
-            raise MissingDEMError(f"{tile}: {error}") from error
+            named = MissingDEMError(f"{tile}: {error.details}")
+            named.missing = getattr(error, "missing", [])
+            raise named from error
 
 
 def check_geoid(request: Request) -> None:
