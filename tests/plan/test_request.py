@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -74,3 +75,17 @@ def test_with_both_the_geoid_and_the_dem_missing_the_geoid_is_reported_first(tmp
     with pytest.raises(MissingGeoidError) as error:  # S1Tiling's order: 76 before 75
         plan_request(request, outcome=outcome_for({}))
     assert error.value.exit_code == 76
+
+
+@pytest.mark.parametrize("scenario", ["s1_process_gamma_area", "s1_process_lia"])
+def test_a_maps_program_downloads_nothing_for_a_map_that_exists(tmp_path, dem, scenario):
+    request = make_request(str(tmp_path), dem_dir=str(dem))
+    request.data_source.relative_orbit_list = [7]
+    plan = plan_request(request, scenario, outcome=outcome_for({"31TCJ": [LATER]}))
+    maps = [n for n in plan.nodes if n.stage in ("gamma_area", "lia")]
+    assert [n.stage for n in plan.nodes][:2] == ["ingest", "heights"] and len(maps) == 1
+    for uri in maps[0].outputs:  # the map is there (a re-run, or made by another campaign)
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_bytes(b"map")
+    again = plan_request(request, scenario, outcome=outcome_for({"31TCJ": [LATER]}))
+    assert again.nodes == []  # no download, no heights, no map
