@@ -34,7 +34,15 @@ from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, def
 from ..search.model import S1Candidate, SearchOutcome
 from ..store import join
 from .model import Node, Plan
-from .products import Acquisition, acquisitions, best_coverage, by_orbit, polarisations_of, s1_image
+from .products import (
+    Acquisition,
+    acquisitions,
+    best_acquisition,
+    best_coverage,
+    by_orbit,
+    polarisations_of,
+    s1_image,
+)
 
 SCENARIOS = ("s1_process", "s1_process_lia", "s1_process_ia", "s1_process_gamma_area")
 #: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
@@ -232,12 +240,20 @@ class _Builder:
 
     def gamma_area(self, tile: str, orbit: int, candidates: Sequence[S1Candidate],
                    products: Sequence[str], heights: Node) -> Node:
-        chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
-        output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen), self.dirs)
+        """The γ-area map from the pass (one product, or a same-day pair) covering most of the
+        tile, as S1Tiling selects it."""
+        chosen = best_acquisition(tile, candidates)
+        uris, depends = [], []
+        for candidate in chosen:
+            uri, waits = self.product(candidate, products)
+            uris.append(uri)
+            depends += waits
+        output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen[0]), self.dirs)
         return self.add(Node(
             id=f"gamma_area/{tile}/{orbit:03d}", stage="gamma_area", kind="map",
             label=f"gamma_area {tile} {orbit:03d}",
-            args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "output": output,
+            args={"product": uris[0] if len(uris) == 1 else uris, "tile": tile,
+                  "heights_uri": heights.outputs[0], "output": output,
                   "params": {"resolution": self.resolution, "dem_info": self.dem_info(),
                              "metadata": self.metadata}},
             depends=[*depends, heights.id], outputs=[output], products=list(products)))
@@ -479,7 +495,9 @@ class _Builder:
         else:
             stage = "rtc"
             args = {"product": concatenated.outputs[0], "gamma_area_uri": correction.args["output"],
-                    "output": final, "params": {"metadata": self.metadata}}
+                    "output": final,
+                    "params": {"metadata": self.metadata,
+                               "calibration_factor": self.request.processing.calibration_factor}}
         return self.add(Node(
             id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
             depends=[concatenated.id, correction.id], outputs=[final], products=[key],

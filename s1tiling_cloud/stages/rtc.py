@@ -1,7 +1,8 @@
 """Stages `gamma_area` and `rtc`: γ° RTC by area projection (S1Tiling §3.4, Small 2011).
 
-`gamma_area` (S1GammaAreaMap): per tile × relative orbit, from any GRD product of that orbit
-over the tile and the tile's ellipsoidal heights (the `heights` stage), writes
+`gamma_area` (S1GammaAreaMap): per tile × relative orbit, from the GRD products of one pass of
+that orbit over the tile (S1Tiling's best-covering same-day pair) and the tile's ellipsoidal
+heights (the `heights` stage), writes
 `GAMMA_AREA_{tile}_{orbit}.tif`, float32, 2 bands, nodata NaN:
 - band 1 `gamma_area`: G = Σ A_γ(DEM facets) / Σ A_γ,E(ellipsoid facets) per radar cell,
   gathered at each tile pixel (flat terrain → 1);
@@ -22,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -58,48 +59,61 @@ class GammaAreaParams:
 
 @dataclasses.dataclass(frozen=True)
 class RTCParams:
+    """`min_gamma_area`: in the map's normalised unit (flat = 1), not S1Tiling's m²;
+    `calibration_factor`: S1Tiling's `[Processing] calibration_factor`, applied to γ°_T."""
+
     min_gamma_area: float = 0.01
+    calibration_factor: float = 1.0
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = True
 
 
-def gamma_area(product: str, tile: str, heights_uri: str, output: str,
+def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output: str,
                params: GammaAreaParams | Mapping[str, Any] | None = None,
                mask_output: str | None = None,
                storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the γ-area map of `tile` for `product`'s relative orbit (and its mask)."""
+    """Write the γ-area map of `tile` for the relative orbit of `product` (one product, or the
+    products of one pass in time order: S1Tiling's best-covering same-day pair; a pixel comes
+    from the first product that sees it), and its mask."""
     started = time.perf_counter()
     params = params_from(GammaAreaParams, params or {})
+    products = [product] if isinstance(product, str) else list(product)
+    if not products:
+        raise NotCompatibleInput("a γ-area map needs at least one S1 product")
     store = Store(storage_options)
     heights_tags = store.read_tags(heights_uri)
     outputs = [output] + ([mask_output] if mask_output else [])
     provenance = Provenance("gamma_area", {**dataclasses.asdict(params), "tile": tile,
                                            "heights": input_identity(heights_tags)},
-                            [product, heights_uri])
+                            [*products, heights_uri])
     if reusable(store, outputs, provenance):
         return StageResult("gamma_area", outputs, skipped=True)
-    s1 = Sentinel1Product(product, store.storage_options)
-    if s1.manifest.product_type != "GRD":
-        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}, not a GRD")
-    swath = s1.swaths[0]
-    pol = s1.polarisations(swath)[0]
     grid = Grid.from_tile(tile, params.resolution)
     heights = _tile_heights(store, heights_uri, grid)
-    projector = TileProjector.open(s1, f"{swath}/{pol}")
-    clock = time.perf_counter()
     values = np.full((2, *grid.shape), np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
-    for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
-                                   halo=params.halo, cell_factor=params.cell_factor):
-        values[0, block.rows] = block.gamma_area
-        values[1, block.rows] = block.cos_reference
-        mask[block.rows] = block.mask
+    images = []
+    clock = time.perf_counter()
+    for uri in products:
+        s1 = Sentinel1Product(uri, store.storage_options)
+        if s1.manifest.product_type != "GRD":
+            raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}, not a GRD")
+        swath = s1.swaths[0]
+        pol = s1.polarisations(swath)[0]
+        projector = TileProjector.open(s1, f"{swath}/{pol}")
+        for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
+                                       halo=params.halo, cell_factor=params.cell_factor):
+            free = mask[block.rows] == OUTSIDE  # not seen by an earlier product of the pass
+            seen = free & (block.mask != OUTSIDE)
+            values[0, block.rows][seen] = block.gamma_area[seen]
+            values[1, block.rows][seen] = block.cos_reference[seen]
+            mask[block.rows][seen] = block.mask[seen]
+        measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
+        images.append(S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
+                              relative_orbit=s1.manifest.relative_orbit))
     del heights
     compute_s = round(time.perf_counter() - clock, 3)
-    measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
-    image = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
-                    relative_orbit=s1.manifest.relative_orbit)
-    tags = gamma_area_tags([image], tile_name=tile, spatial_resolution=params.resolution,
+    tags = gamma_area_tags(images, tile_name=tile, spatial_resolution=params.resolution,
                            dem_info=dem_info(params.dem_info, heights_tags) if params.dem_info
                            else heights_tags.get("DEM_INFO", ""))
     tags["DATA_TYPE"] = "GAMMA_AREA normalised by the ellipsoid's (flat = 1); band 2 cos(IA_E)"
@@ -138,6 +152,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     g, c = inputs.map_bands
     values = apply_rtc(sigma, g, c, params.min_gamma_area)
+    if params.calibration_factor != 1.0:
+        values *= np.float32(params.calibration_factor)
     tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,

@@ -155,3 +155,15 @@ def test_a_land_cell_missing_is_75_naming_it(tmp_path, archive):
 def test_no_valid_tile_is_73(tmp_path, archive):
     run, found = run_cell(tmp_path, archive, ["A"], tiles="3XYZ")
     assert run.code == 73 and "No existing tiles found, exiting..." in run.output and not found
+
+
+def test_rtc_on_a_same_day_pair_uses_the_pair_for_its_map(tmp_path, archive):
+    run, found = run_cell(tmp_path, archive, ["A", "A_next"], calibration="gamma_naught_rtc")
+    assert run.code == 0, run.output[-4000:]
+    pair = "s1a_31TCJ_{pol}_DES_007_20200108txxxxxx"
+    assert found == finals("31TCJ", pair, suffix="_GammaNaughtRTC") | {
+        "_GAMMA_AREA/GAMMA_AREA_31TCJ_007.tif"}
+    area = tags(tmp_path / "out" / "_GAMMA_AREA" / "GAMMA_AREA_31TCJ_007.tif")
+    product = tags(tmp_path / "out" / "31TCJ" / f"{pair.format(pol='vv')}_GammaNaughtRTC.tif")
+    assert area["INPUT_S1_IMAGES"] == product["INPUT_S1_IMAGES"]  # both products of the pass
+    assert len(area["INPUT_S1_IMAGES"].split(", ")) == 2
