@@ -497,7 +497,8 @@ class _Builder:
             args = {"product": concatenated.outputs[0], "gamma_area_uri": correction.args["output"],
                     "output": final,
                     "params": {"metadata": self.metadata,
-                               "calibration_factor": self.request.processing.calibration_factor}}
+                               "calibration_factor": self.request.processing.calibration_factor,
+                               "min_gamma_area": self.request.processing.min_gamma_area}}
         return self.add(Node(
             id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
             depends=[concatenated.id, correction.id], outputs=[final], products=[key],

@@ -167,3 +167,4 @@ def test_rtc_on_a_same_day_pair_uses_the_pair_for_its_map(tmp_path, archive):
     product = tags(tmp_path / "out" / "31TCJ" / f"{pair.format(pol='vv')}_GammaNaughtRTC.tif")
     assert area["INPUT_S1_IMAGES"] == product["INPUT_S1_IMAGES"]  # both products of the pass
     assert len(area["INPUT_S1_IMAGES"].split(", ")) == 2
+    assert area["DATA_TYPE"] == "meters^2" and area["ACQUISITION_DATETIME_2"]

@@ -45,8 +45,12 @@ def test_the_map_of_a_pair_holds_what_either_product_sees(tmp_path):
     assert valid["first"].sum() > 100 and valid["second"].sum() > 100
     assert (valid["second"] & ~valid["first"]).sum() > 100  # the pair is not one product
     np.testing.assert_array_equal(valid["pair"], valid["first"] | valid["second"])
-    g, tags = _read(maps["pair"])
-    np.testing.assert_allclose(g[valid["pair"]], 1.0, atol=0.02)  # flat terrain
+    area, tags = _read(maps["pair"])
+    assert tags["DATA_TYPE"] == "meters^2"
+    pixel = float(tags["ELLIPSOID_PIXEL_AREA"])
+    assert pixel == 40.0 * 40.0
+    cos = area[valid["pair"]] / pixel  # flat terrain: A_γ = A_σ,E cos θ_E
+    assert cos.min() > 0.6 and cos.max() < 0.9
     assert tags["INPUT_S1_IMAGES"] == ", ".join(sorted(
         p.rsplit("/", 1)[-1].removesuffix(".SAFE") for p in (first, second)))
     assert "ACQUISITION_DATETIME_2" in tags
@@ -60,8 +64,10 @@ def test_the_map_of_a_pair_holds_what_either_product_sees(tmp_path):
     rtc(sigma, maps["pair"], out, {"calibration_factor": 2.0})
     gamma0 = _read(out)[0]
     assert ((gamma0 > 0) == valid["pair"]).all()
-    cos = _read(maps["pair"], band=2)[0]
-    np.testing.assert_allclose(gamma0[valid["pair"]], 2.0 * 0.05 / cos[valid["pair"]], rtol=0.03)
+    np.testing.assert_allclose(gamma0[valid["pair"]], 2.0 * 0.05 / cos, rtol=1e-5)
+    # below `min_gamma_area` (m²): shadow, nodata
+    rtc(sigma, maps["pair"], str(tmp_path / "shadow.tif"), {"min_gamma_area": 2.0 * pixel})
+    assert not (_read(str(tmp_path / "shadow.tif"))[0] > 0).any()
 
 
 def test_the_plan_takes_the_pass_covering_most_of_the_tile(tmp_path):
