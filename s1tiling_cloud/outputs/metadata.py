@@ -234,12 +234,12 @@ def quicklook_scale(ratio: int | float) -> str:
 
 
 def quicklook_tags(base: Mapping[str, str], *, ratio: int | float, scale: float) -> dict[str, str]:
-    """JPEG quicklook: the product's keys (gdal.Translate copies them), plus its scaling."""
+    """JPEG quicklook: the product's keys (gdal.Translate copies them), plus its scaling and
+    S1Tiling's description ("Quicklook of Sentinel-1A IW GRD S2 tile")."""
     tags = _inherit(base)
     tags.update({"IMAGE_TYPE": "QUICKLOOK", "QUICKLOOK_SCALE": quicklook_scale(ratio),
-                 "QUICKLOOK_PIXEL_RANGE": f"0 .. {scale}"})
-    if "TIFFTAG_IMAGEDESCRIPTION" in base:
-        tags["TIFFTAG_IMAGEDESCRIPTION"] = str(base["TIFFTAG_IMAGEDESCRIPTION"])
+                 "QUICKLOOK_PIXEL_RANGE": f"0 .. {scale}",
+                 "TIFFTAG_IMAGEDESCRIPTION": f"Quicklook of Sentinel-1{_platform_of(base)} IW GRD S2 tile"})
     return tags
 
 

@@ -132,6 +132,7 @@ def test_normlim_rtc_filtered_mask_quicklook_derive_from_their_input():
     ql = quicklook_tags(normlim, ratio=5, scale=0.05)
     assert (ql["IMAGE_TYPE"], ql["QUICKLOOK_SCALE"], ql["QUICKLOOK_PIXEL_RANGE"]) == (
         "QUICKLOOK", "1/20", "0 .. 0.05")
+    assert ql["TIFFTAG_IMAGEDESCRIPTION"] == "Quicklook of Sentinel-1A IW GRD S2 tile"  # S1Tiling's
     assert quicklook_tags({}, ratio=7, scale=0.5)["QUICKLOOK_SCALE"] == "7/100"
     assert quicklook_tags({}, ratio=50, scale=0.5)["QUICKLOOK_SCALE"] == "1/2"
 
