@@ -580,3 +580,30 @@ def watch_command(
 
 if __name__ == "__main__":  # pragma: no cover
     app()
+
+
+# --------------------------------------------------------------------------- S1Tiling's own commands
+
+def _s1tiling_program(command, name: str):
+    """A console script running one processing command alone, under S1Tiling's program name
+    (`S1Processor config.cfg --dryrun`), with the same options; `--version` as S1Tiling's."""
+
+    def main() -> None:
+        if sys.argv[1:2] == ["--version"]:
+            console.print(f"{name} (s1tiling-cloud {__version__})")
+            raise SystemExit(0)
+        program = typer.Typer(add_completion=False, no_args_is_help=True)
+        program.command(name=name, help=command.__doc__)(command)
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        program(prog_name=name)
+
+    main.__name__ = name
+    main.__doc__ = f"`{name}`: {command.__doc__}"
+    return main
+
+
+S1Processor = _s1tiling_program(process, "S1Processor")
+S1LIAMap = _s1tiling_program(lia, "S1LIAMap")
+S1IAMap = _s1tiling_program(ia, "S1IAMap")
+S1GammaAreaMap = _s1tiling_program(gamma_area, "S1GammaAreaMap")

@@ -1,7 +1,10 @@
 """S1Tiling's exception hierarchy (same names and constructor arguments), plus the reader's.
 
 Every exception carries the exit code S1Tiling returns for it (`exit_code`), so a CLI or a
-runner maps any error to a code with `exit_code_for(exc)`.
+runner maps any error to a code with `exit_code_for(exc)`. Messages start with S1Tiling's own
+words ("…, exiting...", "Please fix the configuration file …"): users' scripts grep them;
+what we know more (which DEM tiles, which file) follows on the next line. Each exception
+survives a pickling round trip with its attributes (`__reduce__`): they cross process pools.
 """
 
 from __future__ import annotations
@@ -26,8 +29,11 @@ class ConfigurationError(Error):
     def __init__(self, message: str, configFile: str | Path | None = None, *args) -> None:  # noqa: N803
         self.message = message
         self.config_file = configFile
-        where = f" (in {configFile})" if configFile else ""
+        where = f"\nPlease fix the configuration file {str(configFile)!r}." if configFile else ""
         super().__init__(f"{message}{where}", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.message, self.config_file))
 
 
 class InvalidOTBVersionError(Error):
@@ -39,6 +45,9 @@ class InvalidOTBVersionError(Error):
         self.reason = reason
         super().__init__(reason, *args)
 
+    def __reduce__(self):
+        return (type(self), (self.reason,))
+
 
 class CorruptedDataSAFEError(Error):
     """An empty or corrupted SAFE: it must be removed so that it can be fetched again."""
@@ -48,8 +57,12 @@ class CorruptedDataSAFEError(Error):
     def __init__(self, product: str | Path, details: str | None = None, *args) -> None:
         self.product = str(product)
         self.details = details
-        text = f"Product {self.product} is corrupted"
-        super().__init__(f"{text}: {details}" if details else text, *args)
+        extra = details or "no manifest, or image files"
+        super().__init__(f"Product {self.product!r} appears to be corrupted ({extra}).\n"
+                         f"Please remove the raw data for {self.product!r} SAFE file.", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.product, self.details))
 
 
 class MissingMeasurementError(CorruptedDataSAFEError):
@@ -65,6 +78,9 @@ class NotSentinel1ProductError(Error, ValueError):
         text = f"{self.location} is not a Sentinel-1 SAFE product"
         super().__init__(f"{text}: {details}" if details else text, *args)
 
+    def __reduce__(self):
+        return (type(self), (self.location, self.details))
+
 
 class GroupNotFoundError(Error, KeyError):
     """The group asked for does not exist, or its files are missing from the product."""
@@ -73,6 +89,9 @@ class GroupNotFoundError(Error, KeyError):
         self.group = group
         self.available = list(available)
         super().__init__(f"group {group!r} not found; available: {', '.join(self.available)}")
+
+    def __reduce__(self):
+        return (type(self), (self.group, self.available))
 
     def __str__(self) -> str:  # KeyError quotes its message otherwise
         return self.args[0]
@@ -85,7 +104,10 @@ class DownloadS1FileError(Error):
 
     def __init__(self, tile_name: str, *args) -> None:
         self.tile_name = tile_name
-        super().__init__(f"Cannot download S1 images associated to {tile_name}", *args)
+        super().__init__(f"Cannot download S1 images associated to {tile_name}.", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.tile_name, *self.args[1:]))
 
 
 class DownloadTimeoutError(DownloadS1FileError):
@@ -100,34 +122,52 @@ class DownloadEOFFileError(Error):
     exit_code = exits.DOWNLOAD_ERROR
 
     def __init__(self, msg: str, *args) -> None:
-        super().__init__(msg, *args)
+        self.msg = msg
+        super().__init__(f"Cannot download EOF orbit files: {msg}", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.msg,))
 
 
-class NoS2TileError(Error, ValueError):
+class _Detailed(Error):
+    """An error whose message is S1Tiling's `TEXT`, then our details (if any) on the next line;
+    `details` keeps them (`missing`: the DEM tiles, where known)."""
+
+    TEXT = ""
+
+    def __init__(self, details: str | None = None, *args) -> None:
+        self.details = details
+        super().__init__(f"{self.TEXT}\n{details}" if details else self.TEXT, *args)
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), (self.details, *self.args[1:]), self.__dict__))
+
+
+def _rebuild(cls: type, args: tuple, state: dict) -> BaseException:
+    error = cls(*args)
+    error.__dict__.update(state)
+    return error
+
+
+class NoS2TileError(_Detailed, ValueError):
     """Incorrect Sentinel-2 tile names, or no valid tile left to process."""
 
     exit_code = exits.NO_S2_TILE
-
-    def __init__(self, *args) -> None:
-        super().__init__(*(args or ("No existing tiles found, exiting ...",)))
+    TEXT = "No existing tiles found, exiting..."
 
 
-class NoS1ImageError(Error):
+class NoS1ImageError(_Detailed):
     """No Sentinel-1 product intersects the requested tiles within the time range."""
 
     exit_code = exits.NO_S1_IMAGE
-
-    def __init__(self, *args) -> None:
-        super().__init__(*(args or ("No S1 tiles to process, exiting ...",)))
+    TEXT = "No S1 tiles to process, exiting..."
 
 
-class MissingDEMError(Error):
+class MissingDEMError(_Detailed):
     """The DEM tiles that cover the requested Sentinel-2 tiles are not all there."""
 
     exit_code = exits.MISSING_DEM
-
-    def __init__(self, *args) -> None:
-        super().__init__(*(args or ("Some DEM tiles are missing, exiting ...",)))
+    TEXT = "Some DEM tiles are missing, exiting..."
 
 
 class MissingGeoidError(Error):
@@ -137,7 +177,10 @@ class MissingGeoidError(Error):
 
     def __init__(self, geoid_file: str | Path, *args) -> None:
         self.geoid_file = str(geoid_file)
-        super().__init__(f"Geoid file does not exists ({geoid_file})", *args)
+        super().__init__(f"Geoid file does not exists ({geoid_file}), exiting...", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.geoid_file, *self.args[1:]))
 
 
 class InvalidGeoidError(MissingGeoidError):
@@ -155,10 +198,18 @@ class MissingApplication(Error):  # noqa: N818 (S1Tiling's name)
     exit_code = exits.MISSING_APP
 
     def __init__(self, missing_apps: dict | Iterable[str], contexts: Iterable[str] = (), *args):
-        self.missing_apps = missing_apps
+        self.missing_apps = missing_apps if isinstance(missing_apps, dict) else list(missing_apps)
         self.contexts = list(contexts)
-        names = ", ".join(missing_apps)
-        super().__init__(f"Cannot execute the requested processing: missing {names}", *args)
+        lines = ["Cannot execute S1Tiling because of the following reason(s):"]
+        if isinstance(self.missing_apps, dict):
+            lines += [f"- {req} for {tasks}" for req, tasks in self.missing_apps.items()]
+        else:
+            lines += [f"- {req}" for req in self.missing_apps]
+        lines += [f" --> {context}" for context in self.contexts]
+        super().__init__("\n".join(lines), *args)
+
+    def __reduce__(self):
+        return (type(self), (self.missing_apps, self.contexts))
 
 
 class NotCompatibleInput(Error):  # noqa: N818 (S1Tiling's name)
@@ -170,6 +221,9 @@ class StacPublicationError(Error):
 
     def __init__(self, message: str, *args) -> None:
         super().__init__(message, *args)
+
+    def __reduce__(self):
+        return (type(self), self.args)
 
 
 def exit_code_for(exc: BaseException) -> int:

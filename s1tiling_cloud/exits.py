@@ -28,6 +28,14 @@ def interrupted(signum: int) -> int:
     return INTERRUPTED_BASE + int(signum)
 
 
+def translate_exception_into_exit_code(exception: BaseException) -> int:
+    """S1Tiling's name for `exceptions.exit_code_for`: the exit code an exception ends a run
+    with (78 for anything unexpected)."""
+    from .exceptions import exit_code_for
+
+    return exit_code_for(exception)
+
+
 @dataclass(frozen=True)
 class Situation:
     """Failure counts of a run; `code` is the exit code S1Tiling would return for them."""

@@ -59,3 +59,73 @@ def test_exceptions_keep_s1tiling_arguments():
     assert ex.MissingGeoidError("/g.gtx").geoid_file == "/g.gtx"
     assert all(issubclass(c, ex.Error) for c in (ex.NoS2TileError, ex.MissingDEMError))
     assert exits.UNKNOWN_REASON == 78
+
+
+def test_translate_exception_into_exit_code_is_s1tilings_name():
+    assert exits.translate_exception_into_exit_code(ex.MissingDEMError()) == 75
+    assert exits.translate_exception_into_exit_code(KeyError("x")) == 78
+
+
+@pytest.mark.parametrize(
+    "error,message",
+    [
+        (ex.ConfigurationError("Missing option", "/tmp/a.cfg"),
+         "Missing option\nPlease fix the configuration file '/tmp/a.cfg'."),
+        (ex.CorruptedDataSAFEError("S1A_X", None),
+         "Product 'S1A_X' appears to be corrupted (no manifest, or image files).\n"
+         "Please remove the raw data for 'S1A_X' SAFE file."),
+        (ex.DownloadS1FileError("33NWB"), "Cannot download S1 images associated to 33NWB."),
+        (ex.DownloadEOFFileError("none found"), "Cannot download EOF orbit files: none found"),
+        (ex.NoS2TileError(), "No existing tiles found, exiting..."),
+        (ex.NoS1ImageError(), "No S1 tiles to process, exiting..."),
+        (ex.MissingDEMError(), "Some DEM tiles are missing, exiting..."),
+        (ex.MissingDEMError("31TCJ: N43E001"), "Some DEM tiles are missing, exiting...\n31TCJ: N43E001"),
+        (ex.MissingGeoidError("/g.gtx"), "Geoid file does not exists (/g.gtx), exiting..."),
+        (ex.MissingApplication({"SARCalibration": ["ortho"]}, ["install OTB"]),
+         "Cannot execute S1Tiling because of the following reason(s):\n"
+         "- SARCalibration for ['ortho']\n --> install OTB"),
+    ],
+)
+def test_messages_are_s1tilings_word_for_word(error, message):
+    assert str(error) == message
+
+
+@pytest.mark.parametrize(
+    "error,attributes",
+    [
+        (ex.ConfigurationError("Missing option", "/tmp/a.cfg"), {"message": "Missing option",
+                                                                 "config_file": "/tmp/a.cfg"}),
+        (ex.InvalidOTBVersionError("too old"), {"reason": "too old"}),
+        (ex.CorruptedDataSAFEError("S1A_X", "empty"), {"product": "S1A_X", "details": "empty"}),
+        (ex.MissingMeasurementError("S1A_X", "no tiff"), {"product": "S1A_X", "details": "no tiff"}),
+        (ex.DownloadS1FileError("33NWB"), {"tile_name": "33NWB"}),
+        (ex.DownloadTimeoutError("33NWB"), {"tile_name": "33NWB"}),
+        (ex.DownloadEOFFileError("none found"), {"msg": "none found"}),
+        (ex.NoS2TileError("none among 3XYZ"), {"details": "none among 3XYZ"}),
+        (ex.NoS1ImageError(), {"details": None}),
+        (ex.MissingGeoidError("/g.gtx"), {"geoid_file": "/g.gtx"}),
+        (ex.MissingApplication(["otbcli_X"], ["ctx"]), {"missing_apps": ["otbcli_X"], "contexts": ["ctx"]}),
+        (ex.NotSentinel1ProductError("/x", "no manifest"), {"location": "/x", "details": "no manifest"}),
+        (ex.GroupNotFoundError("IW1/VV", ["IW1/VH"]), {"group": "IW1/VV", "available": ["IW1/VH"]}),
+        (ex.StacPublicationError("bad item"), {}),
+    ],
+)
+def test_exceptions_survive_pickling_with_their_attributes(error, attributes):
+    import pickle
+
+    if isinstance(error, ex.MissingDEMError):
+        error.missing = ["N43E001"]
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error) and str(again) == str(error)
+    for name, value in attributes.items():
+        assert getattr(again, name) == value
+    assert ex.exit_code_for(again) == ex.exit_code_for(error)
+
+
+def test_missing_dem_error_keeps_the_missing_tiles_through_pickling():
+    import pickle
+
+    error = ex.MissingDEMError("31TCJ: N43E001")
+    error.missing = ["N43E001"]
+    again = pickle.loads(pickle.dumps(error))
+    assert again.missing == ["N43E001"] and again.details == "31TCJ: N43E001"

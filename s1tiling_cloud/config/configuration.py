@@ -112,6 +112,14 @@ class Configuration:
     eof_directory = _field("paths", "eof", "Orbit files folder ([Paths] eof_dir, default {output}/_EOF).")
 
     @property
+    def extra_directories(self) -> dict[str, str]:
+        """S1Tiling's folders of the maps and orbit files: `lia_dir`, `ia_dir`,
+        `gamma_area_dir`, `eof_dir` (their `{output}/_LIA`... defaults applied)."""
+        paths = self.request.paths
+        return {"lia_dir": paths.lia_dir, "ia_dir": paths.ia_dir,
+                "gamma_area_dir": paths.gamma_area_dir, "eof_dir": paths.eof}
+
+    @property
     def GeoidFile(self) -> str | None:  # noqa: N802 (S1Tiling's name)
         """Geoid file ([Paths] geoid_file); None: EGM96 from proj-data."""
         return self.request.paths.geoid_file
@@ -136,7 +144,13 @@ class Configuration:
     # ---- [DataSource] ----------------------------------------------------------------------
     download = _field("data_source", "download", "Download S1 products ([DataSource] download).")
     eodag_config = _field("data_source", "eodag_config", "eodag configuration file, None: eodag's default.")
-    roi_by_tiles = _field("data_source", "roi_by_tiles", "Tiles to download for, or ['ALL'] (a list).")
+
+    @property
+    def roi_by_tiles(self) -> str:
+        """`[DataSource] roi_by_tiles` as written (a string, as S1Tiling keeps it); the parsed
+        list is `request.data_source.roi_by_tiles`."""
+        source = self.request.data_source
+        return source.roi_by_tiles_option or ", ".join(source.roi_by_tiles)
     platform_list = _field("data_source", "platform_list", "Platforms kept (S1A...); [] for all.")
     orbit_direction = _field("data_source", "orbit_direction", "'ASC', 'DES' or None.")
     relative_orbit_list = _field("data_source", "relative_orbit_list", "Relative orbits kept; [] for all.")
@@ -192,6 +206,22 @@ class Configuration:
     def quicklook(self):
         """The `[Quicklook]` section (generate, ratio, scale_*)."""
         return self.request.quicklook
+
+    @property
+    def generate_quicklook(self) -> bool:
+        """[Quicklook] generate."""
+        return self.request.quicklook.generate
+
+    @property
+    def quicklook_ratio(self) -> int:
+        """[Quicklook] ratio: the quicklook is 1/ratio of the product's size."""
+        return self.request.quicklook.ratio
+
+    @property
+    def quicklook_scales(self) -> dict[str, float]:
+        """[Quicklook] scale_vv/vh/hv/hh, by lower-case polarisation (S1Tiling's dict)."""
+        q = self.request.quicklook
+        return {"vv": q.scale_vv, "vh": q.scale_vh, "hv": q.scale_hv, "hh": q.scale_hh}
 
     # ---- [Processing] ----------------------------------------------------------------------
     calibration_type = _field("processing", "calibration", "The SAR calibration kind.")
@@ -278,7 +308,9 @@ class Configuration:
         """The DEM tiles covering an S2 tile: id -> {uri, exists, _coverage}.
 
         With `check` (the default), a missing DEM file is `MissingDEMError` naming the tile and the
-        missing ids (S1Tiling's exit 75); with `check=False` missing ones are listed, `exists` False.
+        missing ids (S1Tiling's exit 75), unless its cell is all sea (then it is not listed: the
+        geoid stands in, as in S1Tiling whose database has no sea tile); with `check=False`
+        missing ones are listed, `exists` False.
         """
         from ..geo import DemSource, Grid
 
@@ -288,18 +320,20 @@ class Configuration:
         source = DemSource.from_config(paths.dem_dir, paths.dem_database, paths.dem_source_format,
                                        storage_options=self.storage_options)
         grid = Grid.from_tile(tile_name, self.request.processing.output_spatial_resolution)
-        selection = source.select(grid)
-        missing = selection.missing
-        if check and missing:
-            error = MissingDEMError(f"Missing DEM tiles for S2 tile {tile_name}: "
-                                    f"{', '.join(t.id for t in missing)} (expected "
-                                    f"{', '.join(t.uri for t in missing)})")
-            error.missing = [t.id for t in missing]
-            raise error
-        if selection.coverage < 1.0 - 1e-9:
-            log.warning("DEM covers %.2f%% of S2 tile %s", 100 * selection.coverage, tile_name)
+        if check:  # the rule of the run: missing land cells fail, sea cells are the geoid's
+            try:
+                selection = source.require(grid)
+            except MissingDEMError as error:
+                ids = list(getattr(error, "missing", []))
+                uris = {t.id: t.uri for t in source.select(grid).tiles}
+                named = MissingDEMError(f"Missing DEM tiles for S2 tile {tile_name}: {', '.join(ids)} "
+                                        f"(expected {', '.join(uris.get(i, i) for i in ids)})")
+                named.missing = ids
+                raise named from error
+        else:
+            selection = source.select(grid)
         dems = {t.id: {"id": t.id, "uri": t.uri, "exists": t.exists, "_coverage": t.coverage}
-                for t in selection.tiles}
+                for t in selection.tiles if t.id not in selection.sea}
         if check:
             self._dems_by_s2_tiles[tile_name] = dems
         return dems

@@ -2,7 +2,8 @@
 
 S1Tiling reads a YAML logging configuration; the useful part of it is plain: messages on the
 console, and with `logging` in the mode, `S1Processor-main.log` (`S1Processor-main.debug.log`
-in debug mode) and `S1Processor-main.warning.log` in a folder. `debug` lowers the level to
+in debug mode) and `S1Processor-main.warning.log` in the current folder (S1Tiling's YAML names
+them relatively; the folder it is given is where it looks for that YAML). `debug` lowers the level to
 DEBUG (and sets `OTB_LOGGER_LEVEL=DEBUG` for the OTB engine, as S1Tiling does). Calling it
 again replaces the handlers it installed, and only those.
 """
@@ -30,8 +31,10 @@ def mode_words(mode: str | None) -> set[str]:
 
 
 def init_logger(config_log_dir: str | os.PathLike, mode: str | None = None, *,
-                console: bool = True) -> dict[str, Any]:
-    """Configure the root logger for `mode`; log files go to `config_log_dir`. Returns the set-up."""
+                console: bool = True, log_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Configure the root logger for `mode`; log files go to `log_dir`, by default the current
+    folder, as S1Tiling's (`config_log_dir`, S1Tiling's folder of `logging.conf.yaml`, is
+    accepted for its signature's sake). Returns the set-up."""
     redact_logging()
     words = mode_words(mode)
     debug = "debug" in words
@@ -49,7 +52,7 @@ def init_logger(config_log_dir: str | os.PathLike, mode: str | None = None, *,
         stream.setLevel(level)
         handlers.append(stream)
     if "logging" in words:
-        folder = Path(config_log_dir)
+        folder = Path(log_dir) if log_dir is not None else Path.cwd()
         folder.mkdir(parents=True, exist_ok=True)
         main = folder / f"S1Processor-main{'.debug' if debug else ''}.log"
         important = folder / "S1Processor-main.warning.log"

@@ -71,6 +71,8 @@ class DataSourceSection:
     relative_orbit_list: list[int] = field(default_factory=list)
     tile_to_product_overlap_ratio: int = 0  # percent; 0: no filter
     nb_parallel_downloads: int = 1
+    #: `roi_by_tiles` as written in the file (S1Tiling's `Configuration.roi_by_tiles` string).
+    roi_by_tiles_option: str = field(default="", compare=False)
 
     @property
     def polarisations(self) -> list[str]:

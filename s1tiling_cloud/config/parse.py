@@ -195,6 +195,7 @@ def _data_source(ini: IniReader) -> DataSourceSection:
         relative_orbit_list=relative_orbits(ini.get(section, "relative_orbit_list", ""), ini.source),
         tile_to_product_overlap_ratio=ratio,
         nb_parallel_downloads=downloads,
+        roi_by_tiles_option=ini.get(section, "roi_by_tiles"),
     )
 
 

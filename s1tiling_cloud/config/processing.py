@@ -218,13 +218,13 @@ def _tiles(ini: IniReader, tiles_file: str | None, storage_options) -> list[str]
         if not names:
             raise ini.error(f"Tile list file {tiles_file!r} ({option}) lists no tile")
         log.info("The following tiles will be processed: %s", names)
-        return tile_names(names, option, ini.source)
+        return tile_names(names, option, ini.source, keep_malformed=True)
     if not ini.has(SECTION, "tiles"):
         raise ini.error("No option 'tiles' (nor 'tiles_list_in_file') in section: 'Processing'")
     names = split_list(ini.get(SECTION, "tiles"))
     if not names:
         raise ini.error("[Processing] tiles is empty: list tiles (like 31TCJ) or ALL")
-    return tile_names(names, "[Processing] tiles", ini.source)
+    return tile_names(names, "[Processing] tiles", ini.source, keep_malformed=True)
 
 
 # ---- dotted keys -------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The checks S1Tiling's entry points add to the configuration's own.
 
 A `.cfg` is valid on its own, yet not for every program: NORMLIM σ° and the LIA/IA maps are
-computed per relative orbit from precise orbit files, so they need the orbits listed (and one
-platform, whose orbit numbering the maps follow), and the maps-only programs have no product
-scan to turn `tiles: ALL` into tiles.
+computed per relative orbit from precise orbit files, so they need the orbits listed, and the
+maps-only programs have no product scan to turn `tiles: ALL` into tiles. Any platforms may be
+listed, as S1Tiling allows: a relative orbit is a ground track, the same for every platform,
+so a tile's LIA map does not depend on which platform flew it.
 """
 
 from __future__ import annotations
@@ -50,7 +51,3 @@ def check_scenario(request: Request, scenario: str) -> None:
     if maps_only and request.processing.tiles == [ALL_TILES]:
         raise ConfigurationError(f"[Processing] tiles: {ALL_TILES} is not supported by {program}, which "
                                  "scans no S1 product: list the tiles", source)
-    if (normlim or maps_only) and len(request.data_source.platform_list) > 1:
-        kind = "IA" if name == "s1_process_ia" else "NORMLIM"
-        raise ConfigurationError(f"[DataSource] platform_list: only one platform is allowed for {kind} "
-                                 f"({program}), not {', '.join(request.data_source.platform_list)}", source)

@@ -31,11 +31,14 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
 
-def tile_names(values: list[str], option: str, source: str | None) -> list[str]:
-    """Upper-case, zero-padded tile names, or `["ALL"]`; malformed names are errors.
+def tile_names(values: list[str], option: str, source: str | None, *,
+               keep_malformed: bool = False) -> list[str]:
+    """Upper-case, zero-padded tile names, or `["ALL"]`; malformed names are errors, or, with
+    `keep_malformed` (`[Processing] tiles`, as S1Tiling), kept as written (upper case).
 
-    Names that are well formed but not on the MGRS grid are the planner's business (dropped
-    with a warning, as S1Tiling does), not the configuration's.
+    Names that are not on the MGRS grid, malformed or not, are the planner's business (dropped
+    with a warning, as S1Tiling does, `NoS2TileError` 73 when none is left), not the
+    configuration's.
     """
     if any(v.upper() == ALL_TILES for v in values):
         if len(values) > 1:
@@ -46,9 +49,12 @@ def tile_names(values: list[str], option: str, source: str | None) -> list[str]:
     for value in values:
         match = _TILE.fullmatch(value.strip().upper())
         if match is None or not 1 <= int(match[1]) <= 60:
-            raise ConfigurationError(f"{option}: {value!r} is not a Sentinel-2 MGRS tile name "
-                                     f"(like 31TCJ)", source)
-        name = f"{int(match[1]):02d}{match[2]}{match[3]}{match[4]}"
+            if not keep_malformed:
+                raise ConfigurationError(f"{option}: {value!r} is not a Sentinel-2 MGRS tile name "
+                                         f"(like 31TCJ)", source)
+            name = value.strip().upper()
+        else:
+            name = f"{int(match[1]):02d}{match[2]}{match[3]}{match[4]}"
         if name not in names:
             names.append(name)
     return names

@@ -7,7 +7,9 @@ fields fill the format, e.g. ``{id}.hgt`` or ``{FileID}``) or, without one, comp
 grid's lon/lat footprint as the 1-degree cells of SRTM and Copernicus DEM, whose format may use
 ``{id}`` (``N41E012``), ``{lat}`` (``N41``), ``{lon}`` (``E012``), ``{south}`` and ``{west}``
 (integers). A needed file that is missing is `MissingDEMError` naming the tiles, as in
-S1Tiling; a grid only partly covered by the database is a warning.
+S1Tiling, unless it is a 1-degree cell that is all sea (`geo.landmask`): SRTM and Copernicus
+DEM publish no sea tile, and such a cell, like a part of the grid no database tile covers, is
+taken at the geoid, as OTB does (a warning, and `DemSelection.geoid_stands_in`).
 
 Heights are over the geoid, as in the files: `heights.ellipsoid_heights` adds the undulation.
 The mosaic is a VRT of the needed tiles (so cubic kernels see across tile edges) warped by GDAL
@@ -16,6 +18,7 @@ straight into the float32 output, DEM nodata (-32768 in S1Tiling) as NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -106,6 +109,8 @@ class DemTile:
     exists: bool
     #: Fraction of the grid's footprint it covers.
     coverage: float
+    #: The 1-degree cell's (south, west) corner, for tiles named by cell (no database).
+    cell: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,10 +119,21 @@ class DemSelection:
 
     tiles: tuple[DemTile, ...]
     coverage: float
+    #: Ids of the needed cells without a DEM file that are all sea: taken at the geoid.
+    sea: tuple[str, ...] = ()
 
     @property
     def missing(self) -> list[DemTile]:
-        return [t for t in self.tiles if not t.exists]
+        return [t for t in self.tiles if not t.exists and t.id not in self.sea]
+
+    @property
+    def geoid_stands_in(self) -> str:
+        """Where heights are the geoid's, as `DEM_INFO` says it ("" when the DEM covers all)."""
+        if self.sea:
+            return f"geoid over the sea cells {', '.join(self.sea)}"
+        if self.coverage < 1.0 - 1e-9:
+            return f"geoid outside the DEM tiles ({100 * (1 - self.coverage):.1f}% of the area)"
+        return ""
 
     @property
     def uris(self) -> list[str]:
@@ -183,9 +199,29 @@ class DemSource:
             return self._select_cells(grid)
 
     def require(self, grid, margin: int = 0) -> DemSelection:
-        """`select`, then MissingDEMError naming missing files and a warning if coverage < 1."""
-        grid = Grid.of(grid).grown(margin) if margin else Grid.of(grid)
-        selection = self.select(grid)
+        """The DEM files to read for `grid` grown by `margin` pixels; MissingDEMError naming
+        the missing files that hold land, a warning if the DEM leaves part of the grid uncovered.
+
+        Needed are the files of the grid itself: those only the margin reaches are read when
+        present (a tile whose edge lies on a degree line needs no cell across it, as in S1Tiling).
+        A needed 1-degree cell without a file is taken at the geoid when it is all sea (SRTM and
+        Copernicus DEM publish no sea tile; OTB takes the geoid there): `DemSelection.sea`.
+        """
+        grid = Grid.of(grid)
+        needed = self.select(grid)
+        if margin:
+            read = self.select(grid.grown(margin))
+            ids = {t.id for t in needed.tiles}
+            selection = DemSelection(tuple(t for t in read.tiles if t.exists or t.id in ids),
+                                     read.coverage)
+            grid = grid.grown(margin)
+        else:
+            selection = needed
+        sea = _sea_cells(selection.missing) if not self.allow_missing else ()
+        if sea:
+            selection = DemSelection(selection.tiles, selection.coverage, sea)
+            log.info("No DEM tile for the sea cells %s of %s: taken at the geoid", ", ".join(sea),
+                     _describe(grid))
         missing = selection.missing
         if missing:
             ids = ", ".join(t.id for t in missing)
@@ -264,7 +300,8 @@ class DemSource:
                 part = footprint.intersection(box(west, south, west + 1, south + 1)).area
                 if part > _MIN_SHARE * area:
                     fields = cell_fields(south, (west + 180) % 360 - 180)
-                    tiles.append(self._tile(fields["id"], fields, part / area))
+                    tile = self._tile(fields["id"], fields, part / area)
+                    tiles.append(dataclasses.replace(tile, cell=(south, fields["west"])))
         return DemSelection(tuple(tiles), 1.0 if tiles else 0.0)
 
     def _select_from_database(self, grid: Grid) -> DemSelection:
@@ -294,6 +331,17 @@ class DemSource:
         footprint = grid.footprint
         coverage = min(1.0, outline.intersection(footprint).area / footprint.area)
         return DemSelection((DemTile(name, uri, True, coverage),), coverage)
+
+
+def _sea_cells(missing: Sequence[DemTile]) -> tuple[str, ...]:
+    """Ids of the missing 1-degree cells that hold no land (`geo.landmask`)."""
+    cells = [t for t in missing if t.cell is not None]
+    if not cells:
+        return ()
+    from .landmask import cells_with_land
+
+    land = cells_with_land(t.cell for t in cells)
+    return tuple(t.id for t in cells if t.cell not in land)
 
 
 def _read_blocks(vrt: WarpedVRT, grid: Grid, out: np.ndarray, fill_only: bool) -> None:

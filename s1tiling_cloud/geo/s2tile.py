@@ -19,9 +19,14 @@ MGRS lettering (the "AA" scheme of WGS84 MGRS), derived here rather than tabulat
 Grid zones follow MGRS, exceptions included: 31V is 0-3 E and 32V 3-12 E (Norway); in band
 X 31X, 33X, 35X, 37X are 9 or 12 degrees wide and 32X, 34X, 36X do not exist (Svalbard).
 A name is valid when its square, grown on every side by the tiles' 9.8 km overlap, overlaps
-its grid zone: every real tile passes (ESA keeps squares that only touch their zone, such as
-31VEC, whose square lies east of 3 E, in 32V's land) and a few names absent from ESA's grid
-file pass too, since they are still well-defined tiles.
+its grid zone (ESA keeps squares that only touch their zone, such as 31VEC, whose square lies
+east of 3 E, in 32V's land). Two more rules make ESA's Sentinel-2 grid: band C goes on south
+of 80 S (where MGRS has UPS) down to 84 S, the last UTM square row (01CEH); and where a zone's
+width changes from band to band (31-37 V and X), a square that meets the band's latitudes and
+the zone's land in another band is the zone's too (31VFC reaches 31U, 31VFL 31W, 31WGV the
+wide 31X). Every tile of ESA's grid passes (its 56,686 names, as S1Tiling ships them, with
+every corner within 2 cm of ESA's polygons for the squares these rules add); some names absent
+from ESA's grid file pass too, since they are still well-defined tiles.
 """
 
 from __future__ import annotations
@@ -87,10 +92,17 @@ _DEGREE_M = 110_000.0
 _REACH = SQUARE_SIZE + 2 * OVERLAP
 
 
+#: How far south Sentinel-2's grid goes: ESA names its squares south of 80 S (where MGRS has
+#: UPS) as band C, down to the last UTM square row, about 84 S (e.g. 01CEH).
+_SOUTHMOST = -84.0
+
+
 def _band_latitudes(band: str) -> tuple[float, float]:
-    """South and north latitude of an MGRS band; X is 12 degrees tall, up to 84 N."""
+    """South and north latitude of an MGRS band; X is 12 degrees tall, up to 84 N, and C, in
+    Sentinel-2's grid, 12 degrees too, from 84 S."""
     south = -80.0 + 8.0 * _BANDS.index(band)
-    return south, (84.0 if band == "X" else south + 8.0)
+    north = 84.0 if band == "X" else south + 8.0
+    return (_SOUTHMOST if band == "C" else south), north
 
 
 def _zone_longitudes(zone: int, band: str) -> tuple[float, float] | None:
@@ -133,6 +145,33 @@ def _grid_zone(zone: int, band: str) -> Polygon | None:
     west, east = longitudes
     south, north = _band_latitudes(band)
     lonlat = shapely.segmentize(box(west, south, east, north), _DENSIFY_DEG)
+    return _project(lonlat, _to_utm(_epsg(zone, band)))
+
+
+@functools.cache
+def _zone_land(zone: int, north: bool) -> Polygon:
+    """The zone's own land in one hemisphere (its grid zones of every band, exceptions
+    included), in the UTM projection of that hemisphere."""
+    bands = [b for b in _BANDS if (b >= "N") == north]
+    epsg = (32600 if north else 32700) + zone
+    pieces = []
+    for band in bands:
+        longitudes = _zone_longitudes(zone, band)
+        if longitudes is None:
+            continue
+        south, top = _band_latitudes(band)
+        lonlat = shapely.segmentize(box(longitudes[0], south, longitudes[1], top), _DENSIFY_DEG)
+        pieces.append(_project(lonlat, _to_utm(epsg)))
+    return shapely.union_all(pieces)
+
+
+@functools.cache
+def _band_strip(zone: int, band: str) -> Polygon:
+    """The band's latitudes over every longitude the zone reaches in any band (UTM)."""
+    wests, easts = zip(*(lon for b in _BANDS if (lon := _zone_longitudes(zone, b)) is not None),
+                       strict=True)
+    south, north = _band_latitudes(band)
+    lonlat = shapely.segmentize(box(min(wests), south, max(easts), north), _DENSIFY_DEG)
     return _project(lonlat, _to_utm(_epsg(zone, band)))
 
 
@@ -220,7 +259,7 @@ class S2Tile:
             raise NoS2TileError(f"{canonical}: column letters of zone {zone} are {letters}")
         x_west = column_index * SQUARE_SIZE
         y_south = _row_northing(zone, row, grid_zone)
-        if y_south is None or not _meets_grid_zone(x_west, y_south, grid_zone):
+        if y_south is None or not _meets_grid_zone(x_west, y_south, grid_zone, zone, band):
             raise NoS2TileError(f"{canonical}: square {column}{row} lies outside {zone}{band}")
         ulx, uly = _ul_corner(x_west, y_south + SQUARE_SIZE, south=band < "N")
         return cls(canonical, zone, band, column + row, ulx, uly)
@@ -313,15 +352,25 @@ def _positive(resolution: float) -> float:
     return res
 
 
-def _meets_grid_zone(x_west: int, y_south: int, grid_zone: Polygon) -> bool:
-    """Whether the square, grown by the tiles' overlap, overlaps its grid zone (1 m2 or more)."""
+def _meets_grid_zone(x_west: int, y_south: int, grid_zone: Polygon, zone: int, band: str) -> bool:
+    """Whether the square, grown by the tiles' overlap, overlaps its grid zone (1 m2 or more).
+
+    Where a zone's width changes from band to band (31-37 V and X), ESA also keeps a square
+    of the band that reaches the zone's land in a neighbouring band (31VFC reaches 31U, 31WGV
+    reaches 31X): it meets both the band's latitudes and the zone's land.
+    """
     grown = box(
         x_west - OVERLAP,
         y_south - OVERLAP,
         x_west + SQUARE_SIZE + OVERLAP,
         y_south + SQUARE_SIZE + OVERLAP,
     )
-    return grown.intersection(grid_zone).area >= 1.0
+    if grown.intersection(grid_zone).area >= 1.0:
+        return True
+    if not any((zone, b) in _ZONE_EXCEPTIONS for b in _BANDS):
+        return False
+    return (grown.intersection(_band_strip(zone, band)).area >= 1.0
+            and grown.intersection(_zone_land(zone, band >= "N")).area >= 1.0)
 
 
 def _clip_around(geometry: BaseGeometry, window: tuple[float, ...]) -> BaseGeometry:
@@ -405,7 +454,7 @@ def existing_tiles(names: Iterable[str]) -> list[str]:
         try:
             kept.add(S2Tile.from_name(name).name)
         except NoS2TileError as error:
-            log.warning("Tile %s does not exist, skipping (%s)", name, error)
+            log.warning("Tile %s does not exist, skipping (%s)", name, error.details)
     if not kept:
-        raise NoS2TileError(f"No existing tiles found among {', '.join(names) or 'none'}, exiting ...")
+        raise NoS2TileError(f"none among {', '.join(map(str, names)) or 'no tile'}")
     return sorted(kept)

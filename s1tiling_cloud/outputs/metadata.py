@@ -34,6 +34,8 @@ from .. import __version__
 from .names import S1Image, orbit_direction_code
 
 __all__ = [
+    "GEOID_STANDS_IN",
+    "dem_info",
     "PROVENANCE_KEYS",
     "S1TILING_COMPATIBLE_VERSION",
     "SOFTWARE",
@@ -119,9 +121,11 @@ def _product_of(image: S1Image) -> str:
     return re.sub(r"(\.SAFE|\.zip)/?$", "", image.product.rstrip("/").rsplit("/", 1)[-1])
 
 
-def _acquisition_keys(images: Sequence[S1Image]) -> dict[str, str]:
-    """`INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and, for several inputs, `…_1..N`."""
-    if len(images) == 1:
+def _acquisition_keys(images: Sequence[S1Image], numbered: bool = True) -> dict[str, str]:
+    """`INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and `…_1..N`: S1Tiling numbers the inputs of
+    every day's product, a one-image day's too (`numbered`), not those of one orthorectified
+    image."""
+    if len(images) == 1 and not numbered:
         return {"INPUT_S1_IMAGES": _product_of(images[0]),
                 "ACQUISITION_DATETIME": acquisition_datetime(images[0].acquisition_time)}
     # S1Tiling sorts the product names and reads each start time from them.
@@ -156,7 +160,7 @@ def backscatter_tags(images: Sequence[S1Image], *, tile_name: str, calibration: 
     tags = {
         **_image_keys(first),
         "IMAGE_TYPE": "BACKSCATTERING" if concatenated else "GRD",
-        **_acquisition_keys(images),
+        **_acquisition_keys(images, numbered=concatenated),
         "CALIBRATION": calibration,
         "NOISE_REMOVED": str(bool(noise_removed)),
         "ORTHORECTIFICATION_INTERPOLATOR": interpolator,
@@ -230,12 +234,12 @@ def quicklook_scale(ratio: int | float) -> str:
 
 
 def quicklook_tags(base: Mapping[str, str], *, ratio: int | float, scale: float) -> dict[str, str]:
-    """JPEG quicklook: the product's keys (gdal.Translate copies them), plus its scaling."""
+    """JPEG quicklook: the product's keys (gdal.Translate copies them), plus its scaling and
+    S1Tiling's description ("Quicklook of Sentinel-1A IW GRD S2 tile")."""
     tags = _inherit(base)
     tags.update({"IMAGE_TYPE": "QUICKLOOK", "QUICKLOOK_SCALE": quicklook_scale(ratio),
-                 "QUICKLOOK_PIXEL_RANGE": f"0 .. {scale}"})
-    if "TIFFTAG_IMAGEDESCRIPTION" in base:
-        tags["TIFFTAG_IMAGEDESCRIPTION"] = str(base["TIFFTAG_IMAGEDESCRIPTION"])
+                 "QUICKLOOK_PIXEL_RANGE": f"0 .. {scale}",
+                 "TIFFTAG_IMAGEDESCRIPTION": f"Quicklook of Sentinel-1{_platform_of(base)} IW GRD S2 tile"})
     return tags
 
 
@@ -294,6 +298,18 @@ def gamma_area_tags(images: Sequence[S1Image], *, tile_name: str, spatial_resolu
 
 
 # --------------------------------------------------------------------------- common keys
+
+#: The heights raster's key saying where the geoid stood in for a missing DEM (sea cells).
+GEOID_STANDS_IN = "DEM_GEOID"
+
+
+def dem_info(name: str, heights_tags: Mapping[str, str] | None = None) -> str:
+    """`DEM_INFO`: the DEM's name (S1Tiling's value), plus where the geoid stood in for it
+    when the tile's heights say so (`GEOID_STANDS_IN`): "SRTM_30_hgt; geoid over the sea
+    cells N59E004"."""
+    note = (heights_tags or {}).get(GEOID_STANDS_IN, "")
+    return f"{name}; {note}" if note and note not in name else name
+
 
 def complete_tags(tags: Mapping[str, str], *, extra: Mapping[str, Any] | None = None,
                   provenance: Provenance | None = None,

@@ -27,6 +27,9 @@ __all__ = [
     "FINAL_CALIBRATION_TYPE",
     "MeasurementName",
     "Naming",
+    "ORBITS_PER_CYCLE",
+    "ORTHO_MARK",
+    "PLATFORMS",
     "ProductName",
     "S1Image",
     "check_format",
@@ -34,6 +37,7 @@ __all__ = [
     "format_name",
     "mask_name",
     "name_regex",
+    "orbit_offset",
     "orbit_direction_code",
     "parse_name",
     "relative_orbit",
@@ -92,8 +96,14 @@ FIELDS = frozenset({
 DIR_FIELDS = frozenset({"tile_name", "out_dir", "tmp_dir", "ia_dir", "lia_dir", "gamma_area_dir",
                         "eof_dir"})
 
-# Relative orbit = (absolute − offset) % 175 + 1 (S1Tiling's LIA workflow, step 5).
-_ORBIT_OFFSETS = {"S1A": 73, "S1B": 27, "S1C": 172}
+#: The Sentinel-1 platforms: the only ones with names, orbits and precise orbit files here.
+PLATFORMS = ("S1A", "S1B", "S1C", "S1D")
+#: Relative orbit = (absolute − offset) % 175 + 1 (S1Tiling's LIA workflow), offset per platform and
+#: absolute orbit: S1C was re-phased in June 2026 (offset 172 up to absolute orbit 8018, 99
+#: after: Copernicus SentiWiki, S1 products naming convention).
+_ORBIT_OFFSETS: Mapping[str, tuple[tuple[int, int], ...]] = MappingProxyType({
+    "S1A": ((0, 73),), "S1B": ((0, 27),), "S1C": ((0, 172), (8019, 99)), "S1D": ((0, 42),)})
+ORBITS_PER_CYCLE = 175
 
 
 # --------------------------------------------------------------------------- formatting
@@ -275,12 +285,19 @@ class ProductName:
         return relative_orbit(self.mission, self.absolute_orbit)
 
 
-def relative_orbit(platform: str, absolute_orbit: int) -> int:
-    """Relative orbit (track) from the absolute orbit: `(abs − offset) % 175 + 1`."""
-    key = platform.upper()[:3]
+def orbit_offset(platform: str, absolute_orbit: int) -> int:
+    """The platform's relative-orbit offset at `absolute_orbit` (`S1A`, `s1c`, `sentinel-1d`)."""
+    key = platform.strip().upper().replace("SENTINEL-", "S")[:3]
     if key not in _ORBIT_OFFSETS:
-        raise ValueError(f"no relative-orbit offset known for platform {platform!r}")
-    return (int(absolute_orbit) - _ORBIT_OFFSETS[key]) % 175 + 1
+        raise ValueError(f"no relative-orbit offset known for platform {platform!r}; "
+                         f"known: {', '.join(PLATFORMS)}")
+    return [offset for first, offset in _ORBIT_OFFSETS[key] if int(absolute_orbit) >= first][-1]
+
+
+def relative_orbit(platform: str, absolute_orbit: int) -> int:
+    """Relative orbit (track) from the absolute orbit: `(abs − offset) % 175 + 1`. Only where
+    nothing else says it: a product's manifest and most searches give `relativeOrbitNumber`."""
+    return (int(absolute_orbit) - orbit_offset(platform, absolute_orbit)) % ORBITS_PER_CYCLE + 1
 
 
 def orbit_direction_code(direction: str) -> str:
@@ -405,6 +422,8 @@ _DNAME_OF = {
     "gamma_area_product": "gamma_area_product", "orthorectification": "s2_tmp",
 }
 PRODUCTS = tuple(_DNAME_OF)
+#: What tells an orthorectified image from the one-image product of the same name (`Naming.path`).
+ORTHO_MARK = "ortho"
 
 
 @dataclass(frozen=True)
@@ -480,10 +499,24 @@ class Naming:
         return format_name(self.dname(product), dirs).rstrip("/")
 
     def path(self, product: str, fields: Mapping[str, Any], dirs: Mapping[str, Any]) -> str:
-        """`folder/filename` of a product (a local path or an s3:// URI, as `dirs` are)."""
+        """`folder/filename` of a product (a local path or an s3:// URI, as `dirs` are).
+
+        An orthorectified image never takes the name of the product concatenated from it: with
+        S1Tiling's defaults for NORMLIM/γ°RTC both are `…_{time}_{beta|sigma}.tif` in the S2
+        temporary folder when a day has one image (S1Tiling renames one into the other; here
+        they are two files, and the intermediate's removal would take the product with it).
+        The image then gets `_{ORTHO_MARK}` before its extension, pair or not: an image's name
+        does not depend on its neighbours.
+        """
         folder = self.folder(product, {**dirs, "tile_name": fields.get("tile_name", "")})
         if product == "mask":
             name = mask_name(self.filename("final", fields))
         else:
             name = self.filename(product, fields)
-        return f"{folder}/{name}"
+        path = f"{folder}/{name}"
+        if product == "orthorectification":
+            concatenated = self.path("final" if self.in_s1 else "concatenation", fields, dirs)
+            if concatenated == path:
+                stem, dot, ext = name.rpartition(".")
+                path = f"{folder}/{stem}_{ORTHO_MARK}{dot}{ext}" if dot else f"{path}_{ORTHO_MARK}"
+        return path

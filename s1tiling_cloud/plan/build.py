@@ -14,6 +14,10 @@ s1_process, per tile (nodes in this order):
 - per tile × relative orbit × day × polarisation: `concatenate` (1 or 2 orthos), then
   `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured;
 - `publish` per tile × relative orbit × day when `[Stac] publish`.
+
+s1_process_lia / s1_process_ia: the maps of each relative orbit from the product covering
+most of the tile; a tile no product covers gets its maps from the precise orbit files of
+`eof_dir` (S1Tiling ≥ 1.3), one per listed relative orbit.
 """
 
 from __future__ import annotations
@@ -21,16 +25,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from ..config.model import Request
+from ..exceptions import ConfigurationError
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
 from ..stac.publication import published_documents
 from ..store import join
 from .model import Node, Plan
-from .products import Acquisition, acquisitions, best_coverage, by_orbit, polarisations_of, s1_image
+from .products import (
+    Acquisition,
+    acquisitions,
+    best_acquisition,
+    best_coverage,
+    by_orbit,
+    polarisations_of,
+    s1_image,
+)
 
 SCENARIOS = ("s1_process", "s1_process_lia", "s1_process_ia", "s1_process_gamma_area")
 #: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
@@ -60,6 +73,11 @@ def build_plan(request: Request, outcome: SearchOutcome, scenario: str = "s1_pro
             builder.process_tile(tile, candidates)
         else:
             builder.maps_tile(tile, candidates, scenario)
+    if scenario in ("s1_process_lia", "s1_process_ia"):
+        # S1Tiling ≥ 1.3: without S1 products, the maps come from the precise orbit files.
+        for tile in sorted(set(request.processing.tiles) - {"ALL"}):
+            if not outcome.per_tile.get(tile):
+                builder.eof_maps_tile(tile, scenario)
     return Plan(scenario=scenario, nodes=builder.ordered(),
                 storage_options=request.storage.storage_options(), request=request.to_dict(),
                 search=_search_summary(outcome))
@@ -101,6 +119,7 @@ class _Builder:
         #: The finishing stages' engine argument: none for the default (native) engine.
         self.engine = {} if processing.engine == "native" else {"engine": processing.engine}
         self.nodes: dict[str, Node] = {}
+        self.writers: dict[str, str] = {}
         self.order: list[str] = []
 
     # ---- bookkeeping -------------------------------------------------------------------
@@ -111,6 +130,12 @@ class _Builder:
             found.products = sorted({*found.products, *node.products})
             return found
         node.products = sorted(set(node.products))
+        for output in node.outputs:  # one writer per file: two would overwrite or delete each other
+            writer = self.writers.setdefault(output, node.id)
+            if writer != node.id:
+                raise ConfigurationError(
+                    f"{node.id} and {writer} would both write {output}: give them different "
+                    "names with fname_fmt.* / dname_fmt.*")
         self.nodes[node.id] = node
         self.order.append(node.id)
         return node
@@ -216,12 +241,20 @@ class _Builder:
 
     def gamma_area(self, tile: str, orbit: int, candidates: Sequence[S1Candidate],
                    products: Sequence[str], heights: Node) -> Node:
-        chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
-        output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen), self.dirs)
+        """The γ-area map from the pass (one product, or a same-day pair) covering most of the
+        tile, as S1Tiling selects it."""
+        chosen = best_acquisition(tile, candidates)
+        uris, depends = [], []
+        for candidate in chosen:
+            uri, waits = self.product(candidate, products)
+            uris.append(uri)
+            depends += waits
+        output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen[0]), self.dirs)
         return self.add(Node(
             id=f"gamma_area/{tile}/{orbit:03d}", stage="gamma_area", kind="map",
             label=f"gamma_area {tile} {orbit:03d}",
-            args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "output": output,
+            args={"product": uris[0] if len(uris) == 1 else uris, "tile": tile,
+                  "heights_uri": heights.outputs[0], "output": output,
                   "params": {"resolution": self.resolution, "dem_info": self.dem_info(),
                              "metadata": self.metadata}},
             depends=[*depends, heights.id], outputs=[output], products=list(products)))
@@ -247,6 +280,69 @@ class _Builder:
                 self.ia(tile, orbit, group, names[orbit])
             else:
                 self.gamma_area(tile, orbit, group, names[orbit], heights)
+
+    def eof_maps_tile(self, tile: str, scenario: str) -> None:
+        """The maps of each listed relative orbit of a tile that no S1 product covers, from the
+        orbit files of `eof_dir` (default `{output}/_EOF`; fetched first when downloading:
+        `eof_range`)."""
+        source = self.request.data_source
+        lia_map = scenario == "s1_process_lia"
+        outputs_of: dict[int, dict[str, str]] = {}
+        for orbit in source.relative_orbit_list:
+            fields = {"tile_name": tile, "orbit": f"{orbit:03d}"}
+            if lia_map:
+                kinds = ["sin_LIA"] + (["LIA"] if self.request.processing.produce_lia_map else [])
+                outputs_of[orbit] = {k: self.naming.path("lia_product", {**fields, "LIA_kind": k},
+                                                         self.dirs) for k in kinds}
+            else:
+                kinds = [IA_KINDS[i] for i in self.request.processing.ia_maps_to_produce]
+                outputs_of[orbit] = {k: self.naming.path("ia_product", {**fields, "IA_kind": k},
+                                                         self.dirs) for k in kinds}
+        names = {o: [os.path.basename(next(iter(out.values()))).rsplit(".", 1)[0]]
+                 for o, out in outputs_of.items()}
+        every = [n for ns in names.values() for n in ns]
+        depends = self.eof_range(every)
+        heights = self.heights(tile, every) if lia_map else None
+        for orbit, outputs in outputs_of.items():
+            stage = "lia" if lia_map else "ia"
+            params: dict[str, Any] = {"resolution": self.resolution, "metadata": self.metadata}
+            if lia_map:
+                processing = self.request.processing
+                params.update(dem_resampling_method=processing.dem_warp_resampling_method,
+                              geoid_interpolator=processing.orthorectification_interpolation_method)
+            args: dict[str, Any] = {
+                "product": None, "tile": tile, "outputs": outputs, "params": params,
+                "eof_dir": self.request.paths.eof, "relative_orbit": orbit,
+                "platforms": list(source.platform_list), "orbit_direction": source.orbit_direction}
+            if heights is not None:
+                args["heights_uri"] = heights.outputs[0]
+            self.add(Node(
+                id=f"{stage}/{tile}/{orbit:03d}", stage=stage, kind="map",
+                label=f"{stage} {tile} {orbit:03d} (orbit files)", args=args,
+                depends=[*depends, *([heights.id] if heights is not None else [])],
+                outputs=list(outputs.values()), products=names[orbit]))
+
+    def eof_range(self, products: Sequence[str]) -> list[str]:
+        """When downloading, `eof` nodes fetching each platform's precise orbit files over the
+        first repeat cycle (12 days) of the dates: every relative orbit passes once in it."""
+        source = self.request.data_source
+        if not source.download:
+            return []
+        first = datetime.combine(source.first_date, time.min, UTC)
+        last = min(datetime.combine(source.last_date, time.max, UTC),
+                   first + timedelta(days=12, seconds=-1))
+        ids = []
+        for platform in source.platform_list or ["S1A"]:
+            node = self.add(Node(
+                id=f"eof/{platform}/{first:%Y%m%d}-{last:%Y%m%d}", stage="eof", kind="ingest",
+                label=f"eof {platform.lower()} {first:%Y%m%d}-{last:%Y%m%d}",
+                args={"platform": platform, "start": first.isoformat(), "stop": last.isoformat(),
+                      "eof_dir": self.request.paths.eof,
+                      "eodag_config": source.eodag_config, "wait_minutes": self.dl_wait,
+                      "timeout_minutes": self.dl_timeout},
+                products=list(products)))
+            ids.append(node.id)
+        return ids
 
     def map_names(self, tile: str, orbit: int, scenario: str, group: list[S1Candidate]) -> list[str]:
         fields = self.map_fields(tile, best_coverage(tile, group))
@@ -402,7 +498,10 @@ class _Builder:
         else:
             stage = "rtc"
             args = {"product": concatenated.outputs[0], "gamma_area_uri": correction.args["output"],
-                    "output": final, "params": {"metadata": self.metadata}}
+                    "output": final,
+                    "params": {"metadata": self.metadata,
+                               "calibration_factor": self.request.processing.calibration_factor,
+                               "min_gamma_area": self.request.processing.min_gamma_area}}
         return self.add(Node(
             id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
             depends=[concatenated.id, correction.id], outputs=[final], products=[key],

@@ -81,6 +81,22 @@ def best_coverage(tile: str, candidates: Iterable[S1Candidate]) -> S1Candidate:
     return min(candidates, key=lambda c: (-round(coverage(c), 9), c.start, c.id))
 
 
+def best_acquisition(tile: str, candidates: Iterable[S1Candidate]) -> tuple[S1Candidate, ...]:
+    """The products of the day (one pass) whose footprints together cover most of the tile
+    (S1Tiling's best-covering pair for the γ-area map), in time order; ties: the earliest."""
+    s2 = S2Tile.from_name(tile)
+
+    def coverage(group: Acquisition) -> float:
+        try:
+            union = shapely.union_all([shapely.wkt.loads(c.footprint) for c in group.products])
+            return s2.coverage(union)
+        except (shapely.errors.ShapelyError, ValueError, TypeError):
+            return 0.0
+
+    groups = acquisitions(tile, candidates)
+    return min(groups, key=lambda g: (-round(coverage(g), 9), g.day, g.relative_orbit)).products
+
+
 def by_orbit(candidates: Iterable[S1Candidate]) -> dict[int, list[S1Candidate]]:
     """The candidates per relative orbit, orbits in increasing order."""
     found: dict[int, list[S1Candidate]] = {}

@@ -1,9 +1,10 @@
 """A request → its plan, with S1Tiling's start-up checks before any search or work.
 
 Order, as S1Processor fails: the scenario's own configuration checks (72), unknown tiles
-dropped with a warning and `NoS2TileError` (73) when none is left, the DEM tiles every tile
-needs (`MissingDEMError`, 75), the geoid (`MissingGeoidError`, 76); then the search and the
-plan. Errors propagate typed: the API and the CLI turn them into exit codes.
+dropped with a warning and `NoS2TileError` (73) when none is left, the geoid
+(`MissingGeoidError`, 76), the DEM tiles every tile needs (`MissingDEMError`, 75: sea cells
+without a tile are taken at the geoid); then the search and the plan. Errors propagate typed:
+the API and the CLI turn them into exit codes.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
 from ..geo.s2tile import existing_tiles
 from ..search.model import SearchOutcome
+from ..store import Store
 from .build import SCENARIOS, build_plan
 from .model import Plan
 
@@ -42,7 +44,9 @@ def check_dem(request: Request, tiles: list[str]) -> None:
         try:
             source.require(Grid.from_tile(tile, resolution), margin=DEM_MARGIN)
         except MissingDEMError as error:
-            raise MissingDEMError(f"{tile}: {error}") from error
+            named = MissingDEMError(f"{tile}: {error.details}")
+            named.missing = getattr(error, "missing", [])
+            raise named from error
 
 
 def check_geoid(request: Request) -> None:
@@ -71,10 +75,10 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
     if not every_tile:
         tiles = valid_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)
-        if scenario != "s1_process_ia":
-            check_dem(request, tiles)
     if scenario != "s1_process_ia":
-        check_geoid(request)
+        check_geoid(request)  # with both missing, S1Tiling reports the geoid (76) first
+        if not every_tile:
+            check_dem(request, tiles)
     if outcome is None:
         from ..search import find_products
 
@@ -87,4 +91,26 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         if tiles and scenario != "s1_process_ia":
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
-    return build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
+    plan = build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
+    return without_existing_maps(plan, request) if scenario != "s1_process" else plan
+
+
+def without_existing_maps(plan: Plan, request: Request) -> Plan:
+    """The plan of a maps program without the maps already written, nor what only they needed
+    (downloads, orbit files, heights): S1GammaAreaMap/S1LIAMap/S1IAMap download nothing for a
+    map that exists, as S1Tiling."""
+    store = Store(request.storage.storage_options())
+    done = {n.id for n in plan.nodes if n.kind == "map" and n.stage != "heights" and n.outputs
+            and all(store.exists(uri) for uri in n.outputs)}
+    if not done:
+        return plan
+    for node_id in sorted(done):
+        log.info("%s: its maps exist already, nothing to do", node_id)
+    kept = [n for n in plan.nodes if n.id not in done]
+    while True:  # drop the nodes no kept node depends on, but for the maps themselves
+        needed = {d for n in kept for d in n.depends}
+        pruned = [n for n in kept if n.id in needed or (n.kind == "map" and n.stage != "heights")]
+        if len(pruned) == len(kept):
+            break
+        kept = pruned
+    return dataclasses.replace(plan, nodes=kept)

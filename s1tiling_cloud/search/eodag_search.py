@@ -58,7 +58,9 @@ def matches_request(candidate: S1Candidate, source: DataSourceSection) -> bool:
         return False
     if source.orbit_direction and candidate.orbit_direction != source.orbit_direction.upper():
         return False
-    return set(source.polarisations) <= set(candidate.polarisations)
+    # S1Tiling uses what a product has of the request: a VV-only (1SSV) product gives the VV
+    # products of a VV-VH request.
+    return bool(set(source.polarisations) & set(candidate.polarisations))
 
 
 def _page(dag, tile: str, page: int, items_per_page: int, max_retries: int,

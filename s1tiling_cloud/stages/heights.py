@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..geo import DemSource, Geoid, Grid, ellipsoid_heights
-from ..outputs.metadata import Provenance, complete_tags
+from ..outputs.metadata import GEOID_STANDS_IN, Provenance, complete_tags, dem_info
 from ..store import Store
 from .base import StageResult, params_from, reusable, timed
 
@@ -41,6 +41,8 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
     dem = params_from(DemParams, dem)
     store = Store(storage_options)
     grid = Grid.from_tile(tile, resolution)
+    # The geoid first: with both missing, S1Tiling reports the geoid (76) before the DEM (75).
+    geoid = Geoid.open(dem.geoid_file, storage_options=store.storage_options)
     source = DemSource.from_config(dem.dem_dir, dem.dem_database, dem.dem_format,
                                    storage_options=store.storage_options)
     selection = source.require(grid, margin=4)
@@ -48,12 +50,15 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
                                         "dem": dataclasses.asdict(dem)}, selection.uris)
     if reusable(store, [out_uri], provenance):
         return StageResult("heights", [out_uri], skipped=True)
-    geoid = Geoid.open(dem.geoid_file, storage_options=store.storage_options)
-    values = ellipsoid_heights(grid, source, geoid, resampling=dem.resampling)
+    # Where no DEM tile is (the sea), the height over the geoid is 0, as OTB takes it.
+    geoid_note = selection.geoid_stands_in
+    values = ellipsoid_heights(grid, source, geoid, resampling=dem.resampling,
+                               fill_height=0.0 if geoid_note else None)
+    extra = {GEOID_STANDS_IN: geoid_note} if geoid_note else {}
     tags = complete_tags({"IMAGE_TYPE": "HEIGHT", "DATA_TYPE": "height above the WGS84 "
-                          "ellipsoid (m)", "DEM_INFO": dem.dem_info,
+                          "ellipsoid (m)", "DEM_INFO": dem_info(dem.dem_info, extra),
                           "DEM_LIST": ",".join(os.path.basename(u) for u in selection.uris),
-                          "S2_TILE_CORRESPONDING_CODE": tile},
+                          "S2_TILE_CORRESPONDING_CODE": tile, **extra},
                          provenance=provenance)
     store.write_cog(out_uri, values, crs=grid.crs, transform=grid.transform, nodata=float("nan"),
                     tags=tags, overviews=None)

@@ -15,7 +15,9 @@ The orbit comes from the state vectors of `product`'s annotation, or from a prec
 of `eof_dir` (a folder or an s3:// prefix: `S1x_OPER_AUX_POEORB_*.EOF`, the newest covering the
 product) when given. The maps depend on the relative orbit only, so any product of that orbit
 over the tile gives them; pixels whose zero-Doppler time falls outside the orbit's state vectors
-(± `orbit_margin_s` around the product for an EOF) are nodata. The geometry (exact, per pixel)
+(± `orbit_margin_s` around the product for an EOF) are nodata. Without a product (S1Tiling ≥
+1.3's S1LIAMap/S1IAMap from orbit files alone), the pass of the relative orbit over the tile
+is found in the precise orbit files of `eof_dir` (`eof_orbit`). The geometry (exact, per pixel)
 is in `engine.native.lia`.
 """
 
@@ -24,7 +26,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,12 +37,17 @@ from ..engine.native.lia import (
     ia_blocks,
     lia_blocks,
 )
+from ..exceptions import DownloadEOFFileError
 from ..geo import Grid
-from ..geo.eof import find_eof, read_eof
+from ..geo.ellipsoid import geodetic_to_ecef
+from ..geo.eof import eof_names, find_eof, read_eof
 from ..geo.orbit import Orbit
+from ..geo.s2tile import S2Tile
 from ..outputs.metadata import Provenance, complete_tags, ia_tags, lia_tags
+from ..outputs.names import orbit_direction_code
+from ..outputs.names import relative_orbit as relative_orbit_of
 from ..safe import Sentinel1Product
-from ..store import Store
+from ..store import Store, join
 from .base import StageResult, input_identity, params_from, reusable, timed
 from .ortho import _tile_heights
 
@@ -107,18 +114,83 @@ def product_orbit(product: str, eof_dir: str | None = None, *, margin_s: float =
     return OrbitSource(orbit, s1.name, m.orbit_state, m.relative_orbit, (product,))
 
 
-def lia(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
+def eof_orbit(eof_dir: str, tile: str, relative_orbit: int, *, platforms: Sequence[str] = (),
+              orbit_direction: str | None = None, margin_s: float = 600.0,
+              storage_options: Mapping[str, Any] | None = None) -> OrbitSource:
+    """The orbit of a pass of `relative_orbit` over `tile`, from the precise orbit files of
+    `eof_dir` alone (S1Tiling ≥ 1.3's maps without S1 products).
+
+    The files are tried in name order (platform, then creation); in each, the vectors of the
+    absolute orbits whose relative orbit is `relative_orbit` (the file's own orbit numbers), and
+    on them the time when the tile's centre is at zero Doppler and within the satellite's
+    visibility (≤ 1,000 km). The direction is the satellite's (its velocity's northward sign)
+    there; `orbit_direction` ("ASC"/"DES") keeps only such passes. DownloadEOFFileError when no
+    file has one.
+    """
+    wanted = {p.upper() for p in platforms}
+    centre = S2Tile.from_name(tile).footprint.centroid
+    ground = geodetic_to_ecef(centre.y, centre.x, 0.0).reshape(3)
+    for name in eof_names(eof_dir, storage_options):
+        platform = name[:3].upper()
+        if wanted and platform not in wanted:
+            continue
+        path = join(str(eof_dir), name)
+        vectors = read_eof(path, storage_options)
+        relative = np.array([relative_orbit_of(platform, n) if n >= 0 else -1
+                             for n in vectors.absolute_orbits])
+        mine = relative == int(relative_orbit)
+        if not mine.any():
+            continue
+        # Zero Doppler of the tile's centre: (P − G)·V changes sign from − to +.
+        doppler = np.einsum("ij,ij->i", vectors.positions - ground, vectors.velocities)
+        distance = np.linalg.norm(vectors.positions - ground, axis=1)
+        crossings = np.flatnonzero((doppler[:-1] < 0) & (doppler[1:] >= 0) & mine[:-1] & mine[1:]
+                                   & (distance[:-1] < _VISIBLE_M))
+        for k in crossings:
+            direction = "ASCENDING" if vectors.velocities[k, 2] > 0 else "DESCENDING"
+            if orbit_direction and orbit_direction_code(direction) != orbit_direction_code(
+                    orbit_direction):
+                continue
+            moment = vectors.times[k]
+            orbit = vectors.around(moment, moment, margin_s).orbit()
+            return OrbitSource(orbit, name, direction, int(relative_orbit), (path,))
+    raise DownloadEOFFileError(
+        f"No precise orbit file in {eof_dir} has a pass of relative orbit {int(relative_orbit)} "
+        f"over {tile}" + (f" ({', '.join(sorted(wanted))})" if wanted else ""))
+
+
+#: Farthest a satellite 700 km up sees the ground at S1's incidences (m, with margin).
+_VISIBLE_M = 1_000_000.0
+
+
+def map_orbit(product: str | None, eof_dir: str | None, *, tile: str, relative_orbit: int | None,
+              platforms: Sequence[str] = (), orbit_direction: str | None = None,
+              margin_s: float = 600.0, storage_options: Mapping[str, Any] | None = None
+              ) -> OrbitSource:
+    """A product's orbit (`product_orbit`), or, without a product, a pass found in `eof_dir`."""
+    if product:
+        return product_orbit(product, eof_dir, margin_s=margin_s, storage_options=storage_options)
+    if not eof_dir or relative_orbit is None:
+        raise ValueError("a map without an S1 product needs eof_dir and relative_orbit")
+    return eof_orbit(eof_dir, tile, relative_orbit, platforms=platforms,
+                     orbit_direction=orbit_direction, margin_s=margin_s,
+                     storage_options=storage_options)
+
+
+def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, str],
         params: LIAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
-        storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the LIA maps of `tile` for `product`'s orbit: `outputs` maps `sin_LIA` and/or
-    `LIA` to URIs."""
+        storage_options: Mapping[str, Any] | None = None, *, relative_orbit: int | None = None,
+        platforms: Sequence[str] = (), orbit_direction: str | None = None) -> StageResult:
+    """Write the LIA maps of `tile` for `product`'s orbit (or, with no product, a pass of
+    `relative_orbit` found in `eof_dir`): `outputs` maps `sin_LIA` and/or `LIA` to URIs."""
     started = time.perf_counter()
     params = params_from(LIAParams, params or {})
     _check_kinds(outputs, LIA_KINDS)
     store = Store(storage_options)
     heights_tags = store.read_tags(heights_uri)
-    source = product_orbit(product, eof_dir, margin_s=params.orbit_margin_s,
-                           storage_options=store.storage_options)
+    source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
+                       platforms=platforms, orbit_direction=orbit_direction,
+                       margin_s=params.orbit_margin_s, storage_options=store.storage_options)
     provenance = Provenance("lia", {**dataclasses.asdict(params), "tile": tile,
                                     "heights": input_identity(heights_tags),
                                     "orbit_file": source.file},
@@ -159,17 +231,20 @@ def lia(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                             round(float(degrees[valid].max()), 4)] if valid.any() else None)
 
 
-def ia(product: str, tile: str, outputs: Mapping[str, str],
+def ia(product: str | None, tile: str, outputs: Mapping[str, str],
        params: IAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
-       storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the ellipsoid IA maps of `tile` for `product`'s orbit: `outputs` maps any of `IA`,
-    `cos_IA`, `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
+       storage_options: Mapping[str, Any] | None = None, *, relative_orbit: int | None = None,
+       platforms: Sequence[str] = (), orbit_direction: str | None = None) -> StageResult:
+    """Write the ellipsoid IA maps of `tile` for `product`'s orbit (or, with no product, a
+    pass of `relative_orbit` found in `eof_dir`): `outputs` maps any of `IA`, `cos_IA`,
+    `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
     started = time.perf_counter()
     params = params_from(IAParams, params or {})
     _check_kinds(outputs, IA_KINDS)
     store = Store(storage_options)
-    source = product_orbit(product, eof_dir, margin_s=params.orbit_margin_s,
-                           storage_options=store.storage_options)
+    source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
+                       platforms=platforms, orbit_direction=orbit_direction,
+                       margin_s=params.orbit_margin_s, storage_options=store.storage_options)
     provenance = Provenance("ia", {**dataclasses.asdict(params), "tile": tile,
                                    "orbit_file": source.file}, list(source.inputs))
     if reusable(store, list(outputs.values()), provenance):

@@ -22,7 +22,7 @@ from ..engine.native.resample import INTERPOLATION_NAMES, resample
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..geo.tile_projection import radar_window
-from ..outputs.metadata import Provenance, backscatter_tags, complete_tags
+from ..outputs.metadata import Provenance, backscatter_tags, complete_tags, dem_info
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
@@ -93,7 +93,9 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
 
         require(*CHAIN_APPS)
     store = Store(storage_options)
-    heights_identity = input_identity(store.read_tags(heights_uri))
+    heights_tags = store.read_tags(heights_uri)
+    heights_identity = input_identity(heights_tags)
+    params = dataclasses.replace(params, dem_info=dem_info(params.dem_info, heights_tags))
     provenance = {pol: Provenance("ortho", {**params.provenance_params(), "tile": tile,
                                             "polarisation": pol, "heights": heights_identity},
                                   [product, heights_uri])

@@ -1,18 +1,24 @@
 """Stages `gamma_area` and `rtc`: γ° RTC by area projection (S1Tiling's γ° RTC, Small 2011).
 
-`gamma_area` (S1GammaAreaMap): per tile × relative orbit, from any GRD product of that orbit
-over the tile and the tile's ellipsoidal heights (the `heights` stage), writes
-`GAMMA_AREA_{tile}_{orbit}.tif`, float32, 2 bands, nodata NaN:
-- band 1 `gamma_area`: G = Σ A_γ(DEM facets) / Σ A_γ,E(ellipsoid facets) per radar cell,
-  gathered at each tile pixel (flat terrain → 1);
-- band 2 `cos_reference`: C = Σ A_γ,E / Σ A_σ,E (cos θ_E of the radar cell),
+`gamma_area` (S1GammaAreaMap): per tile × relative orbit, from the GRD products of one pass of
+that orbit over the tile (S1Tiling's best-covering same-day pair) and the tile's ellipsoidal
+heights (the `heights` stage), writes `GAMMA_AREA_{tile}_{orbit}.tif`, float32, one band, nodata
+NaN, as S1Tiling: the γ area (m², `DATA_TYPE=meters^2`) of the radar pixel seen at each tile
+pixel, A_γ = G · C · A_σ,E, where (engine `gamma_area_blocks`, per radar cell)
+- G = Σ A_γ(DEM facets) / Σ A_γ,E(ellipsoid facets) (flat terrain → 1),
+- C = Σ A_γ,E / Σ A_σ,E (cos θ_E of the radar cell),
+- A_σ,E = range × azimuth pixel spacing: the radar pixel's area on the ellipsoid (a GRD's
+  pixels are ground range), recorded as `ELLIPSOID_PIXEL_AREA` (ours);
 and, when `mask_output` is given, a uint8 layover (1) / shadow (2) mask (255 outside).
-Tags: `gamma_area_tags` (DATA_TYPE says the map is normalised, not m²).
 
 `rtc` (ApplyGammaNaughtRTCCalibration): from a σ° tile product and the map of its tile and
 orbit, `…_GammaNaughtRTC.tif`:
 
-    γ°_T = σ°_E / (G · C)        (= γ°_E / G; 0 where σ° is 0, the map is NaN or G < min)
+    γ°_T = calibration_factor · σ°_E · A_σ,E / A_γ     (= γ°_E / G)
+
+0 where σ° is 0, the map is NaN or A_γ < `min_gamma_area` (m², S1Tiling's "minimum area
+before entering shadow", 1.0 by default). A map without `ELLIPSOID_PIXEL_AREA` (S1Tiling's)
+is taken with `reference_area` (100 m²: GRDH's 10 m × 10 m pixels).
 
 See `engine.native.gamma_area` for the derivation and the algorithm.
 """
@@ -22,7 +28,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,13 +42,16 @@ from ..engine.native.gamma_area import (
 )
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
-from ..outputs.metadata import Provenance, complete_tags, gamma_area_tags, rtc_tags
+from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_tags, rtc_tags
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
 from .correction import read_correction_inputs
 from .ortho import _tile_heights
+
+#: Our key of a γ-area map: the radar pixel's area on the ellipsoid, A_σ,E (m²).
+PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,62 +67,81 @@ class GammaAreaParams:
 
 @dataclasses.dataclass(frozen=True)
 class RTCParams:
-    min_gamma_area: float = 0.01
+    """S1Tiling's `[Processing] min_gamma_area` (m²) and `calibration_factor`; the radar pixel's
+    ellipsoid area of maps that do not record it (m²)."""
+
+    min_gamma_area: float = 1.0
+    calibration_factor: float = 1.0
+    reference_area: float = 100.0
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = True
 
 
-def gamma_area(product: str, tile: str, heights_uri: str, output: str,
+def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output: str,
                params: GammaAreaParams | Mapping[str, Any] | None = None,
                mask_output: str | None = None,
                storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the γ-area map of `tile` for `product`'s relative orbit (and its mask)."""
+    """Write the γ-area map of `tile` for the relative orbit of `product` (one product, or the
+    products of one pass in time order: S1Tiling's best-covering same-day pair; a pixel comes
+    from the first product that sees it), and its mask."""
     started = time.perf_counter()
     params = params_from(GammaAreaParams, params or {})
+    products = [product] if isinstance(product, str) else list(product)
+    if not products:
+        raise NotCompatibleInput("a γ-area map needs at least one S1 product")
     store = Store(storage_options)
     heights_tags = store.read_tags(heights_uri)
     outputs = [output] + ([mask_output] if mask_output else [])
     provenance = Provenance("gamma_area", {**dataclasses.asdict(params), "tile": tile,
                                            "heights": input_identity(heights_tags)},
-                            [product, heights_uri])
+                            [*products, heights_uri])
     if reusable(store, outputs, provenance):
         return StageResult("gamma_area", outputs, skipped=True)
-    s1 = Sentinel1Product(product, store.storage_options)
-    if s1.manifest.product_type != "GRD":
-        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}, not a GRD")
-    swath = s1.swaths[0]
-    pol = s1.polarisations(swath)[0]
     grid = Grid.from_tile(tile, params.resolution)
     heights = _tile_heights(store, heights_uri, grid)
-    projector = TileProjector.open(s1, f"{swath}/{pol}")
-    clock = time.perf_counter()
-    values = np.full((2, *grid.shape), np.nan, np.float32)
+    values = np.full(grid.shape, np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
-    for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
-                                   halo=params.halo, cell_factor=params.cell_factor):
-        values[0, block.rows] = block.gamma_area
-        values[1, block.rows] = block.cos_reference
-        mask[block.rows] = block.mask
+    images, pixel_areas = [], []
+    clock = time.perf_counter()
+    for uri in products:
+        s1 = Sentinel1Product(uri, store.storage_options)
+        if s1.manifest.product_type != "GRD":
+            raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}, not a GRD")
+        swath = s1.swaths[0]
+        pol = s1.polarisations(swath)[0]
+        projector = TileProjector.open(s1, f"{swath}/{pol}")
+        info = s1.info(swath)
+        pixel_area = float(info["range_pixel_spacing"]) * float(info["azimuth_pixel_spacing"])
+        pixel_areas.append(pixel_area)
+        for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
+                                       halo=params.halo, cell_factor=params.cell_factor):
+            free = mask[block.rows] == OUTSIDE  # not seen by an earlier product of the pass
+            seen = free & (block.mask != OUTSIDE)
+            area = block.gamma_area * block.cos_reference * pixel_area  # A_γ = G · C · A_σ,E
+            values[block.rows][seen] = area[seen]
+            mask[block.rows][seen] = block.mask[seen]
+        measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
+        images.append(S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
+                              relative_orbit=s1.manifest.relative_orbit))
     del heights
     compute_s = round(time.perf_counter() - clock, 3)
-    measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
-    image = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
-                    relative_orbit=s1.manifest.relative_orbit)
-    tags = gamma_area_tags([image], tile_name=tile, spatial_resolution=params.resolution,
-                           dem_info=params.dem_info or heights_tags.get("DEM_INFO", ""))
-    tags["DATA_TYPE"] = "GAMMA_AREA normalised by the ellipsoid's (flat = 1); band 2 cos(IA_E)"
+    tags = gamma_area_tags(images, tile_name=tile, spatial_resolution=params.resolution,
+                           dem_info=dem_info(params.dem_info, heights_tags) if params.dem_info
+                           else heights_tags.get("DEM_INFO", ""))
+    if len(set(pixel_areas)) > 1:
+        raise NotCompatibleInput(f"the products of one γ-area map differ in pixel size: {products}")
+    tags[PIXEL_AREA_KEY] = f"{pixel_areas[0]:.6g}"
     tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
     overviews = "auto" if params.overviews else None
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=float("nan"),
-                    tags=tags, band_descriptions=["gamma_area", "cos_reference"],
-                    overviews=overviews)
+                    tags=tags, band_descriptions=["gamma_area"], overviews=overviews)
     if mask_output:
         mask_tags = {**tags, "IMAGE_TYPE": "MASK",
                      "DATA_TYPE": "1 layover, 2 shadow, 3 both, 255 outside the image",
                      "TIFFTAG_IMAGEDESCRIPTION": "Layover/shadow mask on S2 grid"}
         store.write_cog(mask_output, mask, crs=grid.crs, transform=grid.transform,
                         nodata=OUTSIDE, tags=mask_tags, overviews=overviews)
-    valid = np.isfinite(values[0])
+    valid = np.isfinite(values)
     return timed("gamma_area", outputs, started, compute_s=compute_s,
                  valid_fraction=round(float(valid.mean()), 6),
                  layover_fraction=round(float(np.mean(mask[valid] & 1)), 6) if valid.any() else 0,
@@ -130,13 +158,18 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     store = Store(storage_options)
     inputs = read_correction_inputs(
         store, "rtc", product, gamma_area_uri, params, calibration="sigma", product_key="sigma",
-        map_key="gamma_area", map_name="γ-area", bands=(1, 2), output=output,
+        map_key="gamma_area", map_name="γ-area", bands=(1,), output=output,
         same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"))
     if inputs is None:
         return StageResult("rtc", [output], skipped=True)
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
-    g, c = inputs.map_bands
-    values = apply_rtc(sigma, g, c, params.min_gamma_area)
+    (area,) = inputs.map_bands
+    reference = float(inputs.map_tags.get(PIXEL_AREA_KEY, params.reference_area))
+    # γ°_T = σ° · A_σ,E / A_γ: apply_rtc's σ° / (G · C) with G · C = A_γ / A_σ,E
+    values = apply_rtc(sigma, area.astype(np.float64) / reference, np.ones_like(sigma, np.float64),
+                       params.min_gamma_area / reference)
+    if params.calibration_factor != 1.0:
+        values *= np.float32(params.calibration_factor)
     tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,

@@ -23,7 +23,8 @@ from .spec import ProductNames
 from .xmlutil import time1
 
 #: NSSDC identifiers of the platforms.
-NSSDC = {"S1A": "2014-016A", "S1B": "2016-025A"}
+#: COSPAR/NSSDC identifiers of the platforms (S1D's is left empty here: not checked by anything).
+NSSDC = {"S1A": "2014-016A", "S1B": "2016-025A", "S1C": "2024-235A", "S1D": ""}
 
 _NAMESPACES = (
     'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
@@ -229,7 +230,7 @@ def manifest(
       <metadataWrap mimeType="text/xml" vocabularyName="SAFE" textInfo="Platform Description">
         <xmlData>
           <safe:platform>
-            <safe:nssdcIdentifier>{NSSDC[s.platform]}</safe:nssdcIdentifier>
+            <safe:nssdcIdentifier>{NSSDC.get(s.platform, "")}</safe:nssdcIdentifier>
             <safe:familyName>SENTINEL-1</safe:familyName>
             <safe:number>{s.unit}</safe:number>
             <safe:instrument>

@@ -13,13 +13,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..outputs.names import ORBITS_PER_CYCLE, PLATFORMS, orbit_offset
+from ..outputs.names import relative_orbit as relative_orbit_of
 from .targets import Target
 from .terrain import DemLike
-
-#: Relative-orbit offsets: relative = (absolute - offset) % 175 + 1 (ESA's rule per platform).
-RELATIVE_ORBIT_OFFSET = {"S1A": 73, "S1B": 27}
-#: Repeat cycle of a Sentinel-1 satellite, in orbits.
-ORBITS_PER_CYCLE = 175
 
 #: ESA's polarisation codes in product names (after "1S", level 1 standard), by sorted set.
 _POLARISATION_CODES = {
@@ -111,8 +108,8 @@ class SyntheticGRD:
         object.__setattr__(self, "orbit_direction", self.orbit_direction.upper())
         if tuple(sorted(pols)) not in _POLARISATION_CODES:
             raise ValueError(f"unsupported polarisations {pols}: one of VV, HH, VV+VH, HH+HV")
-        if self.platform not in RELATIVE_ORBIT_OFFSET:
-            raise ValueError(f"unsupported platform {self.platform!r}: S1A or S1B")
+        if self.platform not in PLATFORMS:
+            raise ValueError(f"unsupported platform {self.platform!r}: one of {', '.join(PLATFORMS)}")
         if self.orbit_direction not in ("ASCENDING", "DESCENDING"):
             raise ValueError(f"orbit_direction must be ASCENDING or DESCENDING, not {self.orbit_direction!r}")
         if self.lines < 16 or self.samples < 16:
@@ -145,16 +142,17 @@ class SyntheticGRD:
 
     @property
     def unit(self) -> str:
-        """The platform letter: 'A' or 'B'."""
+        """The platform letter: 'A' to 'D'."""
         return self.platform[-1]
 
     @property
     def relative_orbit(self) -> int:
-        return (self.absolute_orbit - RELATIVE_ORBIT_OFFSET[self.platform]) % ORBITS_PER_CYCLE + 1
+        return relative_orbit_of(self.platform, self.absolute_orbit)
 
     @property
     def cycle_number(self) -> int:
-        return (self.absolute_orbit - RELATIVE_ORBIT_OFFSET[self.platform]) // ORBITS_PER_CYCLE + 1
+        return ((self.absolute_orbit - orbit_offset(self.platform, self.absolute_orbit))
+                // ORBITS_PER_CYCLE + 1)
 
     @property
     def mission_datatake_id(self) -> int:

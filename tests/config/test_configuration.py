@@ -53,7 +53,13 @@ def test_s1tiling_attribute_names(write_cfg, env):
         "sigma", True, 1e-7)
     assert (config.out_spatial_res, config.grid_spacing, config.interpolation_method) == (10.0, 40.0, "nn")
     assert (config.first_date, config.last_date, config.polarisation) == ("2020-01-01", "2020-01-10", "VV VH")
-    assert (config.tile_list, config.roi_by_tiles, config.download) == (["33NWB"], ["33NWB"], True)
+    assert (config.tile_list, config.roi_by_tiles, config.download) == (["33NWB"], "33NWB", True)
+    assert config.request.data_source.roi_by_tiles == ["33NWB"]  # the parsed list
+    assert config.extra_directories == {"lia_dir": "/data/out/_LIA", "ia_dir": "/data/out/_IA",
+                                        "gamma_area_dir": "/data/out/_GAMMA_AREA",
+                                        "eof_dir": "/data/out/_EOF"}
+    assert (config.generate_quicklook, config.quicklook_ratio) == (False, 5)
+    assert config.quicklook_scales == {"vv": 0.5, "vh": 0.05, "hv": 0.5, "hh": 0.5}
     assert (config.nb_procs, config.ram_per_process, config.OTBThreads) == (2, 4096, 4)
     assert (config.mask_cond, config.orbit_direction, config.relative_orbit_list) == (False, "ASC", [7, 110])
     assert (config.platform_list, config.type_image, config.Mode) == ([], "GRD", "Normal logging")
@@ -95,8 +101,10 @@ def test_show_configuration_logs_the_effective_values(env, caplog):
         assert line in caplog.text
 
 
-def test_init_logger_writes_main_log_when_mode_says_logging(tmp_path):
-    setup = init_logger(tmp_path / "logs", "Normal logging", console=False)
+def test_init_logger_writes_main_log_when_mode_says_logging(tmp_path, monkeypatch):
+    (tmp_path / "logs").mkdir()
+    monkeypatch.chdir(tmp_path / "logs")
+    setup = init_logger(tmp_path / "elsewhere", "Normal logging", console=False)  # files: here
     logging.getLogger("s1tiling_cloud.test").info("hello from the test")
     logging.getLogger("s1tiling_cloud.test").debug("not in INFO mode")
     logging.getLogger("s1tiling_cloud.test").warning("a warning")
@@ -109,13 +117,16 @@ def test_init_logger_writes_main_log_when_mode_says_logging(tmp_path):
     assert "hello" not in Path(setup["files"][1]).read_text()
 
 
-def test_configuration_sets_up_logging_next_to_its_file(write_cfg, env, monkeypatch):
+def test_configuration_sets_up_logging_in_the_current_folder(write_cfg, env, monkeypatch, tmp_path):
     monkeypatch.setenv("OTB_LOGGER_LEVEL", "INFO")  # debug mode sets it: restored after the test
     path = write_cfg({("Processing", "mode"): "debug logging"})
+    (tmp_path / "run").mkdir()
+    monkeypatch.chdir(tmp_path / "run")  # S1Tiling writes its logs where it runs
     config = Configuration(path, do_show_configuration=True, environ=env)
     assert os.environ["OTB_LOGGER_LEVEL"] == "DEBUG"
     assert config.log_config["level"] == "DEBUG"
-    debug_log = path.parent / "S1Processor-main.debug.log"
+    debug_log = tmp_path / "run" / "S1Processor-main.debug.log"
+    assert not (path.parent / "S1Processor-main.debug.log").exists()
     assert config.log_config["files"][0] == str(debug_log)
     for handler in logging.getLogger().handlers:
         handler.flush()

@@ -71,9 +71,7 @@ CASES = {
     "date not YYYY-MM-DD": ({("DataSource", "first_date"): "2020/01/01"}, ["first_date", "YYYY-MM-DD"]),
     "impossible date": ({("DataSource", "last_date"): "2020-02-30"}, ["last_date"]),
     "first after last": ({("DataSource", "first_date"): "2020-02-01"}, ["first_date", "last_date"]),
-    "malformed tile": ({("Processing", "tiles"): "31TCJ, 3XYZ"}, ["tiles", "3XYZ"]),
     "malformed roi tile": ({("DataSource", "roi_by_tiles"): "T31"}, ["roi_by_tiles", "T31"]),
-    "zone 61": ({("Processing", "tiles"): "61TCJ"}, ["tiles", "61TCJ"]),
     "relative orbit 200": ({("DataSource", "relative_orbit_list"): "7, 200"}, ["relative_orbit_list", "200"]),
     "relative orbit 0": ({("DataSource", "relative_orbit_list"): "0"}, ["relative_orbit_list"]),
     "bad boolean": ({("DataSource", "download"): "maybe"}, ["download", "DataSource", "maybe"]),
@@ -150,3 +148,17 @@ def test_unknown_options_are_ignored_with_a_warning(write_cfg, env, caplog):
     assert request.processing.calibration == "sigma" and request.filtering.filter is None
     assert "Unknown option [Processing] calibrattion" in caplog.text
     assert "Unknown section [Filter]" in caplog.text
+
+
+def test_malformed_tile_names_are_dropped_by_the_planner_with_73_when_none_is_left(write_cfg, env,
+                                                                                   caplog):
+    # S1Tiling keeps [Processing] tiles as written and drops what is not a tile: exit 73, not 72.
+    from s1tiling_cloud.exceptions import NoS2TileError
+    from s1tiling_cloud.plan.request import plan_request
+
+    request = load_request(write_cfg({("Processing", "tiles"): "3XYZ, 61tcj"}), environ=env)
+    assert request.processing.tiles == ["3XYZ", "61TCJ"]
+    with pytest.raises(NoS2TileError, match="3XYZ, 61TCJ") as caught:
+        plan_request(request)
+    assert exit_code_for(caught.value) == 73
+    assert "Tile 3XYZ does not exist, skipping" in caplog.text

@@ -52,11 +52,13 @@ def test_maps_only_programs_refuse_all_tiles(request_with, scenario, program):
     ("s1_process_lia", {}),
     ("s1_process_ia", {}),
 ])
-def test_normlim_and_ia_allow_one_platform(request_with, scenario, changes):
+def test_normlim_and_maps_allow_several_platforms(request_with, scenario, changes):
+    # S1Tiling accepts them: a relative orbit is a ground track, whatever the platform.
     base = {**changes, ("DataSource", "relative_orbit_list"): "7"}
-    check_scenario(request_with({**base, ("DataSource", "platform_list"): "S1A"}), scenario)
-    with pytest.raises(ConfigurationError, match="platform_list: only one platform"):
-        check_scenario(request_with({**base, ("DataSource", "platform_list"): "S1A S1C"}), scenario)
+    for platforms in ("S1A", "S1A, S1B", "S1A S1C S1D"):
+        request = request_with({**base, ("DataSource", "platform_list"): platforms})
+        check_scenario(request, scenario)
+        assert len(request.data_source.platform_list) == len(platforms.replace(",", "").split())
 
 
 def test_gamma_rtc_allows_several_platforms(request_with):

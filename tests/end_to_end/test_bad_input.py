@@ -90,7 +90,7 @@ def test_a_corrupted_product_gives_71_and_every_other_product(copy_of_good_run, 
 
 
 @pytest.mark.parametrize(("case", "code", "message"), [
-    ("missing DEM tile", 75, f"MissingDEMError: {TILE}"),
+    ("missing DEM tile", 75, "MissingDEMError: Some DEM tiles are missing, exiting..."),
     ("unknown tile", 73, "NoS2TileError"),
     ("bad key value", 72, "orbit_direction"),
     ("unreachable provider", 67, "1 search failures"),

@@ -164,8 +164,63 @@ def test_margin_reaches_the_next_cell(tmp_path):
     dem = DemSource.tiles(tmp_path)
     assert [t.id for t in dem.select(grid).tiles] == ["N41E012"]
     assert [t.id for t in dem.select(grid, margin=10).tiles] == ["N41E012", "N41E013"]
-    with pytest.raises(MissingDEMError, match="N41E012, N41E013"):
+    # Only the grid's own cells are needed: the margin reads a neighbour when it is there.
+    with pytest.raises(MissingDEMError, match=r"N41E012 \(expected") as caught:
         dem.require(grid, margin=10)
+    assert caught.value.missing == ["N41E012"]
+    write_hgt(tmp_path, 41, 12)
+    assert [t.id for t in dem.require(grid, margin=10).tiles] == ["N41E012"]
+    write_hgt(tmp_path, 41, 13)
+    assert [t.id for t in dem.require(grid, margin=10).tiles] == ["N41E012", "N41E013"]
+
+
+@pytest.mark.parametrize(("tile", "cells"), [
+    ("17MRV", ["S01W079", "S01W078"]), ("18MTE", ["S01W078", "S01W077"]),
+    ("34MCE", ["S01E019", "S01E020"])])
+def test_a_tile_edge_on_a_degree_line_needs_no_cell_across_it(tmp_path, tile, cells):
+    """These tiles' north edge is the equator: S1Tiling needs the southern cells only."""
+    grid = Grid.from_tile(S2Tile.from_name(tile), 60)
+    dem = DemSource.tiles(tmp_path)
+    assert [t.id for t in dem.select(grid).tiles] == cells
+    for cell in cells:
+        south, west = (-1 if cell[0] == "S" else 1) * int(cell[1:3]), int(cell[4:])
+        write_hgt(tmp_path, south, -west if cell[3] == "W" else west, hole=False)
+    selection = dem.require(grid, margin=4)  # the margin reaches N00: not needed
+    assert [t.id for t in selection.tiles] == cells and not selection.sea
+    assert selection.geoid_stands_in == ""
+
+
+#: 32VKM (59.4-60.4 N, 3.0-5.0 E, Norway's coast): its westernmost cells are all North Sea.
+COAST = "32VKM"
+COAST_LAND = ["N59E004", "N59E005", "N60E004", "N60E005"]
+COAST_SEA = ["N59E003", "N60E003"]
+
+
+def test_sea_cells_without_a_dem_tile_are_taken_at_the_geoid(tmp_path, caplog):
+    grid = Grid.from_tile(S2Tile.from_name(COAST), 60)
+    dem = DemSource.tiles(tmp_path)
+    assert sorted(t.id for t in dem.select(grid).tiles) == sorted(COAST_LAND + COAST_SEA)
+    with pytest.raises(MissingDEMError) as caught:  # nothing there: the land cells are missing
+        dem.require(grid)
+    assert caught.value.missing == COAST_LAND and exit_code_for(caught.value) == 75
+    for cell in COAST_LAND:
+        write_hgt(tmp_path, int(cell[1:3]), int(cell[4:]), hole=False)
+    with caplog.at_level(logging.INFO, logger="s1tiling_cloud.geo.dem"):
+        selection = dem.require(grid, margin=4)
+    assert selection.sea == tuple(COAST_SEA) and not selection.missing
+    assert sorted(t.id for t in selection.tiles if t.exists) == COAST_LAND
+    assert selection.geoid_stands_in == "geoid over the sea cells N59E003, N60E003"
+    assert "N59E003, N60E003" in caplog.text and "taken at the geoid" in caplog.text
+    heights = ellipsoid_heights(grid, dem, EGM96_FILE, fill_height=0.0)
+    geoid = Geoid.open(EGM96_FILE).on_grid(grid)
+    lon, _ = pixel_lonlat(grid.window(0, 0, 200, 200))  # the tile's west: 3.0-3.2 E, sea
+    assert lon.max() < 4.0
+    assert np.abs(heights[:200, :200] - geoid[:200, :200]).max() < 1e-3
+    # A land cell without its file is still an error naming it (and only it).
+    (tmp_path / "N60E005.hgt").unlink()
+    with pytest.raises(MissingDEMError, match="N60E005") as caught:
+        dem.require(grid)
+    assert caught.value.missing == ["N60E005"]
 
 
 # ---- warping the mosaic ---------------------------------------------------------------------

@@ -213,7 +213,50 @@ def test_norway_31VEC_touches_its_narrowed_zone():
     assert (vec.ulx, vec.uly) == (uec.ulx, uec.uly) == (499980, 6300000)
     assert vec.epsg == 32631
     with pytest.raises(NoS2TileError):
-        S2Tile.from_name("31VFC")  # 100 km into 32V: not a square of 31V
+        S2Tile.from_name("31VFF")  # 100 km into 32V, far from any land of zone 31
+
+
+#: Squares of ESA's grid beyond their grid zone, with their upper-left corners, checked against
+#: the tile polygons of ESA's grid (S2A_OPER_GIP_TILPAR KML, as S1Tiling ships it: every corner
+#: within 2 cm): band C south of 80 S, and the squares of 31-35 V/W that reach the zone's land
+#: in the next band (31VFC reaches 31U, 31VFL 31W, 31WGV/33WYV/35WQV the wide 31X/33X/35X).
+ESA_BEYOND_THEIR_ZONE = [
+    ("01CEH", 32701, 499980, 800020, (-83.836, -82.785)),
+    ("02CMQ", 32702, 399960, 1000000, (-82.044, -81.016)),
+    ("31VFC", 32631, 600000, 6300000, (55.812, 56.833)),
+    ("31VFL", 32631, 600000, 7100040, (62.98, 64.02)),
+    ("31WGV", 32631, 699960, 8000040, (70.920, 72.013)),
+    ("33WYV", 32633, 699960, 8000040, (70.920, 72.013)),
+    ("35WQV", 32635, 699960, 8000040, (70.920, 72.013)),
+]
+
+
+@pytest.mark.parametrize(("name", "epsg", "ulx", "uly", "lats"), ESA_BEYOND_THEIR_ZONE)
+def test_esa_squares_beyond_their_grid_zone(name, epsg, ulx, uly, lats):
+    tile = S2Tile.from_name(name)
+    assert (tile.epsg, tile.ulx, tile.uly) == (epsg, ulx, uly)
+    south, north = tile.footprint.bounds[1], tile.footprint.bounds[3]
+    assert south == pytest.approx(lats[0], abs=0.02) and north == pytest.approx(lats[1], abs=0.02)
+
+
+def test_special_squares_agree_with_geotrans_mgrs():
+    """GeoTrans places 31WGV, 33WYV, 35WQV's squares (its letters, its cycle) where we do."""
+    mgrs = pytest.importorskip("mgrs")
+    converter = mgrs.MGRS()
+    for name in ("31WGV", "33WYV", "35WQV"):
+        tile = S2Tile.from_name(name)
+        lat, lon = converter.toLatLon(f"{name}0000000000")  # the square's south-west corner
+        x, y = Transformer.from_crs(4326, tile.epsg, always_xy=True).transform(lon, lat)
+        assert abs(x - round(x, -5)) < 2 and abs(y - round(y, -5)) < 2  # a 100 km square
+        # the tile's corner: on the 60 m grid next to the square's north-west corner
+        assert 0 <= round(x, -5) - tile.ulx < 60 and 0 <= tile.uly - round(y, -5) - 100_000 < 60
+
+
+def test_band_c_goes_on_south_to_84S():
+    south = S2Tile.covering(Point(-176.0, -83.5))
+    assert "01CEH" in {t.name for t in south} and {t.band for t in south} == {"C"}
+    with pytest.raises(NoS2TileError):
+        S2Tile.from_name("01CEF")  # a row further south: beyond 84 S
 
 
 @pytest.mark.parametrize(

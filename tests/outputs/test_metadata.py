@@ -81,10 +81,11 @@ def test_single_image_and_per_image_ortho():
     single = backscatter_tags([IMAGE_1], **{**ORTHO, "noise_removed": False})
     assert single["INPUT_S1_IMAGES"] == PRODUCT_1
     assert single["ACQUISITION_DATETIME"] == "2020:01:08T04:41:50Z"
-    assert "ACQUISITION_DATETIME_1" not in single
+    assert single["ACQUISITION_DATETIME_1"] == "2020:01:08T04:41:50Z"  # S1Tiling's, one image too
+    assert "ACQUISITION_DATETIME_2" not in single
     assert single["NOISE_REMOVED"] == "False" and "LOWER_SIGNAL_VALUE" not in single
     ortho = backscatter_tags([IMAGE_1], **{**ORTHO, "calibration": "beta"}, concatenated=False)
-    assert ortho["IMAGE_TYPE"] == "GRD"
+    assert ortho["IMAGE_TYPE"] == "GRD" and "ACQUISITION_DATETIME_1" not in ortho
     assert ortho["TIFFTAG_IMAGEDESCRIPTION"] == "beta calibrated orthorectified Sentinel-1A IW GRD"
     with pytest.raises(ValueError):
         backscatter_tags([IMAGE_1, IMAGE_2], **ORTHO, concatenated=False)
@@ -131,6 +132,7 @@ def test_normlim_rtc_filtered_mask_quicklook_derive_from_their_input():
     ql = quicklook_tags(normlim, ratio=5, scale=0.05)
     assert (ql["IMAGE_TYPE"], ql["QUICKLOOK_SCALE"], ql["QUICKLOOK_PIXEL_RANGE"]) == (
         "QUICKLOOK", "1/20", "0 .. 0.05")
+    assert ql["TIFFTAG_IMAGEDESCRIPTION"] == "Quicklook of Sentinel-1A IW GRD S2 tile"  # S1Tiling's
     assert quicklook_tags({}, ratio=7, scale=0.5)["QUICKLOOK_SCALE"] == "7/100"
     assert quicklook_tags({}, ratio=50, scale=0.5)["QUICKLOOK_SCALE"] == "1/2"
 

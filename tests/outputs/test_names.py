@@ -49,11 +49,17 @@ def test_product_name_and_relative_orbit():
     assert (p.mission, p.mode, p.product_type, p.polarisations) == ("S1A", "IW", "GRDH", "DV")
     assert p.start.isoformat() == "2020-01-08T04:41:50+00:00"
     assert p.absolute_orbit == 30704 and p.relative_orbit == 7
-    # (abs − offset) % 175 + 1 with offsets 73 (S1A), 27 (S1B), 172 (S1C)
+    # (abs − offset) % 175 + 1 with offsets 73 (S1A), 27 (S1B), 42 (S1D), and for S1C 172 up
+    # to absolute orbit 8018, 99 after its June 2026 re-phasing.
     assert relative_orbit("s1b", 30148) == (30148 - 27) % 175 + 1 == 22
     assert relative_orbit("S1C", 172) == 1
-    with pytest.raises(ValueError, match="S1D"):
-        relative_orbit("S1D", 100)
+    assert relative_orbit("S1C", 8018) == (8018 - 172) % 175 + 1 == 147
+    assert relative_orbit("S1C", 8019) == (8019 - 99) % 175 + 1 == 46
+    assert relative_orbit("sentinel-1c", 8200) == (8200 - 99) % 175 + 1
+    assert relative_orbit("S1D", 100) == (100 - 42) % 175 + 1 == 59
+    assert ProductName.parse(PRODUCT_1.replace("S1A", "S1D")).relative_orbit == (30704 - 42) % 175 + 1
+    with pytest.raises(ValueError, match="S1E.*known: S1A, S1B, S1C, S1D"):
+        relative_orbit("S1E", 100)
     with pytest.raises(ValueError):
         ProductName.parse("S2A_MSIL1C_20200108T100401_N0208_R122_T33NWB_20200108T120000.SAFE")
 
@@ -118,6 +124,14 @@ def test_mask_quicklook_and_per_image_names():
     ortho = {**IMAGE_1.fields(), "tile_name": "33NWB", "calibration_type": "sigma"}
     assert naming.path("orthorectification", ortho, DIRS) == \
         "/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_sigma.tif"
+    for calibration, lut in (("normlim", "beta"), ("gamma_naught_rtc", "sigma")):
+        # S1Tiling's defaults name a one-image day's concatenation as the image: not here.
+        calibrated = Naming(calibration)
+        fields = {**ortho, "calibration_type": lut}
+        assert calibrated.path("concatenation", fields, DIRS) == \
+            f"/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_{lut}.tif"
+        assert calibrated.path("orthorectification", fields, DIRS) == \
+            f"/tmp/s1tiling/S2/33NWB/s1a_33NWB_vh_DES_007_20200108t044150_{lut}_ortho.tif"
     with pytest.raises(ValueError):
         naming.fname("mask")
     with pytest.raises(ValueError):

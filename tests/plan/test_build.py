@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from shapely.geometry import box
 
+from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
 from s1tiling_cloud.search.model import S1Candidate
@@ -92,6 +93,12 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
     concat = plan.node("concatenate/31TCJ/007/20200120/vv")
     assert concat.intermediate
     assert concat.outputs == [f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif"]
+    # An image is never named as the product of its day alone would be (exit 66 once), pair
+    # or not: its name does not depend on its neighbours.
+    assert plan.node(f"ortho/31TCJ/{LATER.id}").args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta_ortho.tif")
+    assert plan.node(f"ortho/31TCJ/{PAIR[0].id}").args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_beta_ortho.tif")
     normlim = plan.node("normlim/31TCJ/007/20200120/vv")
     assert normlim.depends == [concat.id, "lia/31TCJ/007"]
     assert normlim.args["sin_lia_uri"] == lia[0].args["outputs"]["sin_LIA"]
@@ -196,3 +203,31 @@ def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_pa
         assert eof[0].id in lia.depends and lia.args["eof_dir"] == f"{tmp_path}/eof"
     request.data_source.download = False  # the files must then be in eof_dir already
     assert not stages(build_plan(request, outcome_for({t: [*PAIR, LATER] for t in TILES})), "eof")
+
+
+def test_two_stage_calls_never_write_one_file(tmp_path):
+    request = make_request(str(tmp_path))
+    request.processing.fname_fmt = {"concatenation": "{tile_name}_{polarisation}.tif"}
+    with pytest.raises(ConfigurationError, match="would both write .*/out/31TCJ/31TCJ_vv.tif"):
+        build_plan(request, outcome_for({"31TCJ": [*PAIR, LATER]}))  # two days, one name
+
+
+@pytest.mark.parametrize("download", [False, True])
+def test_maps_of_tiles_without_products_come_from_the_orbit_files(tmp_path, download):
+    request = make_request(str(tmp_path), tiles=TILES, produce_lia_map=True)
+    request.data_source.relative_orbit_list = [7, 110]
+    request.data_source.platform_list = ["S1A", "S1C"]
+    request.data_source.download = download
+    request.paths.eof_dir = f"{tmp_path}/eof"
+    plan = build_plan(request, outcome_for({"31TCJ": [LATER]}), "s1_process_lia")
+    assert plan.node("lia/31TCJ/007").args["product"] == f"{tmp_path}/s1/{LATER.id}.SAFE"
+    for orbit in ("007", "110"):
+        node = plan.node(f"lia/31TDJ/{orbit}")
+        assert node.args["product"] is None and node.args["relative_orbit"] == int(orbit)
+        assert node.args["outputs"] == {"sin_LIA": f"{tmp_path}/out/_LIA/sin_LIA_31TDJ_{orbit}.tif",
+                                        "LIA": f"{tmp_path}/out/_LIA/LIA_31TDJ_{orbit}.tif"}
+        assert node.args["platforms"] == ["S1A", "S1C"] and node.args["eof_dir"] == f"{tmp_path}/eof"
+        assert "heights/31TDJ" in node.depends and node.products == [f"sin_LIA_31TDJ_{orbit}"]
+    fetched = sorted(n.id for n in stages(plan, "eof"))
+    assert fetched == (["eof/S1A/20200108-20200108", "eof/S1A/20200120",  # the product's day
+                        "eof/S1C/20200108-20200108"] if download else [])

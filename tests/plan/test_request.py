@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -47,7 +48,11 @@ def test_missing_dem_tiles_fail_before_the_search(tmp_path, dem):
     plan = plan_request(dataclasses.replace(request, data_source=dataclasses.replace(
         request.data_source, relative_orbit_list=[7])), "s1_process_ia",
         outcome=outcome_for({"31TCJ": [LATER]}))
-    assert [n.stage for n in plan.nodes] == ["ingest", "ia"]
+    assert [n.id for n in plan.nodes] == [f"ingest/{LATER.id}", "ia/31TCJ/007", "ia/31TDJ/007"]
+    # 31TDJ has no product: its map comes from the orbit files (S1Tiling >= 1.3)
+    eof_only = plan.node("ia/31TDJ/007")
+    assert eof_only.args["product"] is None and eof_only.args["relative_orbit"] == 7
+    assert eof_only.args["eof_dir"] == f"{tmp_path}/out/_EOF" and not eof_only.depends
 
 
 def test_missing_geoid(tmp_path, dem):
@@ -62,3 +67,25 @@ def test_scenario_checks(tmp_path, dem):
     request = make_request(str(tmp_path), dem_dir=str(dem))  # no relative orbit listed
     with pytest.raises(ConfigurationError, match="relative orbit"):
         plan_request(request, "s1_process_lia", outcome=outcome_for({}))
+
+
+def test_with_both_the_geoid_and_the_dem_missing_the_geoid_is_reported_first(tmp_path, dem):
+    request = make_request(str(tmp_path), tiles=("31TCJ", "31TDJ"), dem_dir=str(dem))
+    request.paths.geoid_file = str(tmp_path / "no-such-geoid.gtx")
+    with pytest.raises(MissingGeoidError) as error:  # S1Tiling's order: 76 before 75
+        plan_request(request, outcome=outcome_for({}))
+    assert error.value.exit_code == 76
+
+
+@pytest.mark.parametrize("scenario", ["s1_process_gamma_area", "s1_process_lia"])
+def test_a_maps_program_downloads_nothing_for_a_map_that_exists(tmp_path, dem, scenario):
+    request = make_request(str(tmp_path), dem_dir=str(dem))
+    request.data_source.relative_orbit_list = [7]
+    plan = plan_request(request, scenario, outcome=outcome_for({"31TCJ": [LATER]}))
+    maps = [n for n in plan.nodes if n.stage in ("gamma_area", "lia")]
+    assert [n.stage for n in plan.nodes][:2] == ["ingest", "heights"] and len(maps) == 1
+    for uri in maps[0].outputs:  # the map is there (a re-run, or made by another campaign)
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+        Path(uri).write_bytes(b"map")
+    again = plan_request(request, scenario, outcome=outcome_for({"31TCJ": [LATER]}))
+    assert again.nodes == []  # no download, no heights, no map

@@ -284,3 +284,26 @@ def test_a_rerun_after_a_download_run_matches_its_records(scene, tmp_path):
     assert not any(n.stage == "ingest" for n in rerun.nodes)
     first, second = node_digests(downloaded), node_digests(rerun)
     assert {n: d for n, d in first.items() if not n.startswith("ingest/")} == second
+
+
+@pytest.mark.parametrize(("calibration", "suffix", "tag"), [
+    ("normlim", "NormLim", "Normlim"), ("gamma_naught_rtc", "GammaNaughtRTC", "GammaNaughtRTC")])
+def test_a_single_product_day_under_a_terrain_correction_completes(scene, tmp_path, calibration,
+                                                                  suffix, tag):
+    # The per-image ortho and the one-image concatenation once shared a temporary name: the
+    # ortho's removal took the concatenated file and the correction ended in exit 66.
+    products, dem = scene
+    request = make_request(str(tmp_path), dem_dir=str(dem), calibration=calibration,
+                           polarisation="VV")
+    plan = build_plan(request, outcome_for({"31TCJ": [local_candidate(products[1])]}))
+    ortho = next(n for n in plan.nodes if n.stage == "ortho")
+    concat = next(n for n in plan.nodes if n.stage == "concatenate")
+    assert set(ortho.outputs).isdisjoint(concat.outputs)
+    report = run_plan(plan, processes=1, progress=False)
+    assert report.code == 0, report.lines()
+    final = f"s1a_31TCJ_vv_DES_007_20200120t044150_{suffix}.tif"
+    assert sorted(p.name for p in (tmp_path / "out" / "31TCJ").iterdir()) == [
+        final, final.replace(".tif", "_BorderMask.tif")]
+    with rasterio.open(tmp_path / "out" / "31TCJ" / final) as dataset:
+        assert (dataset.read(1) > 0).any()
+        assert dataset.tags()["CALIBRATION"] == tag

@@ -3,7 +3,9 @@ in the tile's UTM zone (so that coverages are known)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import shapely
@@ -163,3 +165,33 @@ def test_requested_tiles(tmp_path):
     assert requested_tiles(make_request(tmp_path, tiles=["31TCJ", "99ZZZ"])) == ["31TCJ"]
     with pytest.raises(NoS2TileError):
         requested_tiles(make_request(tmp_path, tiles=["99ZZZ"]))
+
+
+@pytest.mark.parametrize(("asked", "pols", "kept"), [
+    ("VV-VH", ("vv",), True),        # a 1SSV product gives the VV of a VV-VH request (S1Tiling)
+    ("VV-VH", ("vv", "vh"), True),
+    ("VH", ("vv",), False),
+    ("HH-HV", ("vv", "vh"), False),
+    ("HH-HV", ("hh",), True),
+])
+def test_a_product_is_kept_for_any_polarisation_asked_that_it_has(tmp_path, asked, pols, kept):
+    from s1tiling_cloud.search.eodag_search import matches_request
+
+    source = make_request(tmp_path, polarisation=asked).data_source
+    assert matches_request(candidate("20200108T044150", pols=pols), source) is kept
+
+
+@pytest.mark.parametrize(("platform", "absolute", "relative"), [
+    ("S1A", 30704, 7), ("S1B", 30148, 22), ("S1C", 8018, 147), ("S1C", 8019, 46), ("S1D", 100, 59)])
+def test_candidates_of_every_platform(platform, absolute, relative):
+    from s1tiling_cloud.search.candidates import normalise_platform
+    from s1tiling_cloud.search.eodag_search import matches_request
+
+    assert normalise_platform(f"sentinel-1{platform[-1].lower()}") == platform
+    found = dataclasses.replace(candidate("20260701T044150"), platform=platform,
+                                absolute_orbit=absolute, relative_orbit=relative)
+    request = make_request(Path("/tmp/unused"), platform_list=[platform], relative_orbit_list=[relative],
+                           first_date=datetime(2026, 7, 1).date(), last_date=datetime(2026, 7, 1).date())
+    assert matches_request(found, request.data_source)
+    other = "S1A" if platform != "S1A" else "S1C"
+    assert not matches_request(found, dataclasses.replace(request.data_source, platform_list=[other]))

@@ -123,7 +123,7 @@ def test_one_image_is_copied_into_a_product_with_its_time_stamp(tmp_path):
     assert tags["PROJECT"] == "campaign-2"
     assert tags["INPUT_S1_IMAGES"] == PRODUCT_1
     assert tags["ACQUISITION_DATETIME"] == "2020:01:08T04:41:50Z"
-    assert "ACQUISITION_DATETIME_1" not in tags  # as `backscatter_tags` of one image
+    assert tags["ACQUISITION_DATETIME_1"] == "2020:01:08T04:41:50Z"  # S1Tiling numbers one too
     assert Store().exists(ortho)  # inputs are never removed by the stage
     assert Naming().filename("concatenation", tile_fields([image(PRODUCT_1)], TILE)) \
         == out.rsplit("/", 1)[-1]

@@ -123,3 +123,24 @@ def test_old_ipf_margins_are_cut(tmp_path):
     image = calibrate_window(product, "IW", "VV", RadarWindow(0, 300, 0, 2600), cuts=cuts)
     assert (image[:, :1000] == 0).all() and (image[:, -1000:] == 0).all()
     assert (image[:, 1000:1600] > 0).mean() > 0.9
+
+
+def test_heights_of_a_coastal_tile_take_the_geoid_over_sea_cells(tmp_path):
+    """32VKM's western cells are North Sea: no DEM tile there, the geoid stands in and says so."""
+    from s1tiling_cloud.geo import Geoid, Grid
+    from s1tiling_cloud.testing import write_dem_tiles
+
+    write_dem_tiles(100.0, (59.1, 60.9), (4.1, 5.9), tmp_path / "dem", kind="srtm3")  # land only
+    out = str(tmp_path / "heights.tif")
+    result = heights("32VKM", 60.0, out, {"dem_dir": str(tmp_path / "dem")})
+    with rasterio.open(out) as dataset:
+        values = dataset.read(1)
+        tags = dataset.tags()
+    assert result.details["dem_tiles"] == 4
+    assert tags["DEM_GEOID"] == "geoid over the sea cells N59E003, N60E003"
+    assert tags["DEM_INFO"] == "dem; geoid over the sea cells N59E003, N60E003"
+    assert tags["DEM_LIST"] == "N59E004.hgt,N59E005.hgt,N60E004.hgt,N60E005.hgt"
+    geoid = Geoid.open(None).on_grid(Grid.from_tile("32VKM", 60.0))
+    assert np.isfinite(values).all()
+    assert np.abs(values[:, :100] - geoid[:, :100]).max() < 1e-3  # 3.0-3.1 E: sea, h = geoid
+    assert np.abs(values[:, -100:] - geoid[:, -100:] - 100.0).max() < 1e-2  # land at 100 m

@@ -68,12 +68,16 @@ def test_registered():
 
 def test_flat_terrain_gamma_area_is_one(tmp_path):
     scene = _scene(tmp_path, 0.0)
-    g, tags, dataset = _read(scene["area"])
-    assert dataset.count == 2 and dataset.dtypes[0] == "float32"
+    area, tags, dataset = _read(scene["area"])
+    assert dataset.count == 1 and dataset.dtypes[0] == "float32"
     assert tags["IMAGE_TYPE"] == "GRD" and tags["S2_TILE_CORRESPONDING_CODE"] == TILE
-    valid = np.isfinite(g)
+    assert tags["DATA_TYPE"] == "meters^2" and tags["ELLIPSOID_PIXEL_AREA"] == "100"  # 10 m × 10 m
+    valid = np.isfinite(area)
     assert valid.sum() > 1000
-    print(f"flat: gamma area {np.nanmin(g):.5f} .. {np.nanmax(g):.5f} over {valid.sum()} px")
+    # flat: the γ area of a pixel is its ellipsoid area projected normal to the look, A cos θ_E
+    cos_ia = np.cos(np.radians(ia_map(Grid.from_tile(TILE, RES), product_orbit(scene["product"]).orbit)))
+    g = area / (100.0 * cos_ia)
+    print(f"flat: gamma area / (A cos IA) {np.nanmin(g):.5f} .. {np.nanmax(g):.5f} over {valid.sum()} px")
     assert np.abs(g[valid] - 1).max() < 0.01
     mask = _read(scene["mask"])[0]
     assert (mask[valid] == 0).all()
