@@ -45,8 +45,9 @@ def lattice_warp(src, grid: Grid, resampling: Resampling, nodata: float,
     if t.b != 0.0 or t.d != 0.0 or t.e >= 0.0 or t.a <= 0.0:
         return False
     rows, cols = grid.shape
-    r = np.arange(0, rows - 1 + STEP, STEP, dtype=np.float64)
-    c = np.arange(0, cols - 1 + STEP, STEP, dtype=np.float64)
+    # nodes up to one past the last pixel's cell: its interpolation reads nodes i and i + 1
+    r = np.arange((rows - 1) // STEP + 2, dtype=np.float64) * STEP
+    c = np.arange((cols - 1) // STEP + 2, dtype=np.float64) * STEP
     x, y = grid.xy(r[:, None], c[None, :])
     lon, lat = grid.lonlat(x, y)
     lon = np.asarray(lon, dtype=np.float64)
