@@ -90,6 +90,7 @@ dem_dir : {dem_dir}
 download : False
 roi_by_tiles : {tile}
 polarisation : VV-VH
+relative_orbit_list : 7
 first_date : {first_date}
 last_date : {last_date}
 
