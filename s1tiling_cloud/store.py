@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ import tempfile
 import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -594,6 +595,47 @@ class Store:
             for index, description in enumerate(band_descriptions or (), start=1):
                 staged.set_band_description(index, description)
             rasterio.shutil.copy(staged, tmp, driver="COG", **options)
+        return os.fspath(uri)
+
+    def copy_cog(self, source: str | os.PathLike, uri: str | os.PathLike, *,
+                 tags: Mapping[str, str]) -> str:
+        """Publish the COG `source` as `uri` with `tags` instead of its dataset tags, its
+        compressed tiles copied as they are (`cog_retag`: no decode, no encode; 0.3 s instead
+        of ~6 s for a 10980² float32 tile). Band descriptions, band tags, nodata and
+        georeferencing are kept. `cog_retag.NotRetaggable` if `source` is not a COG."""
+        from .cog_retag import metadata_entries, retag
+
+        with self.open_raster(source) as dataset:
+            profile = {"driver": "GTiff", "count": dataset.count, "dtype": dataset.dtypes[0],
+                       "height": 1, "width": 1, "crs": dataset.crs,
+                       "transform": dataset.transform, "nodata": dataset.nodata}
+            bands = [(dataset.descriptions[k], dataset.tags(k + 1), dataset.scales[k],
+                      dataset.offsets[k]) for k in range(dataset.count)]
+        # GDAL writes the tags' TIFF form (GDAL_METADATA XML, TIFFTAG_* tags) in a stub.
+        with rasterio.Env(GDAL_PAM_ENABLED="NO"), rasterio.MemoryFile() as memory:
+            with memory.open(**profile) as stub:
+                stub.update_tags(**{str(k): str(v) for k, v in tags.items()})
+                for index, (description, band_tags, _, _) in enumerate(bands, start=1):
+                    if description:
+                        stub.set_band_description(index, description)
+                    if band_tags:
+                        stub.update_tags(index, **band_tags)
+                stub.scales = [b[2] for b in bands]
+                stub.offsets = [b[3] for b in bands]
+            replacement = metadata_entries(memory.read())
+        scheme, path = _split(source)
+        with ExitStack() as stack:
+            if scheme == "file":
+                handle = stack.enter_context(builtins.open(path, "rb"))
+                data: Any = stack.enter_context(mmap.mmap(handle.fileno(), 0,
+                                                          access=mmap.ACCESS_READ))
+            else:
+                data = self.read_bytes(source)
+            head, rest = retag(data, replacement)
+            with (self.atomic_path(uri, COG_MEDIA_TYPE) as tmp, builtins.open(tmp, "wb") as out,
+                  memoryview(data) as view):
+                out.write(head)
+                out.write(view[rest:])
         return os.fspath(uri)
 
     def write_jpeg_quicklook(self, uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,

@@ -46,6 +46,7 @@ from shapely.geometry.base import BaseGeometry
 from s1tiling_cloud.exceptions import ConfigurationError, MissingDEMError
 from s1tiling_cloud.store import Store, is_remote, join
 
+from .dem_warp import lattice_warp
 from .grid import Grid, continuous_longitudes
 
 __all__ = [
@@ -242,13 +243,16 @@ class DemSource:
 
     def warp(self, grid, resampling: str | Resampling = "cubic", *, out: np.ndarray | None = None,
              num_threads: int | None = None, warp_mem_limit: int = 128,
-             tolerance: float = 0.01) -> np.ndarray:
+             tolerance: float = 0.01, lattice: bool = True) -> np.ndarray:
         """Heights over the geoid on `grid` (float32, NaN where no DEM): the mosaic warped by GDAL.
 
         `resampling` is S1Tiling's `dem_warp_resampling_method` (cubic by default); `tolerance` is
         gdalwarp's `-et`, the error allowed to GDAL's approximate transformer in source pixels:
         0.01 by default (~0.3 m on SRTM 1", at little cost), 0.125 as gdalwarp and S1Tiling, 0 for
         exact transformations. `warp_mem_limit` (MB) bounds GDAL's buffers, the output aside.
+        `lattice`: a single geographic DEM mosaic, fully valid over the tile and coarser than it,
+        is resampled by `dem_warp.lattice_warp` (GDAL's cubic kernel at exact positions, 4× less
+        CPU than GDAL's warper); False: always GDAL's warper.
         """
         grid = Grid.of(grid)
         method = resampling_method(resampling)
@@ -264,9 +268,13 @@ class DemSource:
         with self._store.gdal_env():
             for uri in uris:
                 check_dem_file(self._store.gdal_path(uri), grid)
-            for index, mosaic in enumerate(_mosaics([self._store.gdal_path(u) for u in uris])):
+            mosaics = list(_mosaics([self._store.gdal_path(u) for u in uris]))
+            for index, mosaic in enumerate(mosaics):
                 with mosaic as src:
                     nodata = src.nodata if src.nodata is not None else DEM_NODATA
+                    if (lattice and len(mosaics) == 1
+                            and lattice_warp(src, grid, method, nodata, out)):
+                        continue
                     with WarpedVRT(src, src_nodata=nodata, nodata=np.nan, dtype="float32", crs=grid.crs,
                                    transform=grid.transform, width=grid.shape[1], height=grid.shape[0],
                                    resampling=method, tolerance=max(tolerance, _EXACT),

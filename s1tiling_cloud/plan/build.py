@@ -371,7 +371,8 @@ class _Builder:
         orthos: dict[str, Node] = {}
         for group in groups:
             for candidate in group.products:
-                orthos[candidate.id] = self.ortho(tile, candidate, requested, heights, [keys[group.key]])
+                orthos[candidate.id] = self.ortho(tile, candidate, requested, heights, [keys[group.key]],
+                                                  alone=len(group.products) == 1)
         for group in groups:
             self.acquisition(group, requested, orthos, maps.get(group.relative_orbit), keys[group.key])
 
@@ -382,7 +383,10 @@ class _Builder:
                                          "calibration_type": self.final_calibration})
 
     def ortho(self, tile: str, candidate: S1Candidate, requested: Sequence[str], heights: Node,
-              products: Sequence[str]) -> Node:
+              products: Sequence[str], alone: bool = False) -> Node:
+        """`alone`: the only product of its day, whose image the concatenation only renames
+        (S1Tiling moves the file): it is encoded as the day's product is (DEFLATE, overviews),
+        so that the concatenation copies its tiles instead of decoding and encoding them."""
         uri, depends = self.product(candidate, products)
         outputs = {}
         for pol in polarisations_of(candidate, requested):
@@ -392,7 +396,8 @@ class _Builder:
             id=f"ortho/{tile}/{candidate.id}", stage="ortho", kind="ortho",
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
-                  "params": self.ortho_params()},
+                  "params": {**self.ortho_params(),
+                             **({"overviews": True, "compress": "DEFLATE"} if alone else {})}},
             depends=[*depends, heights.id], outputs=list(outputs.values()), products=list(products),
             intermediate=True))
 

@@ -8,11 +8,13 @@ so the product's tags (`IMAGE_TYPE=BACKSCATTERING`, `INPUT_S1_IMAGES`, `ACQUISIT
 of the earliest input (`[Metadata]` keys included) is carried, as S1Tiling carries metadata
 down its pipeline.
 
-One input: S1Tiling just renames the file. We write a new COG instead, re-encoding the pixels:
-the tags must change (`IMAGE_TYPE`, ...) and editing tags in place would move the TIFF's IFD
-and break the COG layout, and a copy of the bytes cannot change them. It costs one decode and
-one encode of the tile. Inputs are never deleted here: the runner decides when intermediates
-go (a re-run may still need them).
+One input: S1Tiling just renames the file. The tags must change (`IMAGE_TYPE`, ...) and GDAL
+would move the TIFF's IFD to change them, breaking the COG layout; so when the image is
+already encoded as a product is (DEFLATE, predictor 3, overviews: the plan asks the ortho for
+that on a day with one product), its compressed tiles are copied as they are under new tags
+(`Store.copy_cog`: pixels and tags as a re-encode gives, a fraction of a second instead of a
+decode and an encode of the tile). Otherwise the pixels are re-encoded. Inputs are never
+deleted here: the runner decides when intermediates go (a re-run may still need them).
 
 Pixels are read and written strip by strip, so a tile is never whole in memory.
 """
@@ -20,6 +22,7 @@ Pixels are read and written strip by strip, so a tile is never whole in memory.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import time
 from collections.abc import Mapping, Sequence
@@ -84,9 +87,14 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
         if reusable(store, [output], provenance):
             return StageResult(STAGE, [output], skipped=True, details=details)
         _check_grids(datasets, inputs)
-        otb = otb_finishing(params.engine)
         carried, tags = _product_tags(images, sources, tile)
+        product_tags = complete_tags(tags, extra={**carried, **params.metadata},
+                                     provenance=provenance)
         reference = datasets[0]
+        if len(datasets) == 1 and _encoded_as_product(reference, sources[0]):
+            store.copy_cog(inputs[0], output, tags=product_tags)
+            return timed(STAGE, [output], started, copied=True, **details)
+        otb = otb_finishing(params.engine)
 
         def strip(window: Window) -> np.ndarray:
             return first_non_null([dataset.read(1, window=window) for dataset in datasets])
@@ -95,9 +103,37 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
         pixels = otb.synthetize([dataset.read(1) for dataset in datasets]) if otb else strip
         store.write_cog(output, pixels, shape=(reference.height, reference.width),
                         dtype=np.float32, crs=reference.crs, transform=reference.transform,
-                        nodata=0.0, tags=complete_tags(tags, extra={**carried, **params.metadata},
-                                                       provenance=provenance))
+                        nodata=0.0, tags=product_tags)
     return timed(STAGE, [output], started, **details)
+
+
+def _encoded_as_product(dataset, tags: Mapping[str, str]) -> bool:
+    """Whether an image is an `ortho` output the plan asked to encode as a product (its
+    pixels are then never NaN, nor null other than 0), and is so encoded: float32, nodata 0,
+    DEFLATE with predictor 3, 512² tiles, a COG with `Store.write_cog`'s overviews."""
+    try:
+        params = json.loads(tags.get("PROVENANCE_PARAMS", "{}"))
+    except json.JSONDecodeError:
+        return False
+    if not (tags.get("PROVENANCE_STAGE") == "ortho" and isinstance(params, dict)
+            and params.get("overviews") is True and params.get("compress") == "DEFLATE"):
+        return False
+    structure = dataset.tags(ns="IMAGE_STRUCTURE")
+    return (structure.get("LAYOUT") == "COG" and structure.get("COMPRESSION") == "DEFLATE"
+            and structure.get("PREDICTOR") == "3" and dataset.count == 1
+            and dataset.dtypes[0] == "float32" and dataset.nodata == 0
+            and dataset.block_shapes == [(512, 512)]
+            and dataset.overviews(1) == _auto_overviews(dataset.width, dataset.height))
+
+
+def _auto_overviews(width: int, height: int, block: int = 512) -> list[int]:
+    """The overview factors of GDAL's COG driver by default: halvings while larger than a
+    block."""
+    factors, factor = [], 2
+    while max(width, height) / (factor // 2) > block:
+        factors.append(factor)
+        factor *= 2
+    return factors
 
 
 def _image_of(tags: Mapping[str, str], uri: str) -> S1Image:

@@ -61,5 +61,5 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
                           "S2_TILE_CORRESPONDING_CODE": tile, **extra},
                          provenance=provenance)
     store.write_cog(out_uri, values, crs=grid.crs, transform=grid.transform, nodata=float("nan"),
-                    tags=tags, overviews=None)
+                    tags=tags, overviews=None, compress="ZSTD")
     return timed("heights", [out_uri], started, dem_tiles=len(selection.uris))

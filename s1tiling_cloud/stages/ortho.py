@@ -48,6 +48,8 @@ class OrthoParams:
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # Per-image orthorectified images are intermediates (S1Tiling keeps them in tmp and the
     # concatenation makes the product), so by default they get no overviews: 2x faster writes.
+    # The only image of its day is encoded as the product (overviews, DEFLATE: the plan says
+    # so), whose tiles the concatenation then copies instead of re-encoding them.
     overviews: bool = False
     #: The COG codec. The per-image images are intermediates, re-encoded by the concatenation
     #: with S1Tiling's DEFLATE; ZSTD (level 1, predictor 3) writes them 40% faster for a
@@ -171,6 +173,8 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
                                lower_signal_value=params.lower_signal_value,
                                interpolation=params.interpolation, resolution=params.resolution)
             figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
+            if params.overviews:  # encoded as the day's product: null is 0, as it will be
+                np.nan_to_num(values, copy=False, nan=0.0)
             _write(store, uri, values, grid, _tags(s1, swath, pol, tile, params, provenance[pol]),
                    params, figures, f"write_{pol}_s")
             written.append(uri)

@@ -78,6 +78,13 @@ def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
     assert mask.args == {"product": concat.outputs[0], "output": f"{tmp_path}/out/31TCJ/"
                          "s1a_31TCJ_vv_DES_007_20200108txxxxxx_BorderMask.tif"}
     assert len(stages(plan, "concatenate")) == 4 and not stages(plan, "publish")
+    # The only image of its day is encoded as its product, whose tiles the concatenation
+    # copies; the images of a pair stay fast intermediates that it merges.
+    alone = plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]
+    assert (alone["overviews"], alone["compress"]) == (True, "DEFLATE")
+    for candidate in PAIR:
+        assert not {"overviews", "compress"} & set(plan.node(f"ortho/31TCJ/{candidate.id}")
+                                                   .args["params"])
 
 
 def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
