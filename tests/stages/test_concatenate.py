@@ -194,8 +194,9 @@ def test_a_tile_taller_than_a_strip_is_read_and_written_strip_by_strip(tmp_path)
         assert dataset.overviews(1)  # a COG with its overviews
 
 
-def test_the_tags_of_a_real_ortho_output_are_understood(tmp_path):
-    """The interface between stages: `ortho`'s own output (a synthetic GRD on 31TCJ at 60 m)."""
+def small_product_and_heights(tmp_path):
+    """A synthetic GRD on 31TCJ and the tile's heights at 60 m over a flat DEM: what an
+    `ortho` call needs."""
     product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=600, samples=800),
                         tmp_path / "s1")
     dem = tmp_path / "dem.tif"
@@ -205,6 +206,12 @@ def test_the_tags_of_a_real_ortho_output_are_understood(tmp_path):
         dataset.write(np.zeros((1, 400, 600), np.int16))
     heights_uri = str(tmp_path / "heights.tif")
     heights("31TCJ", 60.0, heights_uri, {"dem_dir": str(dem)})
+    return product, heights_uri
+
+
+def test_the_tags_of_a_real_ortho_output_are_understood(tmp_path):
+    """The interface between stages: `ortho`'s own output (a synthetic GRD on 31TCJ at 60 m)."""
+    product, heights_uri = small_product_and_heights(tmp_path)
     image_uri = str(tmp_path / "vv.tif")
     ortho(str(product), "31TCJ", heights_uri, {"VV": image_uri}, {"resolution": 60.0})
     out = str(tmp_path / "product.tif")
@@ -223,15 +230,7 @@ def test_the_tags_of_a_real_ortho_output_are_understood(tmp_path):
 def test_the_only_image_of_a_day_encoded_as_a_product_is_copied_not_re_encoded(tmp_path):
     """The plan asks the ortho of a day's only product for a product's encoding; its tiles
     are then copied under the product's tags: the same product as a decode and an encode."""
-    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=600, samples=800),
-                        tmp_path / "s1")
-    dem = tmp_path / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=Affine(1 / 200, 0.0, 0.0, 0.0, -1 / 200, 45.0),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 400, 600), np.int16))
-    heights_uri = str(tmp_path / "heights.tif")
-    heights("31TCJ", 60.0, heights_uri, {"dem_dir": str(dem)})
+    product, heights_uri = small_product_and_heights(tmp_path)
     intermediate, encoded = str(tmp_path / "vv.tif"), str(tmp_path / "vv_product.tif")
     ortho(str(product), "31TCJ", heights_uri, {"VV": intermediate}, {"resolution": 60.0})
     ortho(str(product), "31TCJ", heights_uri, {"VV": encoded},
