@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
@@ -124,13 +124,16 @@ class _Builder:
 
     # ---- bookkeeping -------------------------------------------------------------------
 
-    def add(self, node: Node) -> Node:
+    def add(self, node: Node, shared: Iterable[str] = ()) -> Node:
+        """Add `node` (or merge its products into the node of that id). Each output has one
+        writer, since two would overwrite or delete each other; `shared`: outputs that several
+        nodes update together by design (a catalog's collections and root, under its lock)."""
         found = self.nodes.get(node.id)
         if found is not None:
             found.products = sorted({*found.products, *node.products})
             return found
         node.products = sorted(set(node.products))
-        for output in node.outputs:  # one writer per file: two would overwrite or delete each other
+        for output in set(node.outputs) - set(shared):
             writer = self.writers.setdefault(output, node.id)
             if writer != node.id:
                 raise ConfigurationError(
@@ -534,4 +537,4 @@ class _Builder:
                   "quicklooks": published["quicklooks"], "maps": maps, "inputs": inputs,
                   "api_url": stac.api_url, "public_url": stac.public_url,
                   "processing": {"engine": self.request.processing.engine}},
-            depends=sorted(set(depends)), outputs=documents, products=[key]))
+            depends=sorted(set(depends)), outputs=documents, products=[key]), shared=documents[1:])

@@ -219,6 +219,19 @@ def test_two_stage_calls_never_write_one_file(tmp_path):
         build_plan(request, outcome_for({"31TCJ": [*PAIR, LATER]}))  # two days, one name
 
 
+def test_the_publications_of_several_days_share_their_collection_and_catalog(tmp_path):
+    """Each publish node promises its own item; the collection and the root catalog are
+    updated by every publisher of the tile, so they are not "one writer" files."""
+    plan = build_plan(make_request(str(tmp_path), publish=True),
+                      outcome_for({"31TCJ": [*PAIR, LATER]}))
+    published = stages(plan, "publish")
+    assert len(published) == 2
+    items = [node.outputs[0] for node in published]
+    assert len(set(items)) == 2 and all(item.endswith(".json") for item in items)
+    assert published[0].outputs[1:] == published[1].outputs[1:]
+    assert published[0].outputs[-1] == f"{tmp_path}/out/catalog.json"
+
+
 @pytest.mark.parametrize("download", [False, True])
 def test_maps_of_tiles_without_products_come_from_the_orbit_files(tmp_path, download):
     request = make_request(str(tmp_path), tiles=TILES, produce_lia_map=True)
