@@ -53,10 +53,11 @@ def plane(lon, lat):
     return 100.0 + N * (np.asarray(lon) - 12.0) + 2 * N * (np.asarray(lat) - 41.0)
 
 
-def write_hgt(folder: Path, south: int, west: int, hole: bool = True) -> Path:
-    """An SRTM3 tile: big-endian int16, rows from north to south, edges shared with neighbours."""
+def write_hgt(folder: Path, south: int, west: int, hole: bool = True, surface=plane) -> Path:
+    """An SRTM3 tile of `surface(lon, lat)`: big-endian int16, rows from north to south, edges
+    shared with neighbours."""
     rows, cols = np.mgrid[0 : N + 1, 0 : N + 1]
-    heights = np.rint(plane(west + cols / N, south + 1 - rows / N)).astype(">i2")
+    heights = np.rint(surface(west + cols / N, south + 1 - rows / N)).astype(">i2")
     lat, lon, half = HOLE
     if hole and (south, west) == (int(lat), int(lon)):
         r, c = round((south + 1 - lat) * N), round((lon - west) * N)
@@ -203,8 +204,9 @@ def test_sea_cells_without_a_dem_tile_are_taken_at_the_geoid(tmp_path, caplog):
     with pytest.raises(MissingDEMError) as caught:  # nothing there: the land cells are missing
         dem.require(grid)
     assert caught.value.missing == COAST_LAND and exit_code_for(caught.value) == 75
-    for cell in COAST_LAND:
-        write_hgt(tmp_path, int(cell[1:3]), int(cell[4:]), hole=False)
+    for cell in COAST_LAND:  # a gentle slope (`plane` is far out of int16 at 60 N)
+        write_hgt(tmp_path, int(cell[1:3]), int(cell[4:]), hole=False,
+                  surface=lambda lon, lat: 100.0 + 50.0 * (lon - 3.0) + 50.0 * (lat - 59.0))
     with caplog.at_level(logging.INFO, logger="s1tiling_cloud.geo.dem"):
         selection = dem.require(grid, margin=4)
     assert selection.sea == tuple(COAST_SEA) and not selection.missing

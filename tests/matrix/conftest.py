@@ -175,10 +175,15 @@ def run_program(name: str, config: Path, *options: str, timeout: float = 600) ->
     return Run(done.returncode, done.stdout + done.stderr)
 
 
+#: The run's page (`index.html` and its facts), written into `out/` by a run that made something.
+RUN_PAGE = frozenset({"index.html", "run.json"})
+
+
 def outputs(root: Path) -> set[str]:
-    """Every file under `root/out`, relative to it."""
+    """Every file under `root/out`, relative to it, but the run's page."""
     out = root / "out"
-    return {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+    found = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} if out.exists() else set()
+    return found - RUN_PAGE
 
 
 def tags(path: Path) -> dict[str, str]:
@@ -195,4 +200,7 @@ def run_cell(tmp_path: Path, archive: Archive, roles, program: str = "S1Processo
     """One cell: `program` on a request over the products of `roles`; its run and outputs."""
     config = write_config(tmp_path, archive.s1_images(tmp_path, roles), archive.dem, **options)
     run = run_program(program, config)
-    return run, outputs(tmp_path)
+    found = outputs(tmp_path)
+    if found:  # products made: the run's page says so beside them
+        assert {name for name in RUN_PAGE if (tmp_path / "out" / name).is_file()} == RUN_PAGE
+    return run, found
