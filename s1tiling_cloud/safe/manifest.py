@@ -65,6 +65,11 @@ class Manifest:
         return f"POLYGON (({coords}))"
 
 
+#: How the swaths of each acquisition mode are named: IW1-3, EW1-5, WV1-2, but S1-S6 in
+#: stripmap (SM).
+_SWATH_PREFIX = {"SM": "S"}
+
+
 def parse_manifest(data: bytes, name: str) -> Manifest:
     """Parse a manifest; anything that is not a Sentinel-1 SAFE is a NotSentinel1ProductError."""
     root = x.parse(data, name)
@@ -78,7 +83,8 @@ def parse_manifest(data: bytes, name: str) -> Manifest:
     footprint = _footprint(x.text(root, ".//frameSet/frame/footPrint/coordinates", "") or "")
     software = x.find(root, ".//processing/facility/software")
     files = _data_files(root)
-    other = sorted({f.swath for f in files if mode and not f.swath.upper().startswith(mode.upper())})
+    prefix = _SWATH_PREFIX.get(mode.upper(), mode.upper())
+    other = sorted({f.swath for f in files if mode and not f.swath.upper().startswith(prefix)})
     if other:  # e.g. a manifest saying EW over IW files: which one to believe?
         raise CorruptedDataSAFEError(name, f"the manifest says mode {mode} but lists files of "
                                      f"swath(s) {', '.join(other)}")

@@ -96,9 +96,12 @@ def test_missing_measurement_names_the_file(tmp_path):
 @needs_fixtures
 def test_unknown_group_lists_the_available_ones():
     product = Sentinel1Product(SAFE_DIR / SLC_2021)
-    with pytest.raises(GroupNotFoundError, match="IW3/VV") as error:
-        product.open_group("IW3/VV")
+    with pytest.raises(GroupNotFoundError, match="IW3/HH") as error:  # listed nowhere
+        product.open_group("IW3/HH")
     assert "IW1/VV" in error.value.available
+    # IW3 VV is listed by the manifest, its files are not in the fixture: a corrupted product
+    with pytest.raises(CorruptedDataSAFEError, match="annotation/s1b-iw3-slc-vv-.*listed in the manifest"):
+        product.open_group("IW3/VV")
     with pytest.raises(KeyError):  # also a KeyError, as a dict lookup would be
         product.open_group("IW1/VV/nothing")
 

@@ -18,7 +18,9 @@ pytestmark = pytest.mark.skipif(not SAFE_DIR.is_dir(), reason=f"fixtures not fou
 
 
 def derive(tmp: Path, mode: str, swaths: dict[str, str], tops: bool) -> Path:
-    """A copy of the IW SLC fixture renamed as a `mode` product (`swaths`: iw1 -> s3 ...)."""
+    """A copy of the IW SLC fixture renamed as a `mode` product (`swaths`: iw1 -> s3 ...; every
+    swath the manifest lists, those whose files the fixture lacks too, or the manifest would say
+    `mode` over IW files)."""
     source = SAFE_DIR / SLC_2021
     target = tmp / source.name.replace("_IW_", f"_{mode}_")
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
@@ -50,7 +52,7 @@ def _open_everything(path: Path) -> dict[str, xr.Dataset]:
 
 
 def test_stripmap_s3(tmp_path):
-    path = derive(tmp_path, "SM", {"iw1": "s3", "iw2": "s4"}, tops=False)
+    path = derive(tmp_path, "SM", {"iw1": "s3", "iw2": "s4", "iw3": "s5"}, tops=False)
     product = Sentinel1Product(path)
     assert product.swaths == ["S3", "S4"]
     assert xr.open_dataset(path).attrs["sar:instrument_mode"] == "SM"
@@ -63,7 +65,7 @@ def test_stripmap_s3(tmp_path):
 
 
 def test_extra_wide_keeps_bursts(tmp_path):
-    path = derive(tmp_path, "EW", {"iw1": "ew1", "iw2": "ew2"}, tops=True)
+    path = derive(tmp_path, "EW", {"iw1": "ew1", "iw2": "ew2", "iw3": "ew3"}, tops=True)
     product = Sentinel1Product(path)
     assert product.swaths == ["EW1", "EW2"]
     assert len(product.burst_ids("EW1")) == 9
@@ -73,7 +75,7 @@ def test_extra_wide_keeps_bursts(tmp_path):
 
 
 def test_wave_vignettes_are_separate_swaths(tmp_path):
-    path = derive(tmp_path, "WV", {"iw1": "wv1", "iw2": "wv2"}, tops=False)
+    path = derive(tmp_path, "WV", {"iw1": "wv1", "iw2": "wv2", "iw3": "wv1"}, tops=False)
     product = Sentinel1Product(path)
     # each vignette is its own annotation/measurement, told apart by its image number
     assert product.swaths == ["WV1_001", "WV1_004", "WV2_002"]
