@@ -203,13 +203,3 @@ def _check_page(page, *, expect_situation):
         centre = pixels[:3, int(y + 0.5 * height), int(x + 0.5 * width)]
         assert list(corner) == [0x5F, 0x6B, 0x73], corner  # .view's background
         assert list(centre) != [0x5F, 0x6B, 0x73]
-
-
-def test_demo_command(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "s1tiling_cloud.cli", "demo", str(tmp_path)],
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr
-    assert "31TCJ" in done.stdout and "quicklook" in done.stdout
-    assert len(list((tmp_path / "output" / "31TCJ").glob("*_BorderMask.tif"))) == 2
-    said = "".join(done.stdout.split())  # rich wraps long lines
-    assert "".join(f"Open {tmp_path / 'output' / 'index.html'} in a browser".split()) in said

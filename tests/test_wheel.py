@@ -1,6 +1,7 @@
 """The package stands on its own: a wheel built from the repository, installed outside the
 checkout, runs the demo, renders a workflow and validates the demo's catalog with nothing of the
-checkout or of `../shared` reachable (the installed copy is the one imported)."""
+checkout or of `../shared` reachable (the installed copy is the one imported). It is also the
+test of the `demo` command as the README runs it."""
 
 from __future__ import annotations
 
@@ -60,6 +61,8 @@ def test_installed_wheel_runs_demo_render_and_validate(installed, tmp_path):
     demo = _run(python + ["demo", str(out)], home, env, timeout=600)
     assert "31TCJ" in demo.stdout and "quicklook" in demo.stdout
     assert len(list((out / "output" / "31TCJ").glob("*_BorderMask.tif"))) == 2
+    said = "".join(demo.stdout.split())  # rich wraps long lines
+    assert "".join(f"Open {out / 'output' / 'index.html'} in a browser".split()) in said
 
     rendered = _run(python + ["workflow", "render", str(out / "demo.cfg")], home, env)
     assert "kind: Workflow" in rendered.stdout and "workflowTemplateRef" in rendered.stdout
