@@ -172,6 +172,7 @@ def demo(
     """Run the S1Tiling chain on the bundled synthetic example (product, DEM) onto tile 31TCJ."""
     from .demo import run_demo
     from .product_summary import summarize
+    from .report import PAGE
 
     try:
         run = run_demo(out_dir)
@@ -193,7 +194,7 @@ def demo(
         table.add_row(outcome.label, f"{outcome.seconds:.1f}{status}", outputs)
     console.print(table)
     console.print(str(run.report.situation), highlight=False)
-    page = root / "output" / "index.html"
+    page = root / "output" / PAGE
     if page.exists():
         console.print(f"Open {page} in a browser to see what was made.", highlight=False)
     if run.report.code:

@@ -191,6 +191,9 @@ class InvalidGeoidError(MissingGeoidError):
         self.reason = reason
         Error.__init__(self, f"Geoid file {geoid_file} is not a geoid grid: {reason}", *args)
 
+    def __reduce__(self):
+        return (type(self), (self.geoid_file, self.reason, *self.args[1:]))
+
 
 class MissingApplication(Error):  # noqa: N818 (S1Tiling's name)
     """Applications (OTB, NORMLIM, RTC) needed by the requested processing are not installed."""

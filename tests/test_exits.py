@@ -104,6 +104,7 @@ def test_messages_are_s1tilings_word_for_word(error, message):
         (ex.NoS2TileError("none among 3XYZ"), {"details": "none among 3XYZ"}),
         (ex.NoS1ImageError(), {"details": None}),
         (ex.MissingGeoidError("/g.gtx"), {"geoid_file": "/g.gtx"}),
+        (ex.InvalidGeoidError("/g.png", "not a grid"), {"geoid_file": "/g.png", "reason": "not a grid"}),
         (ex.MissingApplication(["otbcli_X"], ["ctx"]), {"missing_apps": ["otbcli_X"], "contexts": ["ctx"]}),
         (ex.NotSentinel1ProductError("/x", "no manifest"), {"location": "/x", "details": "no manifest"}),
         (ex.GroupNotFoundError("IW1/VV", ["IW1/VH"]), {"group": "IW1/VV", "available": ["IW1/VH"]}),

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from .defaults import ANNOTATION_LONGEST_RUN, seconds
+from .defaults import ANNOTATION_LONGEST_RUN, retry_budget, seconds
 from .names import DNS_LABEL, MAX_OBJECT_NAME, MAX_TASK_NAME, TASK_NAME
 
 ARGO_MAX_BYTES = 1024 * 1024
@@ -144,12 +144,13 @@ def _parse_depends(tokens: list[tuple[str, str, str]]) -> None:
         raise ValueError(f"unexpected {tokens[position][1]!r}")
 
 
-def depends_errors(expression: str, tasks: Iterable[str]) -> list[str]:
+def depends_errors(expression: str, tasks: Iterable[str], check_targets: bool = True) -> list[str]:
     """Why Argo could not evaluate a `depends` expression: the controller replaces every '-' of
     it by '_' (workflow/controller/dag.go `evaluateDependsLogic`) and evaluates it with expr, so
     each task must become an identifier (no leading digit, which validate.go also refuses, no
     expr keyword) and the whole must parse; results are Argo's (workflow/common/ancestry.go
-    `ValidateTaskResults`)."""
+    `ValidateTaskResults`). `check_targets=False`: leave unknown tasks and results to
+    `check_depends`, which `semantic_errors` runs too."""
     rewritten = expression.replace("-", "_")
     known = {t.replace("-", "_") for t in tasks}
     tokens, errors, position = [], [], 0
@@ -165,9 +166,9 @@ def depends_errors(expression: str, tasks: Iterable[str]) -> list[str]:
         tokens.append(("name", name, result or ""))
         if name in _EXPR_WORDS:
             errors.append(f"{name!r} is a word of Argo's expression language, not a task")
-        elif name not in known:
+        elif check_targets and name not in known:
             errors.append(f"{name!r} names no task once '-' becomes '_'")
-        if result and result not in _DEPENDS_RESULTS:
+        if check_targets and result and result not in _DEPENDS_RESULTS:
             errors.append(f"task result {result!r} of {name!r} is not one of Argo's")
     try:
         _parse_depends(tokens)
@@ -190,7 +191,7 @@ def check_depends_expressions(document: Mapping[str, Any]) -> list[str]:
             expression = task.get("depends")
             if expression:
                 errors += [f"{tname}.{task.get('name')}: depends {expression!r}: {e}"
-                           for e in depends_errors(expression, names)]
+                           for e in depends_errors(expression, names, check_targets=False)]
     return errors
 
 
@@ -261,7 +262,7 @@ def check_retry_budgets(document: Mapping[str, Any]) -> list[str]:
             continue
         limit = int(strategy.get("limit") or 0)
         first, factor = seconds(str(backoff.get("duration") or "0")), int(backoff.get("factor") or 1)
-        needed = (limit + 1) * seconds(longest) + sum(first * factor ** i for i in range(limit))
+        needed = retry_budget(limit, first, factor, seconds(longest))
         if seconds(str(backoff["maxDuration"])) < needed:
             errors.append(f"{name}: maxDuration {backoff['maxDuration']} is shorter than {limit + 1} "
                           f"attempts of {longest} and their waits ({needed} s): Argo counts it from "

@@ -74,7 +74,7 @@ def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str,
 def template_name(node: Node, settings: ArgoSettings) -> str:
     kind = kind_of(node.stage, node.kind)
     if kind == "ingest":
-        return f"stage-ingest-{slug(semaphore_key(node, settings.semaphore_keys)).lower()}"
+        return f"stage-ingest-{slug(semaphore_key(node, settings.semaphore_keys))}"
     return f"stage-{kind}"
 
 

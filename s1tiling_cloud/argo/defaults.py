@@ -127,6 +127,12 @@ def duration(total: int) -> str:
     return "".join(f"{v}{u}" for v, u in ((h, "h"), (m, "m"), (s, "s")) if v) or "0s"
 
 
+def retry_budget(limit: int, first_wait_s: int, factor: int, longest_run_s: int) -> int:
+    """Seconds from a first attempt's start to the end of its last retry: `limit + 1` attempts
+    of `longest_run_s` and Argo's backoff waits between them, `first_wait_s` × `factor`^i."""
+    return (limit + 1) * longest_run_s + sum(first_wait_s * factor ** i for i in range(limit))
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     """Argo `retryStrategy` of one kind of pod (exponential backoff).
@@ -143,15 +149,12 @@ class RetryPolicy:
     longest_run: str | None
     exit_codes: tuple[int, ...]
 
-    def waits(self) -> list[int]:
-        """Argo's backoff waits between attempts: duration × factor^i."""
-        return [seconds(self.duration) * self.factor ** i for i in range(self.limit)]
-
     @property
     def max_duration(self) -> str | None:
         if self.longest_run is None:
             return None
-        return duration((self.limit + 1) * seconds(self.longest_run) + sum(self.waits()))
+        return duration(retry_budget(self.limit, seconds(self.duration), self.factor,
+                                     seconds(self.longest_run)))
 
     @property
     def expression(self) -> str:

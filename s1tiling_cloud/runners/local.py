@@ -176,7 +176,7 @@ class _Run:
         under a final name, removed here so that they do not pile up."""
         folders = {os.path.dirname(uri) for node in self.plan.nodes for uri in node.outputs
                    if not is_remote(uri)}
-        if self.records is not None and not is_remote(self.records.folder):
+        if self.records is not None:  # its folders: none when the records are remote
             folders.update(self.records.folders())
         for path in remove_stale_temporaries(sorted(folders) + [tempfile.gettempdir()]):
             log.info("removed %s, left by a killed run", path)

@@ -7,8 +7,10 @@ So when a node succeeds the runner writes a small record (a line of a journal in
 `{tmp}/.s1tiling-cloud/done/`, or on S3 an object there per node): the node's digest (stage,
 arguments and, recursively, its dependencies' digests, so a change upstream invalidates
 everything downstream) and each output's
-`PROVENANCE_HASH`. A node is *done* when its record has the same digest and every output still
-exists with that hash (nothing rewrote it since).
+`PROVENANCE_HASH`. `state` says whether a record matches (same digest, every output still
+there with that hash). Whether a node still has work is decided by `runners.remaining`: there,
+outputs that exist are kept whoever made them, so a record adds one fact the files cannot
+give, that a node ran and wrote nothing.
 """
 
 from __future__ import annotations
@@ -163,11 +165,6 @@ class RunRecords:
             return json.loads(self.store.read_bytes(uri))
         except (OSError, ValueError):
             return None
-
-    def done(self, node: Node) -> list[str] | None:
-        """The outputs of `node` if it is done (see the module's doc), else None."""
-        state = self.state(node)
-        return state if isinstance(state, list) else None
 
     def state(self, node: Node, exists: Callable[[str], bool] | None = None) -> list[str] | bool | None:
         """None: no record of `node`; False: a record of other work (other inputs, settings

@@ -112,6 +112,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
         projector = TileProjector.open(s1, f"{swath}/{pol}")
         info = s1.info(swath)
         pixel_area = float(info["range_pixel_spacing"]) * float(info["azimuth_pixel_spacing"])
+        if pixel_areas and pixel_area != pixel_areas[0]:  # before computing this product's part
+            raise NotCompatibleInput(f"the products of one γ-area map differ in pixel size: {products}")
         pixel_areas.append(pixel_area)
         for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
                                        halo=params.halo, cell_factor=params.cell_factor):
@@ -128,8 +130,6 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     tags = gamma_area_tags(images, tile_name=tile, spatial_resolution=params.resolution,
                            dem_info=dem_info(params.dem_info, heights_tags) if params.dem_info
                            else heights_tags.get("DEM_INFO", ""))
-    if len(set(pixel_areas)) > 1:
-        raise NotCompatibleInput(f"the products of one γ-area map differ in pixel size: {products}")
     tags[PIXEL_AREA_KEY] = f"{pixel_areas[0]:.6g}"
     tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
     overviews = "auto" if params.overviews else None
@@ -166,8 +166,7 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     (area,) = inputs.map_bands
     reference = float(inputs.map_tags.get(PIXEL_AREA_KEY, params.reference_area))
     # γ°_T = σ° · A_σ,E / A_γ: apply_rtc's σ° / (G · C) with G · C = A_γ / A_σ,E
-    values = apply_rtc(sigma, area.astype(np.float64) / reference, np.ones_like(sigma, np.float64),
-                       params.min_gamma_area / reference)
+    values = apply_rtc(sigma, area.astype(np.float64) / reference, 1.0, params.min_gamma_area / reference)
     if params.calibration_factor != 1.0:
         values *= np.float32(params.calibration_factor)
     tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,

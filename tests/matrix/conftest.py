@@ -31,6 +31,7 @@ import pytest
 import rasterio
 
 from s1tiling_cloud.geo.s2tile import S2Tile
+from s1tiling_cloud.report import PAGE, RUN_FACTS
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
 from tests.providers.eof_provider import write_eof
 
@@ -176,7 +177,7 @@ def run_program(name: str, config: Path, *options: str, timeout: float = 600) ->
 
 
 #: The run's page (`index.html` and its facts), written into `out/` by a run that made something.
-RUN_PAGE = frozenset({"index.html", "run.json"})
+RUN_PAGE = frozenset({PAGE, RUN_FACTS})
 
 
 def outputs(root: Path) -> set[str]:

@@ -284,7 +284,7 @@ def _gather(acc, u, v, valid):  # pragma: no cover - compiled
     return out
 
 
-def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray,
+def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray | float,
               min_gamma_area: float = 0.01) -> np.ndarray:
     """γ°_T = σ°_E / (G · C) (float32); 0 (nodata) where σ° is 0 or NaN, G or C is NaN, or G is
     below `min_gamma_area` (shadow: no illuminated area)."""
