@@ -1,4 +1,5 @@
-"""Stages `lia` and `ia`: incidence angle maps of an S2 tile for one relative orbit.
+"""Stage `lia`: the local incidence angle maps of an S2 tile for one relative orbit (the
+ellipsoid's incidence angle, `ia`, is its own stage, in `ia.py`).
 
 `lia` (S1Tiling's S1LIAMap, LIA workflow steps 5–7): the local incidence angle between the
 ground normal (from the tile's ellipsoidal heights, the `heights` stage's COG) and the
@@ -7,17 +8,13 @@ ground → satellite direction at zero Doppler, written as
 - `LIA_{tile}_{orbit}.tif`: uint16, round(100 × degrees). **Nodata is 0** (S1Tiling asks for
   NaN, which an uint16 cannot hold); a valid angle below 0.005° is written 1.
 
-`ia` (S1IAMap): the incidence angle on the ellipsoid (no DEM: every pixel at height 0,
-the ellipsoid's normal), as `IA_` (uint16 100 × degrees, nodata 0), `cos_IA_`, `sin_IA_`,
-`tan_IA_` (float32, nodata NaN), the ones asked in `outputs`.
-
 The orbit comes from the state vectors of `product`'s annotation, or from a precise orbit file
 of `eof_dir` (a folder or an s3:// prefix: `S1x_OPER_AUX_POEORB_*.EOF`, the newest covering the
 product) when given. The maps depend on the relative orbit only, so any product of that orbit
 over the tile gives them; pixels whose zero-Doppler time falls outside the orbit's state vectors
 (± `orbit_margin_s` around the product for an EOF) are nodata. Without a product (S1Tiling ≥
 1.3's S1LIAMap/S1IAMap from orbit files alone), the pass of the relative orbit over the tile
-is found in the precise orbit files of `eof_dir` (`eof_orbit`). The geometry is exact on a 160 m
+is found in the precise orbit files of `eof_dir` (`stages.orbit`). The geometry is exact on a 160 m
 lattice and interpolated between (`engine.native.lia_lattice`, within 0.001° of the exact
 per-pixel maps of `engine.native.lia`, which `lattice=False` computes).
 """
@@ -32,29 +29,16 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.lia import (
-    DEFAULT_BLOCK_ROWS,
-    degrees_x100,
-    ia_blocks,
-    lia_blocks,
-)
-from ..engine.native.lia_lattice import ia_lattice, lia_lattice
-from ..exceptions import DownloadEOFFileError
+from ..engine.native.lia import DEFAULT_BLOCK_ROWS, degrees_x100, lia_blocks
+from ..engine.native.lia_lattice import lia_lattice
 from ..geo import Grid
-from ..geo.ellipsoid import geodetic_to_ecef
-from ..geo.eof import eof_names, find_eof, read_eof
-from ..geo.orbit import Orbit
-from ..geo.s2tile import S2Tile
-from ..outputs.metadata import Provenance, complete_tags, ia_tags, lia_tags
-from ..outputs.names import orbit_direction_code
-from ..outputs.names import relative_orbit as relative_orbit_of
-from ..safe import Sentinel1Product
-from ..store import Store, join
+from ..outputs.metadata import Provenance, complete_tags, lia_tags
+from ..store import Store
 from .base import StageResult, input_identity, params_from, reusable, timed
+from .orbit import map_orbit
 from .ortho import _tile_heights
 
 LIA_KINDS = {"sin_LIA": "sin", "LIA": "deg"}
-IA_KINDS = {"IA": "deg", "cos_IA": "cos", "sin_IA": "sin", "tan_IA": "tan"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,109 +63,6 @@ class LIAParams:
             raise ValueError(f"normal must be 'full' or 'range_plane', not {self.normal!r}")
 
 
-@dataclasses.dataclass(frozen=True)
-class IAParams:
-    resolution: float = 10.0
-    orbit_margin_s: float = 600.0
-    metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
-    block_rows: int = DEFAULT_BLOCK_ROWS
-    overviews: bool = False
-    lattice: bool = True  # as LIAParams.lattice
-
-
-@dataclasses.dataclass(frozen=True)
-class OrbitSource:
-    """The orbit of a product and what S1Tiling records of it (`EOF_FILE`)."""
-
-    orbit: Orbit
-    file: str  # the EOF's name, or the product's (annotation state vectors)
-    orbit_direction: str
-    relative_orbit: int
-    inputs: tuple[str, ...]
-
-
-def product_orbit(product: str, eof_dir: str | None = None, *, margin_s: float = 600.0,
-                  storage_options: Mapping[str, Any] | None = None) -> OrbitSource:
-    """The orbit of `product`: its annotation's state vectors, or its precise orbit file from
-    `eof_dir` (vectors within `margin_s` of the acquisition)."""
-    s1 = Sentinel1Product(product, dict(storage_options or {}) or None)
-    m = s1.manifest
-    if eof_dir:
-        path = str(find_eof(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time,
-                            storage_options))
-        orbit = read_eof(path, storage_options).around(m.start_time, m.stop_time, margin_s).orbit()
-        return OrbitSource(orbit, path.rstrip("/").rsplit("/", 1)[-1], m.orbit_state,
-                           m.relative_orbit, (product, path))
-    swath = s1.swaths[0]
-    pol = s1.polarisations(swath)[0]
-    ds = s1.open_group(f"{swath}/{pol}/orbit")
-    orbit = Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
-                                     ds.velocity.values)
-    return OrbitSource(orbit, s1.name, m.orbit_state, m.relative_orbit, (product,))
-
-
-def eof_orbit(eof_dir: str, tile: str, relative_orbit: int, *, platforms: Sequence[str] = (),
-              orbit_direction: str | None = None, margin_s: float = 600.0,
-              storage_options: Mapping[str, Any] | None = None) -> OrbitSource:
-    """The orbit of a pass of `relative_orbit` over `tile`, from the precise orbit files of
-    `eof_dir` alone (S1Tiling ≥ 1.3's maps without S1 products).
-
-    The files are tried in name order (platform, then creation); in each, the vectors of the
-    absolute orbits whose relative orbit is `relative_orbit` (the file's own orbit numbers), and
-    on them the time when the tile's centre is at zero Doppler and within the satellite's
-    visibility (≤ 1,000 km). The direction is the satellite's (its velocity's northward sign)
-    there; `orbit_direction` ("ASC"/"DES") keeps only such passes. DownloadEOFFileError when no
-    file has one.
-    """
-    wanted = {p.upper() for p in platforms}
-    centre = S2Tile.from_name(tile).footprint.centroid
-    ground = geodetic_to_ecef(centre.y, centre.x, 0.0).reshape(3)
-    for name in eof_names(eof_dir, storage_options):
-        platform = name[:3].upper()
-        if wanted and platform not in wanted:
-            continue
-        path = join(str(eof_dir), name)
-        vectors = read_eof(path, storage_options)
-        relative = np.array([relative_orbit_of(platform, n) if n >= 0 else -1
-                             for n in vectors.absolute_orbits])
-        mine = relative == int(relative_orbit)
-        if not mine.any():
-            continue
-        # Zero Doppler of the tile's centre: (P − G)·V changes sign from − to +.
-        doppler = np.einsum("ij,ij->i", vectors.positions - ground, vectors.velocities)
-        distance = np.linalg.norm(vectors.positions - ground, axis=1)
-        crossings = np.flatnonzero((doppler[:-1] < 0) & (doppler[1:] >= 0) & mine[:-1] & mine[1:]
-                                   & (distance[:-1] < _VISIBLE_M))
-        for k in crossings:
-            direction = "ASCENDING" if vectors.velocities[k, 2] > 0 else "DESCENDING"
-            if orbit_direction and orbit_direction_code(direction) != orbit_direction_code(
-                    orbit_direction):
-                continue
-            moment = vectors.times[k]
-            orbit = vectors.around(moment, moment, margin_s).orbit()
-            return OrbitSource(orbit, name, direction, int(relative_orbit), (path,))
-    raise DownloadEOFFileError(
-        f"No precise orbit file in {eof_dir} has a pass of relative orbit {int(relative_orbit)} "
-        f"over {tile}" + (f" ({', '.join(sorted(wanted))})" if wanted else ""))
-
-
-#: Farthest a satellite 700 km up sees the ground at S1's incidences (m, with margin).
-_VISIBLE_M = 1_000_000.0
-
-
-def map_orbit(product: str | None, eof_dir: str | None, *, tile: str, relative_orbit: int | None,
-              platforms: Sequence[str] = (), orbit_direction: str | None = None,
-              margin_s: float = 600.0, storage_options: Mapping[str, Any] | None = None
-              ) -> OrbitSource:
-    """A product's orbit (`product_orbit`), or, without a product, a pass found in `eof_dir`."""
-    if product:
-        return product_orbit(product, eof_dir, margin_s=margin_s, storage_options=storage_options)
-    if not eof_dir or relative_orbit is None:
-        raise ValueError("a map without an S1 product needs eof_dir and relative_orbit")
-    return eof_orbit(eof_dir, tile, relative_orbit, platforms=platforms,
-                     orbit_direction=orbit_direction, margin_s=margin_s,
-                     storage_options=storage_options)
-
 
 def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, str],
         params: LIAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
@@ -191,7 +72,7 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
     `relative_orbit` found in `eof_dir`): `outputs` maps `sin_LIA` and/or `LIA` to URIs."""
     started = time.perf_counter()
     params = params_from(LIAParams, params or {})
-    _check_kinds(outputs, LIA_KINDS)
+    check_kinds(outputs, LIA_KINDS)
     store = Store(storage_options)
     heights_tags = store.read_tags(heights_uri)
     source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
@@ -240,58 +121,14 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                             round(float(degrees[valid].max()), 4)] if valid.any() else None)
 
 
-def ia(product: str | None, tile: str, outputs: Mapping[str, str],
-       params: IAParams | Mapping[str, Any] | None = None, eof_dir: str | None = None,
-       storage_options: Mapping[str, Any] | None = None, *, relative_orbit: int | None = None,
-       platforms: Sequence[str] = (), orbit_direction: str | None = None) -> StageResult:
-    """Write the ellipsoid IA maps of `tile` for `product`'s orbit (or, with no product, a
-    pass of `relative_orbit` found in `eof_dir`): `outputs` maps any of `IA`, `cos_IA`,
-    `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
-    started = time.perf_counter()
-    params = params_from(IAParams, params or {})
-    _check_kinds(outputs, IA_KINDS)
-    store = Store(storage_options)
-    source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
-                       platforms=platforms, orbit_direction=orbit_direction,
-                       margin_s=params.orbit_margin_s, storage_options=store.storage_options)
-    provenance = Provenance("ia", {**dataclasses.asdict(params), "tile": tile,
-                                   "orbit_file": source.file}, list(source.inputs))
-    if reusable(store, list(outputs.values()), provenance):
-        return StageResult("ia", list(outputs.values()), skipped=True)
-    grid = Grid.from_tile(tile, params.resolution)
-    clock = time.perf_counter()
-    if params.lattice:
-        degrees = ia_lattice(grid, source.orbit)
-    else:
-        degrees = np.full(grid.shape, np.nan, np.float64)
-        for block in ia_blocks(grid, source.orbit, block_rows=params.block_rows):
-            degrees[block.rows] = block.degrees
-    compute_s = round(time.perf_counter() - clock, 3)
-    radians = np.radians(degrees)
-    written = []
-    for name, uri in outputs.items():
-        kind = IA_KINDS[name]
-        tags = complete_tags(ia_tags(kind, tile_name=tile, orbit_direction=source.orbit_direction,
-                                     relative_orbit=source.relative_orbit,
-                                     spatial_resolution=params.resolution, eof_file=source.file),
-                             extra=params.metadata, provenance=provenance)
-        if kind == "deg":
-            values, nodata = degrees_x100(degrees), 0
-        else:
-            values = {"cos": np.cos, "sin": np.sin, "tan": np.tan}[kind](radians)
-            values, nodata = values.astype(np.float32), float("nan")
-        store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
-                        tags=tags, overviews="auto" if params.overviews else None)
-        written.append(uri)
-    return timed("ia", written, started, compute_s=compute_s,
-                 valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
 
-
-def _check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
+def check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
+    """ValueError unless `outputs` maps some of `kinds`' names (and only those) to URIs."""
     unknown = set(outputs) - set(kinds)
     if not outputs or unknown:
         raise ValueError(f"outputs must map some of {sorted(kinds)} to URIs; got "
                          f"{sorted(outputs)}")
+
 
 
 def map_name(kind: str, tile: str, relative_orbit: int) -> str:

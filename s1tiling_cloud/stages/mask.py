@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.mask import MASK_RADIUS
-from ..engine.native.mask import border_mask as opened_mask
+from ..engine.native.mask import MASK_RADIUS, border_mask
 from ..outputs.metadata import Provenance, complete_tags, mask_tags
 from ..store import Store
 from .base import StageResult, input_identity, timed
@@ -24,7 +23,7 @@ from .engines import otb_finishing, without_native_engine
 STAGE = "mask"
 
 
-def border_mask(product: str, output: str, storage_options: Mapping[str, Any] | None = None,
+def mask(product: str, output: str, storage_options: Mapping[str, Any] | None = None,
                 engine: str = "native") -> StageResult:
     """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`);
     `engine` "otb" runs S1Tiling's BandMath + BinaryMorphologicalOperation instead."""
@@ -40,9 +39,9 @@ def border_mask(product: str, output: str, storage_options: Mapping[str, Any] | 
             return StageResult(STAGE, [output], skipped=True)
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
-    mask = otb.border_mask(image, MASK_RADIUS) if otb else opened_mask(image, MASK_RADIUS)
-    valid = int(np.count_nonzero(mask))
+    values = otb.border_mask(image, MASK_RADIUS) if otb else border_mask(image, MASK_RADIUS)
+    valid = int(np.count_nonzero(values))
     del image
-    store.write_cog(output, mask, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
+    store.write_cog(output, values, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
                     tags=complete_tags(mask_tags(base), provenance=provenance))
-    return timed(STAGE, [output], started, valid_fraction=round(valid / mask.size, 6))
+    return timed(STAGE, [output], started, valid_fraction=round(valid / values.size, 6))

@@ -19,7 +19,7 @@ from s1tiling_cloud.safe import Sentinel1Product
 from s1tiling_cloud.stac.item import ProductFiles
 from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.heights import heights
-from s1tiling_cloud.stages.mask import border_mask
+from s1tiling_cloud.stages.mask import mask as border_mask
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.quicklook import quicklook
 from s1tiling_cloud.testing import SyntheticGRD, write_grd

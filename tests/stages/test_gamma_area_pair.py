@@ -12,7 +12,8 @@ import rasterio
 
 from s1tiling_cloud.geo import Grid
 from s1tiling_cloud.plan import build_plan
-from s1tiling_cloud.stages.rtc import gamma_area, rtc
+from s1tiling_cloud.stages.gamma_area import gamma_area
+from s1tiling_cloud.stages.rtc import rtc
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
 from tests.plan.requests import make_request, outcome_for

@@ -7,7 +7,7 @@ import numpy as np
 import rasterio
 
 from s1tiling_cloud.outputs.names import mask_name
-from s1tiling_cloud.stages.mask import border_mask
+from s1tiling_cloud.stages.mask import mask as border_mask
 from tests.stages import PRODUCT_1, PRODUCT_2, TRANSFORM, write_product
 
 SHAPE = (40, 50)

@@ -15,7 +15,7 @@ import rasterio
 from s1tiling_cloud.exceptions import MissingApplication, exit_code_for
 from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.despeckle import despeckle
-from s1tiling_cloud.stages.mask import border_mask
+from s1tiling_cloud.stages.mask import mask as border_mask
 from tests.stages import PRODUCT_1, PRODUCT_2, TILE, write_ortho, write_product
 
 pytestmark = pytest.mark.skipif(shutil.which("otbcli_Synthetize") is None,
