@@ -58,7 +58,7 @@ def hills(lat, lon):
 
 
 def _stage_worker(arguments: dict) -> dict:
-    from s1tiling_cloud.stages.base import run_stage
+    from s1tiling_cloud.stages.registry import run_stage
 
     result = run_stage("ortho", arguments)
     if result.skipped:

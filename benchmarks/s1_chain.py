@@ -29,7 +29,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 STAGE_RUNNER = """
 import json, resource, sys, time
-from s1tiling_cloud.stages.base import run_stage
+from s1tiling_cloud.stages.registry import run_stage
 started = time.perf_counter()
 result = run_stage(sys.argv[1], json.loads(sys.argv[2]))
 wall = time.perf_counter() - started

@@ -138,7 +138,7 @@ def stage(
 
     Exit codes: S1Tiling's for a typed error (72: configuration), 78 otherwise, 2: bad arguments.
     """
-    from .stages.base import STAGES, run_stage, stage_function
+    from .stages.registry import STAGES, run_stage, stage_function
 
     if name not in STAGES:
         raise typer.BadParameter(f"unknown stage {name!r}; one of {', '.join(sorted(STAGES))}",

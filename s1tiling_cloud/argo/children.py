@@ -12,6 +12,7 @@ from hera.workflows import DAG, Container, Parameter, Step, Steps, Task, Workflo
 from hera.workflows import models as m
 
 from ..plan.model import Node, Plan
+from ..stages.registry import stage, stage_arguments
 from . import podspec
 from .defaults import (
     DEFAULT_PROVIDER_KEY,
@@ -21,7 +22,6 @@ from .defaults import (
     LABEL_SCENARIO,
     TEMPLATE_NAMES,
     ArgoSettings,
-    kind_of,
 )
 from .names import child_name, object_name, slug, task_names
 from .split import Part, split_plan
@@ -63,16 +63,8 @@ def semaphore_key(node: Node, keys: Iterable[str]) -> str:
     return provider if provider in set(keys) else DEFAULT_PROVIDER_KEY
 
 
-def stage_arguments(node: Node, storage_options: Mapping[str, Any]) -> dict[str, Any]:
-    """The node's keyword arguments with the plan's `storage_options` (never credentials)."""
-    args = dict(node.args)
-    if storage_options and "storage_options" not in args:
-        args["storage_options"] = dict(storage_options)
-    return args
-
-
 def template_name(node: Node, settings: ArgoSettings) -> str:
-    kind = kind_of(node.stage, node.kind)
+    kind = stage(node.stage).pod_kind
     if kind == "ingest":
         return f"stage-ingest-{slug(semaphore_key(node, settings.semaphore_keys))}"
     return f"stage-{kind}"
@@ -88,7 +80,7 @@ def _stage_templates(name: str, node: Node, settings: ArgoSettings) -> list[Temp
     wrapper carrying the retries, whose one step is the pod holding the semaphore: each attempt
     takes and frees a slot, and none is held through the backoff waits.
     """
-    kind = kind_of(node.stage, node.kind)
+    kind = stage(node.stage).pod_kind
     inputs = [Parameter(name="stage"), Parameter(name="args")]
     if kind != "ingest":
         return [podspec.container_template(name, settings, kind, command=STAGE_COMMAND, inputs=inputs)]
@@ -124,7 +116,7 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
         if template not in templates:
             templates.update((t.name, t) for t in _stage_templates(template, node, settings))
         depends = " && ".join(names[d] for d in node.depends if d in inside) or None
-        args = json.dumps(stage_arguments(node, plan.storage_options), sort_keys=True)
+        args = json.dumps(stage_arguments(node.stage, node.args, plan.storage_options), sort_keys=True)
         tasks.append(Task(name=names[node.id], template=template, depends=depends,
                           arguments={"stage": node.stage, "args": args}))
     scenario_template = TEMPLATE_NAMES.get(plan.scenario, slug(plan.scenario).lower())

@@ -77,12 +77,12 @@ class PodSize:
     ephemeral_limit: str
 
 
-#: Node.kind -> size. "ortho": the ortho benchmark's measured peak is 3.8 GiB for a full tile
-#: (10980² float32 outputs, two polarisations, the product's window and the geometry grid);
-#: request 4 GiB, limit 5 GiB (~30 % headroom). The others are computed from array sizes (one
-#: 10980² float32 band is 482 MB; float64 geometry 964 MB) and await their own benchmarks:
-#: "light" (concatenate, mask, despeckle, quicklook, publish, heights) holds two or three bands;
-#: "map" (LIA, IA, NORMLIM, gamma area, RTC) holds five or six float64 planes of geometry;
+#: Pod kind (each stage's is in `stages.registry`) -> size. "ortho": the ortho benchmark's
+#: measured peak is 3.8 GiB for a full tile (10980² float32 outputs, two polarisations, the
+#: product's window and the geometry grid); request 4 GiB, limit 5 GiB (~30 % headroom). The
+#: others are computed from array sizes (one 10980² float32 band is 482 MB; float64 geometry
+#: 964 MB) and await their own benchmarks: "light" holds two or three bands; "map" holds five
+#: or six float64 planes of geometry;
 #: "ingest" streams a product (~1.7 GB zip) through /tmp into object storage;
 #: "control" is the planning and launching pods (JSON and API calls only).
 POD_SIZES: dict[str, PodSize] = {
@@ -92,20 +92,6 @@ POD_SIZES: dict[str, PodSize] = {
     "map": PodSize("2", "6Gi", "8Gi", "2Gi", "4Gi"),
     "control": PodSize("100m", "256Mi", "512Mi", "256Mi", "1Gi"),
 }
-
-#: Stage -> kind, for nodes whose planner gave no (known) kind.
-STAGE_KINDS: dict[str, str] = {
-    "ingest": "ingest", "ortho": "ortho",
-    "lia": "map", "ia": "map", "normlim": "map", "gamma_area": "map", "rtc": "map",
-}
-
-
-def kind_of(stage: str, kind: str | None = None) -> str:
-    """The pod kind of a node: the planner's hint when it is one we size, else by stage."""
-    if kind in POD_SIZES and kind != "control":
-        return kind
-    return STAGE_KINDS.get(stage, "light")
-
 
 def seconds(duration: str) -> int:
     """`90`, `30s`, `5m`, `1h30m` as seconds (the forms Argo's `ParseStringToDuration` reads)."""

@@ -33,6 +33,7 @@ from ..exceptions import ConfigurationError
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
 from ..stac.publication import published_documents
+from ..stages import registry
 from ..store import join
 from .model import Node, Plan
 from .products import (
@@ -133,6 +134,7 @@ class _Builder:
             found.products = sorted({*found.products, *node.products})
             return found
         node.products = sorted(set(node.products))
+        node.kind = registry.stage(node.stage).pod_kind  # KeyError for a stage nothing runs
         for output in set(node.outputs) - set(shared):
             writer = self.writers.setdefault(output, node.id)
             if writer != node.id:
@@ -157,7 +159,7 @@ class _Builder:
             return candidate.location, []
         uri = cache_uri(self.request.paths.s1_images, candidate.id)
         node = self.add(Node(
-            id=f"ingest/{candidate.id}", stage="ingest", kind="ingest",
+            id=f"ingest/{candidate.id}", stage="ingest",
             label=f"ingest {candidate.platform.lower()} {candidate.day} {candidate.relative_orbit:03d}",
             args={"product": candidate.to_dict(), "destination": uri,
                   "eodag_config": self.request.data_source.eodag_config,
@@ -176,7 +178,7 @@ class _Builder:
         # hour either side), so every acquisition of that day shares it.
         day = candidate.start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         node = self.add(Node(
-            id=f"eof/{candidate.platform}/{day:%Y%m%d}", stage="eof", kind="ingest",
+            id=f"eof/{candidate.platform}/{day:%Y%m%d}", stage="eof",
             label=f"eof {candidate.platform.lower()} {day:%Y%m%d}",
             args={"platform": candidate.platform, "start": day.isoformat(),
                   "stop": (day + timedelta(days=1, seconds=-1)).isoformat(), "eof_dir": eof_dir,
@@ -198,7 +200,7 @@ class _Builder:
     def heights(self, tile: str, products: Sequence[str]) -> Node:
         uri = f"{self.s2_tmp(tile)}/DEM_GEOID_projected_on_{tile}.tif"
         return self.add(Node(
-            id=f"heights/{tile}", stage="heights", kind="map", label=f"heights {tile}",
+            id=f"heights/{tile}", stage="heights", label=f"heights {tile}",
             args={"tile": tile, "resolution": self.resolution, "out_uri": uri, "dem": self.dem_params()},
             outputs=[uri], products=list(products), intermediate=True))
 
@@ -221,7 +223,7 @@ class _Builder:
         outputs = {k: self.naming.path("lia_product", {**fields, "LIA_kind": k}, self.dirs) for k in kinds}
         processing = self.request.processing
         return self.add(Node(
-            id=f"lia/{tile}/{orbit:03d}", stage="lia", kind="map", label=f"lia {tile} {orbit:03d}",
+            id=f"lia/{tile}/{orbit:03d}", stage="lia", label=f"lia {tile} {orbit:03d}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
                   "params": {"resolution": self.resolution, "metadata": self.metadata,
                              "dem_resampling_method": processing.dem_warp_resampling_method,
@@ -236,7 +238,7 @@ class _Builder:
         kinds = [IA_KINDS[k] for k in self.request.processing.ia_maps_to_produce]
         outputs = {k: self.naming.path("ia_product", {**fields, "IA_kind": k}, self.dirs) for k in kinds}
         return self.add(Node(
-            id=f"ia/{tile}/{orbit:03d}", stage="ia", kind="map", label=f"ia {tile} {orbit:03d}",
+            id=f"ia/{tile}/{orbit:03d}", stage="ia", label=f"ia {tile} {orbit:03d}",
             args={"product": uri, "tile": tile, "outputs": outputs,
                   "params": {"resolution": self.resolution, "metadata": self.metadata},
                   "eof_dir": self.request.paths.eof_dir},
@@ -254,7 +256,7 @@ class _Builder:
             depends += waits
         output = self.naming.path("gamma_area_product", self.map_fields(tile, chosen[0]), self.dirs)
         return self.add(Node(
-            id=f"gamma_area/{tile}/{orbit:03d}", stage="gamma_area", kind="map",
+            id=f"gamma_area/{tile}/{orbit:03d}", stage="gamma_area",
             label=f"gamma_area {tile} {orbit:03d}",
             args={"product": uris[0] if len(uris) == 1 else uris, "tile": tile,
                   "heights_uri": heights.outputs[0], "output": output,
@@ -320,7 +322,7 @@ class _Builder:
             if heights is not None:
                 args["heights_uri"] = heights.outputs[0]
             self.add(Node(
-                id=f"{stage}/{tile}/{orbit:03d}", stage=stage, kind="map",
+                id=f"{stage}/{tile}/{orbit:03d}", stage=stage,
                 label=f"{stage} {tile} {orbit:03d} (orbit files)", args=args,
                 depends=[*depends, *([heights.id] if heights is not None else [])],
                 outputs=list(outputs.values()), products=names[orbit]))
@@ -337,7 +339,7 @@ class _Builder:
         ids = []
         for platform in source.platform_list or ["S1A"]:
             node = self.add(Node(
-                id=f"eof/{platform}/{first:%Y%m%d}-{last:%Y%m%d}", stage="eof", kind="ingest",
+                id=f"eof/{platform}/{first:%Y%m%d}-{last:%Y%m%d}", stage="eof",
                 label=f"eof {platform.lower()} {first:%Y%m%d}-{last:%Y%m%d}",
                 args={"platform": platform, "start": first.isoformat(), "stop": last.isoformat(),
                       "eof_dir": self.request.paths.eof,
@@ -396,7 +398,7 @@ class _Builder:
             fields = {**tile_fields([s1_image(candidate, pol)], tile), "calibration_type": self.lut}
             outputs[pol.upper()] = self.naming.path("orthorectification", fields, self.dirs)
         return self.add(Node(
-            id=f"ortho/{tile}/{candidate.id}", stage="ortho", kind="ortho",
+            id=f"ortho/{tile}/{candidate.id}", stage="ortho",
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
                   "params": {**self.ortho_params(),

@@ -1,6 +1,6 @@
 """The plan: a request turned into a DAG of stage calls, as plain JSON-able data.
 
-Both runners consume it: the local runner calls `stages.base.run_stage(node.stage, node.args)`
+Both runners consume it: the local runner calls `stages.registry.run_stage(node.stage, node.args)`
 in a process pool; the Argo runner gives each node to a pod running
 `s1tiling-cloud stage NODE.stage --args JSON`. So a node's `args` must be exactly the keyword
 arguments of the stage function, with URIs for every input and output, and no secret.

@@ -25,6 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from ..plan.model import Node, Plan
+from ..stages.registry import stage
 from ..store import Store, is_remote, low_on_space, remove_stale_temporaries
 from .interrupt import Interrupted, interruptible, stop_workers
 from .progress import Progress, progress_for
@@ -51,10 +52,6 @@ log = logging.getLogger(__name__)
 #: Attempts of a node whose worker process died (killed, out of memory), as S1Tiling retries
 #: a Dask `KilledWorker` once: a pool breaks for every node running in it, not only the guilty.
 WORKER_DEATH_ATTEMPTS = 2
-#: Stages that run one at a time: they update shared documents (the STAC catalog).
-SERIAL_STAGES = frozenset({"publish"})
-#: Stages whose list or mapping arguments may lose an input that produced nothing.
-_PARTIAL_INPUTS = {"concatenate": ("inputs",), "publish": ("products", "masks", "quicklooks")}
 
 
 class InlineExecutor(Executor):
@@ -182,7 +179,7 @@ class _Run:
             log.info("removed %s, left by a killed run", path)
 
     def make_ready(self, node_id: str) -> None:
-        queue = self.ready_serial if self.nodes[node_id].stage in SERIAL_STAGES else self.ready_nodes
+        queue = self.ready_serial if stage(self.nodes[node_id].stage).serial else self.ready_nodes
         heapq.heappush(queue, (self.order[node_id], node_id))
 
     def succeeded(self, node_id: str) -> None:
@@ -207,14 +204,14 @@ class _Run:
         if not missing:
             return node.args
         args = dict(node.args)
-        for key in _PARTIAL_INPUTS.get(node.stage, ()):
+        partial = stage(node.stage).partial_inputs
+        for key in partial:
             value = args.get(key)
             if isinstance(value, list):
                 args[key] = [v for v in value if v not in missing]
             elif isinstance(value, Mapping):
                 args[key] = {k: v for k, v in value.items() if v not in missing}
-        primary = _PARTIAL_INPUTS.get(node.stage, ())
-        if primary and not args[primary[0]]:
+        if partial and not args[partial[0]]:
             return None
         if _mentions(args, missing):
             return None
@@ -271,7 +268,7 @@ class _Run:
     def next_ready(self, running: dict[Future, tuple[str, float]]) -> str | None:
         """The first ready node in plan order (a serial stage's only if none of it runs)."""
         serial_free = self.ready_serial and not any(
-            self.nodes[n].stage in SERIAL_STAGES for n, _ in running.values())
+            stage(self.nodes[n].stage).serial for n, _ in running.values())
         queues = [q for q in (self.ready_nodes, self.ready_serial if serial_free else None) if q]
         while queues:
             queue = min(queues, key=lambda q: q[0])

@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import errno
-import inspect
 import logging
 import os
 import signal
@@ -23,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import exceptions
-from ..stages.base import run_stage, stage_function
+from ..stages.registry import run_stage, stage_arguments
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +31,6 @@ COMPUTATION = "computation"
 CORRUPTED = "corrupted"  # a computation error that asks the user to remove a SAFE (exit 71)
 DOWNLOAD_FAILURE = "download_failure"
 DOWNLOAD_TIMEOUT = "download_timeout"
-
-
-def takes_storage_options(stage: str) -> bool:
-    return "storage_options" in inspect.signature(stage_function(stage)).parameters
-
-
-def stage_arguments(stage: str, args: Mapping[str, Any],
-                    storage_options: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The node's arguments plus the plan's storage options, when the stage takes them."""
-    arguments = dict(args)
-    if storage_options and takes_storage_options(stage) and "storage_options" not in arguments:
-        arguments["storage_options"] = dict(storage_options)
-    return arguments
 
 
 def category_of(error: BaseException) -> str:

@@ -1,5 +1,5 @@
-"""What every stage shares: its result, the registry that the CLI and runners look stages up
-in, and the re-run rule (outputs whose provenance matches are reused, not recomputed)."""
+"""What every stage shares: its result and the re-run rule (outputs whose provenance matches
+are reused, not recomputed). The stages themselves are listed in `registry`."""
 
 from __future__ import annotations
 
@@ -8,29 +8,11 @@ import hashlib
 import importlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from ..outputs.metadata import Provenance
 from ..store import Store
-
-#: name -> "module:function"; modules are imported on first use so that a pod loads only its stage.
-STAGES: dict[str, str] = {
-    "heights": "s1tiling_cloud.stages.heights:heights",
-    "ortho": "s1tiling_cloud.stages.ortho:ortho",
-    "concatenate": "s1tiling_cloud.stages.concatenate:concatenate",
-    "mask": "s1tiling_cloud.stages.mask:mask",
-    "despeckle": "s1tiling_cloud.stages.despeckle:despeckle",
-    "quicklook": "s1tiling_cloud.stages.quicklook:quicklook",
-    "lia": "s1tiling_cloud.stages.lia:lia",
-    "ia": "s1tiling_cloud.stages.ia:ia",
-    "normlim": "s1tiling_cloud.stages.normlim:normlim",
-    "gamma_area": "s1tiling_cloud.stages.gamma_area:gamma_area",
-    "rtc": "s1tiling_cloud.stages.rtc:rtc",
-    "publish": "s1tiling_cloud.stages.publish:publish",
-    "ingest": "s1tiling_cloud.stages.ingest:ingest",
-    "eof": "s1tiling_cloud.stages.eof:fetch_eof",
-}
 
 
 @dataclasses.dataclass
@@ -91,16 +73,3 @@ def _dataclass_named(owner: type, annotation: Any) -> type | None:
     name = annotation if isinstance(annotation, str) else getattr(annotation, "__name__", "")
     candidate = getattr(importlib.import_module(owner.__module__), name.split(" ")[0], None)
     return candidate if dataclasses.is_dataclass(candidate) else None
-
-
-def stage_function(name: str) -> Callable[..., StageResult]:
-    try:
-        module, function = STAGES[name].split(":")
-    except KeyError:
-        raise KeyError(f"unknown stage {name!r}; one of {sorted(STAGES)}") from None
-    return getattr(importlib.import_module(module), function)
-
-
-def run_stage(name: str, arguments: Mapping[str, Any]) -> StageResult:
-    """Run a stage from JSON-like arguments (what `s1tiling-cloud stage NAME` receives)."""
-    return stage_function(name)(**arguments)

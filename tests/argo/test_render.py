@@ -96,14 +96,14 @@ def test_pods_carry_the_production_defaults():
     document = plan_to_workflows(plan)[0].to_dict()
     assert {t["name"] for t in document["spec"]["templates"]} == {
         "main", "stage-ingest-default", "stage-ingest-default-pod", "stage-ingest-cop-dataspace",
-        "stage-ingest-cop-dataspace-pod", "stage-ortho", "stage-light", "stage-map"}
+        "stage-ingest-cop-dataspace-pod", "stage-ortho", "stage-light"}  # heights is light
     settings = ArgoSettings(semaphore_keys=("default", "cop_dataspace", "peps"))
     document = plan_to_workflows(plan, settings=settings)[0].to_dict()
     spec = document["spec"]
     templates = {t["name"]: t for t in spec["templates"]}
     assert set(templates) == {"main", "stage-ingest-peps", "stage-ingest-peps-pod",
                               "stage-ingest-cop-dataspace", "stage-ingest-cop-dataspace-pod", "stage-ortho",
-                              "stage-light", "stage-map"}
+                              "stage-light"}
     assert spec["securityContext"]["runAsNonRoot"] is True
     assert spec["podGC"]["strategy"] == "OnPodSuccess" and spec["ttlStrategy"]["secondsAfterSuccess"] > 0
     assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}]

@@ -30,9 +30,9 @@ from s1tiling_cloud.search.eof import (
     search_eofs,
     uncovered,
 )
-from s1tiling_cloud.stages.base import STAGES, run_stage
 from s1tiling_cloud.stages.eof import fetch_eof
 from s1tiling_cloud.stages.lia import lia
+from s1tiling_cloud.stages.registry import STAGES, run_stage
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
 from tests.providers.eof_provider import publish_eofs, write_eof, write_eof_eodag_config
@@ -202,7 +202,7 @@ def test_fetch_into_an_s3_cache_once(orbit_files):
 
 
 def test_nothing_matching_is_exit_67(orbit_files, tmp_path):
-    assert STAGES["eof"] == "s1tiling_cloud.stages.eof:fetch_eof"
+    assert STAGES["eof"].target == "s1tiling_cloud.stages.eof:fetch_eof"
     with pytest.raises(DownloadEOFFileError, match="No precise orbit file of S1A") as caught:
         run_stage("eof", {"platform": "S1A", "start": "2021-06-01T05:00:00Z",
                           "stop": "2021-06-01T05:00:25Z", "eof_dir": str(tmp_path / "_EOF"),

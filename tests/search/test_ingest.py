@@ -20,8 +20,8 @@ from s1tiling_cloud.exceptions import (
 from s1tiling_cloud.safe import Sentinel1Product
 from s1tiling_cloud.search import cache_uri, eodag_compat, find_products
 from s1tiling_cloud.search.eodag_search import search_tile
-from s1tiling_cloud.stages.base import run_stage
 from s1tiling_cloud.stages.ingest import ingest
+from s1tiling_cloud.stages.registry import run_stage
 from tests.providers.stac_provider import (
     publish_products,
     unreachable_catalog_url,

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from s1tiling_cloud.cli import app
 from s1tiling_cloud.stac.static_catalog import StaticCatalog
 from s1tiling_cloud.stac.validate import validate_catalog
-from s1tiling_cloud.stages.base import run_stage
+from s1tiling_cloud.stages.registry import run_stage
 
 
 def _publish_all(made, catalog: str) -> None:

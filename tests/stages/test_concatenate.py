@@ -12,10 +12,10 @@ from affine import Affine
 
 from s1tiling_cloud.exceptions import NotCompatibleInput
 from s1tiling_cloud.outputs.names import Naming, tile_fields
-from s1tiling_cloud.stages.base import run_stage
 from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.ortho import ortho
+from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
 from tests.s3server import s3_client, storage_options
