@@ -40,14 +40,6 @@ LABEL_PART = f"{LABEL_PREFIX}/part"
 LABEL_LEVEL = f"{LABEL_PREFIX}/level"
 LABEL_SCENARIO = f"{LABEL_PREFIX}/scenario"
 
-#: Scenario (S1Tiling's command) -> WorkflowTemplate name.
-TEMPLATE_NAMES = {
-    "s1_process": "s1-process",
-    "s1_process_lia": "s1-process-lia",
-    "s1_process_ia": "s1-process-ia",
-    "s1_process_gamma_area": "s1-process-gamma-area",
-}
-
 #: Exit codes worth a retry: provider/download errors, offline products (retrieved later from
 #: long-term archive), a full scratch disk (the retry may land on another node), and the
 #: unexpected (78: object-storage resets and timeouts end there). Never bad input:
