@@ -173,7 +173,15 @@ def create_config_map(config_text: str, namespace: str, *, api: Any = None) -> s
 
 @dataclass(frozen=True)
 class Submitted:
-    """A submitted workflow: its `name`, its `namespace` and its `link` in the Argo UI."""
+    """A submitted workflow.
+
+    Parameters
+    ----------
+    name, namespace : str
+        The workflow's name and namespace.
+    link : str
+        Its page in the Argo UI.
+    """
 
     name: str
     namespace: str

@@ -86,7 +86,25 @@ def _launch_task(name: str, parts: str, depends: str) -> Task:
 
 
 def workflow_template(scenario: str = "s1_process", settings: ArgoSettings | None = None) -> WorkflowTemplate:
-    """The WorkflowTemplate of a scenario (`s1_process`, `S1LIAMap`, ...; ValueError if unknown)."""
+    """The WorkflowTemplate of a scenario: a planning pod, then the launchers of its children.
+
+    Parameters
+    ----------
+    scenario : str, default "s1_process"
+        The program, by API name or S1Tiling's name (`S1LIAMap`).
+    settings : ArgoSettings, optional
+        The deployment's settings; by default `ArgoSettings()`.
+
+    Returns
+    -------
+    WorkflowTemplate
+        Named as the registry says (`Scenario.template`).
+
+    Raises
+    ------
+    ValueError
+        An unknown scenario.
+    """
     template = scenario_of(scenario)
     scenario = template.name
     chosen = settings or ArgoSettings()

@@ -126,8 +126,22 @@ def scenario(name: str | Scenario) -> Scenario:
 
 
 def scenario_name(name: str) -> str:
-    """The API name (`s1_process_lia`) of a scenario given by API or program name (`S1LIAMap`);
-    ValueError for an unknown name."""
+    """The API name of a scenario.
+
+    Parameters
+    ----------
+    name : str
+        The API name (`s1_process_lia`) or S1Tiling's program name (`S1LIAMap`).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        When `name` is neither.
+    """
     return scenario(name).name
 
 
