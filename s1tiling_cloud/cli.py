@@ -316,6 +316,8 @@ _DL_TIMEOUT = Annotated[int, typer.Option("--eodag_download_timeout",
 _CACHE_BEFORE_ORTHO = Annotated[bool, typer.Option(
     "--cache-before-ortho", help="Accepted for S1Tiling's sake: only the window a tile needs is "
     "calibrated, in memory.")]
+#: The `--scenario` option's help: every scenario's API and program name.
+_SCENARIO_HELP = (f"{', '.join(SCENARIOS)} (or {', '.join(s.program for s in SCENARIOS.values())})")
 #: The options of the programs that search (`Scenario.search_options`).
 _SEARCH_OPTIONS = ("searched_items_per_page", "nb_max_search_retries", "eodag_download_wait",
                    "eodag_download_timeout")
@@ -361,9 +363,7 @@ for _scenario in SCENARIOS.values():
 def plan_command(
     config: _CONFIG,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
-    scenario: Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
-                                          "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
-    = "s1_process",
+    scenario: Annotated[str, typer.Option(help=_SCENARIO_HELP)] = "s1_process",
     searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
 ) -> None:
     """Search the products of a request and print the plan: the stage calls a run makes."""
@@ -387,8 +387,7 @@ workflow_app = _Typer(no_args_is_help=True,
                       help="Argo Workflows: the workflows a submission makes, and the pods' commands.")
 app.add_typer(workflow_app, name="workflow")
 
-_ARGO_SCENARIO = Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
-                                             "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
+_ARGO_SCENARIO = Annotated[str, typer.Option(help=_SCENARIO_HELP)]
 _ARGO_SERVER = Annotated[str | None, typer.Option("--server", help="Argo server URL (default: $ARGO_SERVER)")]
 _ARGO_NAMESPACE = Annotated[str | None, typer.Option(help="Namespace (default: $ARGO_NAMESPACE, else argo)")]
 _ARGO_TOKEN = Annotated[str | None, typer.Option(help="Bearer token (default: $ARGO_TOKEN)",
