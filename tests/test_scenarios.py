@@ -102,10 +102,14 @@ def test_each_command_ends_typed_errors_with_their_code(chosen, tmp_path):
         assert done.exit_code == 75 and "MissingDEMError" in done.stderr, done.output
 
 
-def test_other_commands_take_the_same_path(tmp_path):
+def test_other_commands_take_the_same_path(tmp_path, monkeypatch):
     """A typed error in a non-processing command: its code; an untyped one: 78, one line."""
     bad = tmp_path / "bad.cfg"
     bad.write_text("[Paths]\noutput : /data/out\n")
+    monkeypatch.delenv("ARGO_SERVER", raising=False)
+    for command in (["report", str(tmp_path)], ["submit", str(bad)], ["watch", "some-workflow"]):
+        done = _invoke(*command)
+        assert done.exit_code == 72 and "ConfigurationError" in done.stderr, (command, done.output)
     done = _invoke("plan", str(bad))
     assert done.exit_code == 72 and "ConfigurationError" in done.stderr, done.output
     done = _invoke("workflow", "render", str(bad))
