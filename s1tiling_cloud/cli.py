@@ -2,7 +2,8 @@
 
 Every command's errors take one path (`_guarded`): a typed error ends the process with
 S1Tiling's exit code for it (`exits.py`) and a one-line message on standard error; any other
-exception with 78 and the same one line (its traceback with `--trace-errors` or `--verbose`).
+exception with 78 and the same one line (its traceback with `--trace-errors` or `--verbose`,
+and always in the `stage` command, whose log is the pod's).
 The processing commands (`process`, `lia`, `ia`, `gamma-area`, and `S1Processor`, ...) are made
 from the scenario registry (`config.scenario`), with the options S1Tiling's programs take.
 """
@@ -534,8 +535,7 @@ def submit_command(
                        verify_ssl=False if insecure else None,
                        parameters=_argo_parameters(image, max_nodes))
     sys.stdout.write(f"{submitted.name}\n")
-    Console(stderr=True).print(f"submitted {submitted.name} in {submitted.namespace}: {submitted.link}",
-                               highlight=False)
+    errors.print(f"submitted {submitted.name} in {submitted.namespace}: {submitted.link}", highlight=False)
 
 
 @app.command("watch")
@@ -550,7 +550,6 @@ def watch_command(
 
     from .argo import watch
 
-    errors = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=errors, disable=not errors.is_terminal) as bar:
         task = bar.add_task(name, total=None)
