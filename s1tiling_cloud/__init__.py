@@ -1,3 +1,8 @@
-"""s1tiling-cloud: S1Tiling's Sentinel-1 processing, cloud-native."""
+"""s1tiling-cloud: S1Tiling's Sentinel-1 processing, cloud-native.
+
+The public surface: `s1tiling_cloud.api` (S1Tiling's entry points, `s1_process`, ...),
+`s1tiling_cloud.argo` (the same requests on Argo Workflows), and the `s1tiling-cloud` command
+with S1Tiling's program names (`S1Processor`, ...). `__version__` is the package's version.
+"""
 
 __version__ = "0.1.0"

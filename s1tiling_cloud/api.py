@@ -2,7 +2,9 @@
 
 Each function reads the request (a `.cfg` path, a `Configuration`, or a `Request`), checks it
 for its scenario, searches the products, plans the work and runs it with the local runner,
-then returns the run's `Situation` (`.code` is the exit code). Errors found before any work
+then returns the run's `Situation` (`.code` is the exit code). The four entry points keep
+S1Tiling's signatures; their one body, `run_scenario`, takes the program from the scenario
+registry (`config.scenario`). Errors found before any work
 (configuration 72, tiles 73, DEM 75, geoid 76) are raised, typed, as S1Tiling raises them.
 
 Accepted for compatibility, without effect here: `debug_tasks` and `watch_ram` (no Dask
@@ -16,10 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable, Mapping
+from inspect import signature
 from typing import Any
 
 from .config import Configuration
 from .config.model import Request
+from .config.scenario import SCENARIOS, Scenario
 from .exceptions import (
     ConfigurationError,
     CorruptedDataSAFEError,
@@ -65,9 +70,64 @@ log = logging.getLogger(__name__)
 
 ConfigOption = str | os.PathLike | Configuration | Request
 
+#: The entry points' parameters, as their docstrings' Parameters section says them.
+_PARAMETERS = {
+    "config_opt": ("str, os.PathLike, Configuration or Request",
+                   "The request: a `.cfg` path, or the request already read."),
+    "dl_wait": ("int, default 2", "Minutes between two download tries (eodag)."),
+    "dl_timeout": ("int, default 20", "Minutes before a download is given up (eodag)."),
+    "searched_items_per_page": ("int, default 20", "Products per search page."),
+    "nb_max_search_retries": ("int, default 5", "Tries of a search page before it counts as a "
+                              "search failure."),
+    "dryrun": ("bool, default False", "Print the plan on standard output; run nothing."),
+    "debug_otb": ("bool, default False", "Run every step in this process, one at a time."),
+    "debug_caches": ("bool, default False", "Keep the intermediate files."),
+    "watch_ram": ("bool, default False", "Accepted for S1Tiling's sake; no effect."),
+    "debug_tasks": ("bool, default False", "Accepted for S1Tiling's sake; no effect."),
+    "cache_before_ortho": ("bool, default False", "Accepted for S1Tiling's sake; no effect: only "
+                           "the window a tile needs is calibrated, in memory."),
+    "lia_process": ("optional", "S1Tiling's pipeline hook; accepted, no effect."),
+    "gamma_area_process": ("optional", "S1Tiling's pipeline hook; accepted, no effect."),
+}
+_RETURNS_RAISES = """
+Returns
+-------
+Situation
+    The run's failure counts; `.code` is S1Tiling's exit code for them (0: all done).
+
+Raises
+------
+ConfigurationError
+    (72) The request is invalid, or invalid for this program.
+NoS2TileError
+    (73) None of the requested tiles exists.
+MissingDEMError
+    (75) A tile's DEM is missing (programs that read the DEM).
+MissingGeoidError
+    (76) The geoid file is missing (programs that read the DEM).
+"""
+#: What `run_scenario` uses of the entry points' parameters; it ignores the others.
+_RUN_OPTIONS = ("dl_wait", "dl_timeout", "searched_items_per_page", "nb_max_search_retries",
+                "dryrun", "debug_otb", "debug_caches")
+
 
 def request_of(config_opt: ConfigOption) -> Request:
-    """The request of a `.cfg` path, a `Configuration` or a `Request`."""
+    """The request of a `.cfg` path, a `Configuration` or a `Request`.
+
+    Parameters
+    ----------
+    config_opt : str, os.PathLike, Configuration or Request
+        Where the request is, or the request already read.
+
+    Returns
+    -------
+    Request
+
+    Raises
+    ------
+    ConfigurationError
+        (72) The `.cfg` is missing or invalid.
+    """
     if isinstance(config_opt, Request):
         return config_opt
     if isinstance(config_opt, Configuration):
@@ -82,17 +142,35 @@ def _set_thread_environment(request: Request) -> None:
     os.environ["GDAL_NUM_THREADS"] = threads
 
 
-def _ignored(**options: Any) -> None:
-    for name, value in options.items():
-        if value:
-            log.info("%s has no effect in s1tiling-cloud; ignored", name)
+def run_scenario(config_opt: ConfigOption, scenario: str | Scenario, *, dl_wait: float = 2,
+                 dl_timeout: float = 20, searched_items_per_page: int = 20,
+                 nb_max_search_retries: int = 5, dryrun: bool = False, debug_otb: bool = False,
+                 debug_caches: bool = False, progress: bool | None = None) -> Situation:
+    """Plan a scenario for the request, and run it with the local runner or print the plan.
 
+    Parameters
+    ----------
+    config_opt : str, os.PathLike, Configuration or Request
+        The request.
+    scenario : str or Scenario
+        The program, by API name (`s1_process_lia`) or S1Tiling's name (`S1LIAMap`).
+    dl_wait, dl_timeout, searched_items_per_page, nb_max_search_retries, dryrun, debug_otb, \
+debug_caches
+        As in `s1_process`.
+    progress : bool, optional
+        A progress bar (True), log lines (False); by default a bar on a terminal only.
 
-def run_scenario(config_opt: ConfigOption, scenario: str, *, dl_wait: float = 2, dl_timeout: float = 20,
-                 searched_items_per_page: int = 20, nb_max_search_retries: int = 5, dryrun: bool = False,
-                 debug_otb: bool = False, debug_caches: bool = False,
-                 progress: bool | None = None) -> Situation:
-    """Plan `scenario` for the request and run it (or, `dryrun`, print the plan)."""
+    Returns
+    -------
+    Situation
+        The run's failure counts (none for a dry run but the search's).
+
+    Raises
+    ------
+    Error
+        The typed errors of the checks before any work (72, 73, 75, 76); ValueError for an
+        unknown scenario.
+    """
     request = request_of(config_opt)
     plan: Plan = plan_request(request, scenario, searched_items_per_page=searched_items_per_page,
                               nb_max_search_retries=nb_max_search_retries, dl_wait=dl_wait,
@@ -107,6 +185,30 @@ def run_scenario(config_opt: ConfigOption, scenario: str, *, dl_wait: float = 2,
     return report.situation
 
 
+def _entry_point(function: Callable[..., Situation]) -> Callable[..., Situation]:
+    """Complete an entry point's docstring (its summary) with its parameters, result and errors,
+    from `_PARAMETERS` and `_RETURNS_RAISES`: one description of each, shared by the four."""
+    lines = ["", "Parameters", "----------"]
+    for name in signature(function).parameters:
+        kind, description = _PARAMETERS[name]
+        lines += [f"{name} : {kind}", f"    {description}"]
+    function.__doc__ = (function.__doc__ or "").rstrip() + "\n" + "\n".join(lines) + "\n" + _RETURNS_RAISES
+    return function
+
+
+def _run_entry(name: str, arguments: Mapping[str, Any]) -> Situation:
+    """The entry points' shared body: the registry's scenario `name` run with the options
+    `run_scenario` knows; the others are logged as ignored when set."""
+    options = dict(arguments)
+    config_opt = options.pop("config_opt")
+    run_options = {key: options.pop(key) for key in _RUN_OPTIONS if key in options}
+    for key, value in options.items():
+        if value:
+            log.info("%s has no effect in s1tiling-cloud; ignored", key)
+    return run_scenario(config_opt, SCENARIOS[name], **run_options)
+
+
+@_entry_point
 def s1_process(config_opt: ConfigOption, dl_wait: int = 2, dl_timeout: int = 20,
                searched_items_per_page: int = 20, nb_max_search_retries: int = 5,
                dryrun: bool = False, debug_otb: bool = False, debug_caches: bool = False,
@@ -114,42 +216,30 @@ def s1_process(config_opt: ConfigOption, dl_wait: int = 2, dl_timeout: int = 20,
                lia_process=None, gamma_area_process=None) -> Situation:
     """S1Processor: download, calibrate, orthorectify on S2 tiles, concatenate, mask, despeckle
     (β°/σ°/γ°, NORMLIM σ°, γ° RTC, as `[Processing] calibration` says)."""
-    _ignored(watch_ram=watch_ram, debug_tasks=debug_tasks, cache_before_ortho=cache_before_ortho,
-             lia_process=lia_process, gamma_area_process=gamma_area_process)
-    return run_scenario(config_opt, "s1_process", dl_wait=dl_wait, dl_timeout=dl_timeout,
-                        searched_items_per_page=searched_items_per_page,
-                        nb_max_search_retries=nb_max_search_retries, dryrun=dryrun,
-                        debug_otb=debug_otb, debug_caches=debug_caches)
+    return _run_entry("s1_process", locals())
 
 
+@_entry_point
 def s1_process_lia(config_opt: ConfigOption, dl_wait: int = 2, dl_timeout: int = 20,
                    searched_items_per_page: int = 20, nb_max_search_retries: int = 5,
                    dryrun: bool = False, debug_otb: bool = False, debug_caches: bool = False,
                    watch_ram: bool = False, debug_tasks: bool = False) -> Situation:
     """S1LIAMap: sin(LIA) (and LIA in degrees × 100 with `produce_lia_map`) per tile × orbit."""
-    _ignored(watch_ram=watch_ram, debug_tasks=debug_tasks)
-    return run_scenario(config_opt, "s1_process_lia", dl_wait=dl_wait, dl_timeout=dl_timeout,
-                        searched_items_per_page=searched_items_per_page,
-                        nb_max_search_retries=nb_max_search_retries, dryrun=dryrun,
-                        debug_otb=debug_otb, debug_caches=debug_caches)
+    return _run_entry("s1_process_lia", locals())
 
 
+@_entry_point
 def s1_process_ia(config_opt: ConfigOption, dryrun: bool = False, debug_otb: bool = False,
                   debug_caches: bool = False, watch_ram: bool = False,
                   debug_tasks: bool = False) -> Situation:
     """S1IAMap: the ellipsoid incidence angle maps (`ia_maps_to_produce`) per tile × orbit."""
-    _ignored(watch_ram=watch_ram, debug_tasks=debug_tasks)
-    return run_scenario(config_opt, "s1_process_ia", dryrun=dryrun, debug_otb=debug_otb,
-                        debug_caches=debug_caches)
+    return _run_entry("s1_process_ia", locals())
 
 
+@_entry_point
 def s1_process_gamma_area(config_opt: ConfigOption, dl_wait: int = 2, dl_timeout: int = 20,
                           searched_items_per_page: int = 20, nb_max_search_retries: int = 5,
                           dryrun: bool = False, debug_otb: bool = False, debug_caches: bool = False,
                           watch_ram: bool = False, debug_tasks: bool = False) -> Situation:
     """S1GammaAreaMap: the γ-area map per tile × orbit, for γ° RTC."""
-    _ignored(watch_ram=watch_ram, debug_tasks=debug_tasks)
-    return run_scenario(config_opt, "s1_process_gamma_area", dl_wait=dl_wait, dl_timeout=dl_timeout,
-                        searched_items_per_page=searched_items_per_page,
-                        nb_max_search_retries=nb_max_search_retries, dryrun=dryrun,
-                        debug_otb=debug_otb, debug_caches=debug_caches)
+    return _run_entry("s1_process_gamma_area", locals())

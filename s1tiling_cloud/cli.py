@@ -1,28 +1,88 @@
-"""The `s1tiling-cloud` command line.
+"""The `s1tiling-cloud` command line, and S1Tiling's program names as console scripts.
 
-Errors end the process with S1Tiling's exit codes (`exits.py`), and a one-line message.
+Every command's errors take one path (`_guarded`): a typed error ends the process with
+S1Tiling's exit code for it (`exits.py`) and a one-line message on standard error; any other
+exception with 78 and the same one line (its traceback with `--trace-errors` or `--verbose`,
+and always in the `stage` command, whose log is the pod's).
+The processing commands (`process`, `lia`, `ia`, `gamma-area`, and `S1Processor`, ...) are made
+from the scenario registry (`config.scenario`), with the options S1Tiling's programs take.
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .config.scenario import SCENARIOS, Scenario
 from .exceptions import Error, exit_code_for
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
 console = Console()
+errors = Console(stderr=True)
 log = logging.getLogger("s1tiling_cloud")
+#: What a command raises to end as typer means it (exit codes, usage errors): not failures.
+_TYPER_EXITS = (typer.Exit, typer.Abort, typer.BadParameter, typer.TyperException)
+
+
+def _exit_for(error: Exception, *, trace: bool = False) -> typer.Exit:
+    """Print `error` as one line on standard error (secrets masked), and the exit that ends
+    the process with S1Tiling's code for it (78 for an untyped error)."""
+    from rich.markup import escape  # "[Processing] calibration" is text, not markup
+
+    from .config.secrets import redact, secret_values
+
+    if trace:
+        log.error("%s", type(error).__name__, exc_info=error)
+    elif not isinstance(error, Error):
+        log.debug("unexpected error", exc_info=error)
+    message = redact(str(error), secret_values())
+    errors.print(f"[bold red]{type(error).__name__}[/]: {escape(message)}", highlight=False)
+    return typer.Exit(exit_code_for(error))
+
+
+def _guarded(command: Callable[..., Any], trace_untyped: bool = False) -> Callable[..., Any]:
+    """`command` with the one error path of every command (`_exit_for`); the traceback is
+    logged with `--trace-errors`, and for an untyped error when `trace_untyped`."""
+
+    @functools.wraps(command)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except _TYPER_EXITS:
+            raise
+        except Exception as error:
+            trace = bool(kwargs.get("trace_errors")) or (trace_untyped and not isinstance(error, Error))
+            raise _exit_for(error, trace=trace) from error
+
+    return guarded
+
+
+class _Typer(typer.Typer):
+    """A Typer app whose every command goes through `_guarded` (`trace_untyped`: its option)."""
+
+    def command(self, *args: Any, trace_untyped: bool = False,
+                **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
+            register(_guarded(function, trace_untyped))
+            return function
+
+        return decorator
+
+
+app = _Typer(add_completion=False, no_args_is_help=True,
+             help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
 
 
 def _version(value: bool) -> None:
@@ -44,16 +104,6 @@ def main(
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-def _fail(error: BaseException) -> typer.Exit:
-    from rich.markup import escape  # "[Processing] calibration" is text, not markup
-
-    from .config.secrets import redact, secret_values
-
-    message = redact(str(error), secret_values())
-    console.print(f"[bold red]{type(error).__name__}[/]: {escape(message)}", highlight=False)
-    return typer.Exit(exit_code_for(error))
-
-
 @app.command()
 def info(
     product: Annotated[str, typer.Argument(help="SAFE folder, manifest.safe, .zip or s3:// URL")],
@@ -62,10 +112,7 @@ def info(
     """Summarise a Sentinel-1 product: mission, mode, polarisations, swaths, times, orbit."""
     from .product_summary import summarize
 
-    try:
-        summary = summarize(product)
-    except (Error, FileNotFoundError) as error:
-        raise _fail(error) from error
+    summary = summarize(product)
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
@@ -126,7 +173,7 @@ def _stage_arguments(args: str | None, args_file: Path | None) -> dict:
     return arguments
 
 
-@app.command()
+@app.command(trace_untyped=True)  # an unexpected error's traceback belongs in the pod's log
 def stage(
     name: Annotated[str, typer.Argument(help="Stage name (ortho, concatenate, mask, ...)")],
     args: Annotated[str | None, typer.Option("--args", help="JSON object: the stage's keyword "
@@ -150,16 +197,8 @@ def stage(
         raise typer.BadParameter(f"stage {name}: {error}", param_hint="--args") from error
     from .runners.argo_progress import report_progress
 
-    errors = Console(stderr=True)
     report_progress(0, 1)  # Argo's progress file, in a pod (nothing elsewhere)
-    try:
-        result = run_stage(name, arguments)
-    except Error as error:
-        errors.print(f"[bold red]{type(error).__name__}[/]: {error}", highlight=False)
-        raise typer.Exit(exit_code_for(error)) from error
-    except Exception as error:  # the pod must still end with S1Tiling's code for it (78)
-        log.exception("stage %s failed", name)
-        raise typer.Exit(exit_code_for(error)) from error
+    result = run_stage(name, arguments)
     report_progress(1, 1)
     sys.stdout.write(result.to_json() + "\n")
 
@@ -174,10 +213,7 @@ def demo(
     from .product_summary import summarize
     from .report import PAGE
 
-    try:
-        run = run_demo(out_dir)
-    except Error as error:
-        raise _fail(error) from error
+    run = run_demo(out_dir)
     summary = summarize(run.product)
     console.print(f"[bold]{summary['product']}[/]: {summary['mode']} {summary['product_type']} "
                   f"{' '.join(summary['polarisations'])}, {summary['start']}, relative orbit "
@@ -204,7 +240,7 @@ def demo(
 
 # --------------------------------------------------------------------------- catalog (STAC)
 
-catalog_app = typer.Typer(no_args_is_help=True, help="The STAC catalog of the products.")
+catalog_app = _Typer(no_args_is_help=True, help="The STAC catalog of the products.")
 app.add_typer(catalog_app, name="catalog")
 
 
@@ -220,10 +256,7 @@ def catalog_rebuild(
     """Rebuild the static catalog (items, collections, root) from the products in OUT_DIR."""
     from .stac.rebuild import rebuild_catalog
 
-    try:
-        report = rebuild_catalog(out_dir, catalog, public_url=public_url, api_url=api_url)
-    except Error as error:
-        raise _fail(error) from error
+    report = rebuild_catalog(out_dir, catalog, public_url=public_url, api_url=api_url)
     for problem in report.skipped:
         console.print(f"[yellow]skipped[/] {problem}", highlight=False)
     console.print(f"{report.catalog}: {len(report.items)} items in "
@@ -240,10 +273,7 @@ def catalog_validate(
     """Validate every document of a static catalog offline; exit 1 if any is invalid."""
     from .stac.validate import validate_catalog
 
-    try:
-        report = validate_catalog(catalog, schema_dir=schemas)
-    except Error as error:
-        raise _fail(error) from error
+    report = validate_catalog(catalog, schema_dir=schemas)
     for problem in report.errors:
         console.print(f"[red]invalid[/] {problem}", highlight=False)
     for extension in report.unchecked_extensions:
@@ -264,28 +294,11 @@ def report(
     """(Re)build the run report page (index.html) from a STAC catalog, local or s3://."""
     from .report import write_report
 
-    try:
-        page = write_report(location, page=output)
-    except Error as error:
-        raise _fail(error) from error
+    page = write_report(location, page=output)
     console.print(page, highlight=False)
 
 
 # --------------------------------------------------------------------------- processing (S1Tiling's programs)
-
-def _run_program(config: Path, scenario: str, trace_errors: bool, **options) -> None:
-    """Run one of S1Tiling's programs; exit with its Situation's code, or the error's."""
-    from .api import run_scenario
-
-    try:
-        situation = run_scenario(str(config), scenario, **options)
-    except Exception as error:  # typed: S1Tiling's code; any other exception: 78
-        if trace_errors:
-            log.exception("%s failed", scenario)
-        raise _fail(error) from error
-    console.print(str(situation), highlight=False)
-    raise typer.Exit(situation.code)
-
 
 _CONFIG = Annotated[Path, typer.Argument(help="The request: an S1Tiling .cfg file", exists=True,
                                          dir_okay=False)]
@@ -301,63 +314,57 @@ _RETRIES = Annotated[int, typer.Option("--nb_max_search_retries", help="Retries 
 _DL_WAIT = Annotated[int, typer.Option("--eodag_download_wait", help="Minutes between download tries.")]
 _DL_TIMEOUT = Annotated[int, typer.Option("--eodag_download_timeout",
                                           help="Minutes before a download is given up.")]
+_CACHE_BEFORE_ORTHO = Annotated[bool, typer.Option(
+    "--cache-before-ortho", help="Accepted for S1Tiling's sake: only the window a tile needs is "
+    "calibrated, in memory.")]
+#: The `--scenario` option's help: every scenario's API and program name.
+_SCENARIO_HELP = (f"{', '.join(SCENARIOS)} (or {', '.join(s.program for s in SCENARIOS.values())})")
+#: The options of the programs that search (`Scenario.search_options`).
+_SEARCH_OPTIONS = ("searched_items_per_page", "nb_max_search_retries", "eodag_download_wait",
+                   "eodag_download_timeout")
 
 
-@app.command()
-def process(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
-            debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
-            graphs: _GRAPHS = False, searched_items_per_page: _PER_PAGE = 20,
-            nb_max_search_retries: _RETRIES = 5, eodag_download_wait: _DL_WAIT = 2,
-            eodag_download_timeout: _DL_TIMEOUT = 20,
-            cache_before_ortho: Annotated[bool, typer.Option(
-                "--cache-before-ortho", help="Accepted for S1Tiling's sake: only the window a tile "
-                "needs is calibrated, in memory.")] = False) -> None:
-    """S1Processor: S1 GRD products to calibrated, orthorectified S2 tiles (exit: S1Tiling's codes)."""
-    _run_program(config, "s1_process", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
-                 debug_otb=debug_otb, searched_items_per_page=searched_items_per_page,
-                 nb_max_search_retries=nb_max_search_retries, dl_wait=eodag_download_wait,
-                 dl_timeout=eodag_download_timeout)
+def _program_command(chosen: Scenario) -> Callable[..., None]:
+    """The command running `chosen` (`process`, `lia`, ...): S1Tiling's program's options, the
+    search ones where it takes them, `--cache-before-ortho` for S1Processor; it prints the
+    Situation and exits with its code."""
+
+    def command(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
+                debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False,
+                watch_ram: _WATCH_RAM = False, graphs: _GRAPHS = False,
+                searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
+                eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20,
+                cache_before_ortho: _CACHE_BEFORE_ORTHO = False) -> None:
+        from .api import run_scenario
+
+        options: dict[str, Any] = {"dryrun": dryrun, "debug_caches": debug_caches, "debug_otb": debug_otb}
+        if chosen.search_options:
+            options.update(searched_items_per_page=searched_items_per_page,
+                           nb_max_search_retries=nb_max_search_retries, dl_wait=eodag_download_wait,
+                           dl_timeout=eodag_download_timeout)
+        situation = run_scenario(str(config), chosen, **options)
+        console.print(str(situation), highlight=False)
+        raise typer.Exit(situation.code)
+
+    every = inspect.signature(command, eval_str=True)
+    kept = [p for p in every.parameters.values()
+            if (p.name not in _SEARCH_OPTIONS or chosen.search_options)
+            and (p.name != "cache_before_ortho" or chosen.makes_products)]
+    command.__signature__ = every.replace(parameters=kept)  # what typer reads: the options shown
+    command.__name__ = chosen.command.replace("-", "_")
+    command.__doc__ = f"{chosen.program}: {chosen.summary} (exit: S1Tiling's codes)."
+    return command
 
 
-@app.command()
-def lia(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
-        debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
-        graphs: _GRAPHS = False) -> None:
-    """S1LIAMap: the sin(LIA) (and LIA) maps of each tile and relative orbit."""
-    _run_program(config, "s1_process_lia", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
-                 debug_otb=debug_otb)
-
-
-@app.command()
-def ia(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
-       debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False, watch_ram: _WATCH_RAM = False,
-       graphs: _GRAPHS = False) -> None:
-    """S1IAMap: the ellipsoid incidence angle maps of each tile and relative orbit."""
-    _run_program(config, "s1_process_ia", trace_errors, dryrun=dryrun, debug_caches=debug_caches,
-                 debug_otb=debug_otb)
-
-
-@app.command("gamma-area")
-def gamma_area(config: _CONFIG, dryrun: _DRYRUN = False, debug_caches: _DEBUG_CACHES = False,
-               debug_otb: _DEBUG_OTB = False, trace_errors: _TRACE = False,
-               watch_ram: _WATCH_RAM = False, graphs: _GRAPHS = False,
-               searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
-               eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20) -> None:
-    """S1GammaAreaMap: the γ-area map of each tile and relative orbit, for γ° RTC."""
-    _run_program(config, "s1_process_gamma_area", trace_errors, dryrun=dryrun,
-                 debug_caches=debug_caches, debug_otb=debug_otb,
-                 searched_items_per_page=searched_items_per_page,
-                 nb_max_search_retries=nb_max_search_retries, dl_wait=eodag_download_wait,
-                 dl_timeout=eodag_download_timeout)
+for _scenario in SCENARIOS.values():
+    app.command(_scenario.command)(_program_command(_scenario))
 
 
 @app.command("plan")
 def plan_command(
     config: _CONFIG,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
-    scenario: Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
-                                          "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
-    = "s1_process",
+    scenario: Annotated[str, typer.Option(help=_SCENARIO_HELP)] = "s1_process",
     searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
 ) -> None:
     """Search the products of a request and print the plan: the stage calls a run makes."""
@@ -370,22 +377,18 @@ def plan_command(
         name = scenario_name(scenario)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint="--scenario") from error
-    try:
-        plan = plan_request(request_of(str(config)), name, searched_items_per_page=searched_items_per_page,
-                            nb_max_search_retries=nb_max_search_retries)
-    except Error as error:
-        raise _fail(error) from error
+    plan = plan_request(request_of(str(config)), name, searched_items_per_page=searched_items_per_page,
+                        nb_max_search_retries=nb_max_search_retries)
     sys.stdout.write(render_json(plan) if as_json else render_text(plan))
 
 
 # --------------------------------------------------------------------------- Argo Workflows
 
-workflow_app = typer.Typer(no_args_is_help=True,
-                           help="Argo Workflows: the workflows a submission makes, and the pods' commands.")
+workflow_app = _Typer(no_args_is_help=True,
+                      help="Argo Workflows: the workflows a submission makes, and the pods' commands.")
 app.add_typer(workflow_app, name="workflow")
 
-_ARGO_SCENARIO = Annotated[str, typer.Option(help="s1_process, s1_process_lia, s1_process_ia, "
-                                             "s1_process_gamma_area (or S1Processor, S1LIAMap, ...)")]
+_ARGO_SCENARIO = Annotated[str, typer.Option(help=_SCENARIO_HELP)]
 _ARGO_SERVER = Annotated[str | None, typer.Option("--server", help="Argo server URL (default: $ARGO_SERVER)")]
 _ARGO_NAMESPACE = Annotated[str | None, typer.Option(help="Namespace (default: $ARGO_NAMESPACE, else argo)")]
 _ARGO_TOKEN = Annotated[str | None, typer.Option(help="Bearer token (default: $ARGO_TOKEN)",
@@ -422,12 +425,9 @@ def workflow_render(
     from .config.parse import load_request
 
     text = config.read_text()
-    try:
-        load_request(config, text=text)
-        workflow = submission(None if config_map else text, _argo_scenario(scenario), namespace=namespace,
-                              config_map=config_map, parameters=_argo_parameters(image, max_nodes))
-    except Error as error:
-        raise _fail(error) from error
+    load_request(config, text=text)
+    workflow = submission(None if config_map else text, _argo_scenario(scenario), namespace=namespace,
+                          config_map=config_map, parameters=_argo_parameters(image, max_nodes))
     sys.stdout.write(render_yaml(workflow))
 
 
@@ -437,13 +437,13 @@ def workflow_templates(
                                                   "instead of printing them")] = None,
 ) -> None:
     """Print (or write) the WorkflowTemplates of every scenario, as the chart installs them."""
-    from .argo import TEMPLATE_NAMES, render_all, render_yaml, workflow_template
+    from .argo import render_all, render_yaml, workflow_template
 
     if out_dir:
         for path in render_all(out_dir):
             sys.stdout.write(f"{path}\n")
     else:
-        sys.stdout.write(render_yaml(workflow_template(s) for s in TEMPLATE_NAMES))
+        sys.stdout.write(render_yaml(workflow_template(s) for s in SCENARIOS))
 
 
 @workflow_app.command("children")
@@ -486,17 +486,14 @@ def workflow_plan_pod(
 
     from .argo import ArgoSettings, plan_pod
 
-    try:
-        keys = tuple(json.loads(semaphore_keys)) if semaphore_keys else None
-        settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
-                                        stage_service_account=stage_service_account,
-                                        max_nodes=max_nodes, parallelism=parallelism or None,
-                                        s3_secret=s3_secret, eodag_secret=eodag_secret,
-                                        semaphore_configmap=semaphore_configmap, semaphore_keys=keys)
-        plan_pod(os.environ.get(config_env, ""), scenario=scenario, workflow_name=workflow_name,
-                 settings=settings, outputs_dir=outputs_dir, workflow_uid=workflow_uid or None)
-    except Exception as error:
-        raise _fail(error) from error
+    keys = tuple(json.loads(semaphore_keys)) if semaphore_keys else None
+    settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
+                                    stage_service_account=stage_service_account,
+                                    max_nodes=max_nodes, parallelism=parallelism or None,
+                                    s3_secret=s3_secret, eodag_secret=eodag_secret,
+                                    semaphore_configmap=semaphore_configmap, semaphore_keys=keys)
+    plan_pod(os.environ.get(config_env, ""), scenario=scenario, workflow_name=workflow_name,
+             settings=settings, outputs_dir=outputs_dir, workflow_uid=workflow_uid or None)
 
 
 @workflow_app.command("launch", hidden=True)
@@ -514,12 +511,9 @@ def workflow_launch(
     Any unexpected error exits 78, which the template's retry rule retries (re-attaching)."""
     from .argo import in_cluster_server, launch
 
-    try:
-        code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
-                      owner_name=owner_name, owner_uid=owner_uid, poll_seconds=poll_seconds,
-                      server=in_cluster_server(argo_server, namespace))
-    except Exception as error:
-        raise _fail(error) from error
+    code = launch(manifest, storage_options=json.loads(storage_options), namespace=namespace,
+                  owner_name=owner_name, owner_uid=owner_uid, poll_seconds=poll_seconds,
+                  server=in_cluster_server(argo_server, namespace))
     raise typer.Exit(code)
 
 
@@ -536,16 +530,12 @@ def submit_command(
     """Submit a request to Argo Workflows: print the workflow's name and its UI link."""
     from .argo import submit
 
-    try:
-        submitted = submit(config, host=server, namespace=namespace, token=token,
-                           scenario=_argo_scenario(scenario), use_config_map=config_map,
-                           verify_ssl=False if insecure else None,
-                           parameters=_argo_parameters(image, max_nodes))
-    except Error as error:
-        raise _fail(error) from error
+    submitted = submit(config, host=server, namespace=namespace, token=token,
+                       scenario=_argo_scenario(scenario), use_config_map=config_map,
+                       verify_ssl=False if insecure else None,
+                       parameters=_argo_parameters(image, max_nodes))
     sys.stdout.write(f"{submitted.name}\n")
-    Console(stderr=True).print(f"submitted {submitted.name} in {submitted.namespace}: {submitted.link}",
-                               highlight=False)
+    errors.print(f"submitted {submitted.name} in {submitted.namespace}: {submitted.link}", highlight=False)
 
 
 @app.command("watch")
@@ -560,7 +550,6 @@ def watch_command(
 
     from .argo import watch
 
-    errors = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=errors, disable=not errors.is_terminal) as bar:
         task = bar.add_task(name, total=None)
@@ -570,11 +559,8 @@ def watch_command(
             if not errors.is_terminal:
                 errors.print(f"{name} {phase} {done}/{total}", highlight=False)
 
-        try:
-            code = watch(name, host=server, namespace=namespace, token=token,
-                         verify_ssl=False if insecure else None, poll_seconds=poll_seconds, on_progress=show)
-        except Error as error:
-            raise _fail(error) from error
+        code = watch(name, host=server, namespace=namespace, token=token,
+                     verify_ssl=False if insecure else None, poll_seconds=poll_seconds, on_progress=show)
     errors.print(f"{name}: exit code {code}", highlight=False)
     raise typer.Exit(code)
 
@@ -585,15 +571,17 @@ if __name__ == "__main__":  # pragma: no cover
 
 # --------------------------------------------------------------------------- S1Tiling's own commands
 
-def _s1tiling_program(command, name: str):
+def _s1tiling_program(chosen: Scenario) -> Callable[[], None]:
     """A console script running one processing command alone, under S1Tiling's program name
     (`S1Processor config.cfg --dryrun`), with the same options; `--version` as S1Tiling's."""
+    name = chosen.program
+    command = _program_command(chosen)
 
     def main() -> None:
         if sys.argv[1:2] == ["--version"]:
             console.print(f"{name} (s1tiling-cloud {__version__})")
             raise SystemExit(0)
-        program = typer.Typer(add_completion=False, no_args_is_help=True)
+        program = _Typer(add_completion=False, no_args_is_help=True)
         program.command(name=name, help=command.__doc__)(command)
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -604,7 +592,7 @@ def _s1tiling_program(command, name: str):
     return main
 
 
-S1Processor = _s1tiling_program(process, "S1Processor")
-S1LIAMap = _s1tiling_program(lia, "S1LIAMap")
-S1IAMap = _s1tiling_program(ia, "S1IAMap")
-S1GammaAreaMap = _s1tiling_program(gamma_area, "S1GammaAreaMap")
+S1Processor = _s1tiling_program(SCENARIOS["s1_process"])
+S1LIAMap = _s1tiling_program(SCENARIOS["s1_process_lia"])
+S1IAMap = _s1tiling_program(SCENARIOS["s1_process_ia"])
+S1GammaAreaMap = _s1tiling_program(SCENARIOS["s1_process_gamma_area"])

@@ -38,7 +38,14 @@ def translate_exception_into_exit_code(exception: BaseException) -> int:
 
 @dataclass(frozen=True)
 class Situation:
-    """Failure counts of a run; `code` is the exit code S1Tiling would return for them."""
+    """Failure counts of a run; `code` is the exit code S1Tiling would return for them.
+
+    Parameters
+    ----------
+    nb_computation_errors, nb_search_failures, nb_download_failures, nb_download_timeouts : int
+        The steps that failed, the searches that failed after their retries, the downloads that
+        failed, and those of them that timed out (offline products).
+    """
 
     nb_computation_errors: int = 0
     nb_search_failures: int = 0

@@ -8,7 +8,6 @@ sits among the layers: docs/architecture.md.
 
 from .pods import in_cluster_server, launch, plan_pod
 from .runner import (
-    TEMPLATE_NAMES,
     ArgoServer,
     ArgoSettings,
     ParentRef,
@@ -26,7 +25,7 @@ from .runner import (
 )
 
 __all__ = [
-    "ArgoServer", "ArgoSettings", "ParentRef", "Submitted", "TEMPLATE_NAMES", "in_cluster_server", "launch",
+    "ArgoServer", "ArgoSettings", "ParentRef", "Submitted", "in_cluster_server", "launch",
     "part_workflows", "plan_pod", "plan_to_workflows", "render_all", "render_yaml", "situation_from_workflow",
     "submission", "submit", "watch", "workflow_exit_code", "workflow_template",
 ]

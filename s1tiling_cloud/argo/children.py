@@ -11,6 +11,7 @@ from typing import Any
 from hera.workflows import DAG, Container, Parameter, Step, Steps, Task, Workflow
 from hera.workflows import models as m
 
+from ..config.scenario import SCENARIOS
 from ..plan.model import Node, Plan
 from ..stages.registry import stage, stage_arguments
 from . import podspec
@@ -20,7 +21,6 @@ from .defaults import (
     LABEL_PARENT,
     LABEL_PART,
     LABEL_SCENARIO,
-    TEMPLATE_NAMES,
     ArgoSettings,
 )
 from .names import child_name, object_name, slug, task_names
@@ -35,8 +35,15 @@ STAGE_COMMAND = ["s1tiling-cloud", "stage", "{{inputs.parameters.stage}}",
 
 @dataclass(frozen=True)
 class ParentRef:
-    """The workflow that launches the children (its uid makes it their owner: deleting it
-    deletes them)."""
+    """The workflow that launches the children.
+
+    Parameters
+    ----------
+    name : str
+        Its name (the children's label and name prefix).
+    uid : str, optional
+        Its uid: it makes the parent the children's owner, so that deleting it deletes them.
+    """
 
     name: str
     uid: str | None = None
@@ -119,7 +126,8 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
         args = json.dumps(stage_arguments(node.stage, node.args, plan.storage_options), sort_keys=True)
         tasks.append(Task(name=names[node.id], template=template, depends=depends,
                           arguments={"stage": node.stage, "args": args}))
-    scenario_template = TEMPLATE_NAMES.get(plan.scenario, slug(plan.scenario).lower())
+    known = SCENARIOS.get(plan.scenario)
+    scenario_template = known.template if known else slug(plan.scenario).lower()
     labels = {LABEL_SCENARIO: plan.scenario, LABEL_PART: part.name, LABEL_LEVEL: str(part.level),
               "app.kubernetes.io/name": "s1tiling-cloud"}
     tiles = _tiles(part.nodes)
@@ -158,7 +166,27 @@ def part_workflows(plan: Plan, *, image: str | None = None, namespace: str | Non
                    max_bytes: int | None = None, parent: ParentRef | None = None,
                    settings: ArgoSettings | None = None) -> list[tuple[Part, Workflow]]:
     """The plan as child workflows, level-0 ("shared") parts first, each with its part.
-    `service_account`: the stage pods' (children hold nothing else)."""
+
+    Parameters
+    ----------
+    plan : Plan
+        The plan (`plan_request`), usually without what is already done.
+    image, namespace : str, optional
+        The pods' image and the workflows' namespace; by default the settings'.
+    service_account : str, optional
+        The stage pods' ServiceAccount (children hold nothing else); by default the settings'.
+    max_nodes, max_bytes : int, optional
+        The most stage calls, and bytes of manifest, in one child; by default the settings'.
+    parent : ParentRef, optional
+        The launching workflow, owner of the children.
+    settings : ArgoSettings, optional
+        The deployment's settings; by default `ArgoSettings()`.
+
+    Returns
+    -------
+    list of (Part, Workflow)
+        Each part of the split plan and its child workflow.
+    """
     chosen = (settings or ArgoSettings()).with_(image=image, namespace=namespace,
                                                 stage_service_account=service_account,
                                                 max_nodes=max_nodes, max_bytes=max_bytes)
@@ -171,7 +199,17 @@ def plan_to_workflows(plan: Plan, *, image: str | None = None, namespace: str | 
                       service_account: str | None = None, max_nodes: int | None = None,
                       max_bytes: int | None = None, parent: ParentRef | None = None,
                       settings: ArgoSettings | None = None) -> list[Workflow]:
-    """The plan as child workflows, level-0 ("shared") parts first."""
+    """The plan as child workflows, level-0 ("shared") parts first.
+
+    Parameters
+    ----------
+    plan, image, namespace, service_account, max_nodes, max_bytes, parent, settings
+        As in `part_workflows`.
+
+    Returns
+    -------
+    list of Workflow
+    """
     return [workflow for _, workflow in part_workflows(
         plan, image=image, namespace=namespace, service_account=service_account, max_nodes=max_nodes,
         max_bytes=max_bytes, parent=parent, settings=settings)]

@@ -16,8 +16,9 @@ from typing import Any
 from hera.workflows import Parameter, Workflow, WorkflowsService
 from hera.workflows import models as m
 
+from ..config.scenario import scenario as scenario_of
 from ..exceptions import ConfigurationError
-from .defaults import LABEL_PARENT, LABEL_SCENARIO, TEMPLATE_NAMES
+from .defaults import LABEL_PARENT, LABEL_SCENARIO
 from .situation import DONE_PHASES, workflow_exit_code
 from .transient import API_BACKOFF, Backoff, with_retries
 
@@ -26,8 +27,19 @@ CONFIG_KEY = "request.cfg"
 
 @dataclass(frozen=True)
 class ArgoServer:
-    """An Argo Server: `host` ends with its base href (`https://example.org/argo/`), under which
-    both its REST API and its UI are served."""
+    """An Argo Server, under whose base href both its REST API and its UI are served.
+
+    Parameters
+    ----------
+    host : str
+        Its URL, ending with the base href and '/' (`https://example.org/argo/`).
+    namespace : str
+        The namespace its workflows run in.
+    token : str, optional
+        Bearer token; none for a server without authentication.
+    verify_ssl : bool, default True
+        Verify the server's certificate.
+    """
 
     host: str
     namespace: str
@@ -97,20 +109,42 @@ def submission(config_text: str | None, scenario: str = "s1_process", *, namespa
                config_map: str | None = None, parameters: Mapping[str, str] | None = None) -> Workflow:
     """The Workflow a submission creates: the scenario's WorkflowTemplate and the request.
 
-    The `.cfg` goes as the `config` parameter's value, or, with `config_map`, from that
-    ConfigMap's `request.cfg` key (for requests too large to travel in a Workflow).
+    Parameters
+    ----------
+    config_text : str or None
+        The `.cfg`'s text, sent as the `config` parameter's value (None with `config_map`).
+    scenario : str, default "s1_process"
+        The program, by API name or S1Tiling's name (`S1LIAMap`).
+    namespace : str, optional
+        The Workflow's namespace.
+    config_map : str, optional
+        Read the `.cfg` from this ConfigMap's `request.cfg` key instead (for requests too large
+        to travel in a Workflow).
+    parameters : mapping of str to str, optional
+        Other WorkflowTemplate parameters (`image`, `max-nodes`); None values are left out.
+
+    Returns
+    -------
+    Workflow
+
+    Raises
+    ------
+    ConfigurationError
+        (72) An unknown scenario.
     """
-    if scenario not in TEMPLATE_NAMES:
-        raise ConfigurationError(f"unknown scenario {scenario!r}; one of {', '.join(TEMPLATE_NAMES)}")
+    try:
+        template = scenario_of(scenario)
+    except ValueError as error:
+        raise ConfigurationError(str(error)) from None
     if config_map:
         config = Parameter(name="config", value_from=m.ValueFrom(
             config_map_key_ref=m.ConfigMapKeySelector(name=config_map, key=CONFIG_KEY)))
     else:
         config = Parameter(name="config", value=config_text)
     extra = [Parameter(name=k, value=str(v)) for k, v in (parameters or {}).items() if v is not None]
-    return Workflow(generate_name=f"{TEMPLATE_NAMES[scenario]}-", namespace=namespace,
-                    labels={LABEL_SCENARIO: scenario},
-                    workflow_template_ref=m.WorkflowTemplateRef(name=TEMPLATE_NAMES[scenario]),
+    return Workflow(generate_name=f"{template.template}-", namespace=namespace,
+                    labels={LABEL_SCENARIO: template.name},
+                    workflow_template_ref=m.WorkflowTemplateRef(name=template.template),
                     arguments=[config, *extra])
 
 
@@ -139,6 +173,16 @@ def create_config_map(config_text: str, namespace: str, *, api: Any = None) -> s
 
 @dataclass(frozen=True)
 class Submitted:
+    """A submitted workflow.
+
+    Parameters
+    ----------
+    name, namespace : str
+        The workflow's name and namespace.
+    link : str
+        Its page in the Argo UI.
+    """
+
     name: str
     namespace: str
     link: str

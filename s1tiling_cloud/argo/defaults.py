@@ -40,14 +40,6 @@ LABEL_PART = f"{LABEL_PREFIX}/part"
 LABEL_LEVEL = f"{LABEL_PREFIX}/level"
 LABEL_SCENARIO = f"{LABEL_PREFIX}/scenario"
 
-#: Scenario (S1Tiling's command) -> WorkflowTemplate name.
-TEMPLATE_NAMES = {
-    "s1_process": "s1-process",
-    "s1_process_lia": "s1-process-lia",
-    "s1_process_ia": "s1-process-ia",
-    "s1_process_gamma_area": "s1-process-gamma-area",
-}
-
 #: Exit codes worth a retry: provider/download errors, offline products (retrieved later from
 #: long-term archive), a full scratch disk (the retry may land on another node), and the
 #: unexpected (78: object-storage resets and timeouts end there). Never bad input:
@@ -175,7 +167,33 @@ POD_ENV: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ArgoSettings:
-    """Everything a rendered workflow depends on besides the plan."""
+    """Everything a rendered workflow depends on besides the plan; `with_` changes some.
+
+    Parameters
+    ----------
+    image, image_pull_policy : str
+        Every pod's image, and when Kubernetes pulls it.
+    namespace : str, optional
+        The workflows' namespace.
+    service_account, stage_service_account : str
+        The planning and launching pods' ServiceAccount; the stage pods'.
+    s3_secret, eodag_secret, semaphore_configmap : str
+        The chart's Secrets and download-semaphore ConfigMap.
+    semaphore_keys : tuple of str
+        The keys of that ConfigMap (providers with their own download limit).
+    argo_server : str
+        The Argo Server the launchers read offloaded node statuses from ("": none).
+    max_nodes, max_bytes : int
+        The most stage calls, and bytes of manifest, in one child workflow.
+    parallelism : int, optional
+        Pods of one child running at once (None: as many as the cluster schedules).
+    run_as_user : int
+        The pods' user id.
+    seconds_after_success, seconds_after_failure : int
+        How long Argo keeps a finished workflow.
+    pod_sizes, retry_policies : dict
+        Resources and retries per pod kind.
+    """
 
     image: str = DEFAULT_IMAGE
     image_pull_policy: str = "IfNotPresent"
@@ -185,13 +203,10 @@ class ArgoSettings:
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
-    #: The keys of the semaphore ConfigMap (providers with their own download limit).
     semaphore_keys: tuple[str, ...] = tuple(sorted(SEMAPHORE_LIMITS))
-    #: The Argo Server the launchers read offloaded node statuses from ("" : none).
     argo_server: str = ""
     max_nodes: int = DEFAULT_MAX_NODES
     max_bytes: int = DEFAULT_MAX_BYTES
-    #: Pods of one child workflow running at once (None: as many as the cluster schedules).
     parallelism: int | None = None
     run_as_user: int = 1000
     seconds_after_success: int = 24 * 3600

@@ -75,6 +75,34 @@ def plan_pod(config_text: str, *, scenario: str, workflow_name: str, settings: A
 
     A plan with nothing to do (every output exists, no new acquisition) gives two empty lists:
     the `withParam` fan-outs then run no launcher and the submission succeeds, with no child.
+
+    Parameters
+    ----------
+    config_text : str
+        The `.cfg`'s text.
+    scenario : str
+        The program, by API name or S1Tiling's name.
+    workflow_name : str
+        The parent workflow's name (the manifests' folder and the children's prefix).
+    settings : ArgoSettings
+        The deployment's settings.
+    outputs_dir : str or os.PathLike
+        Where Argo reads the output parameters from: `shared-parts.json`, `parts.json` (lists of
+        manifest URIs) and `storage-options.json`.
+    workflow_uid : str, optional
+        The parent's uid, owner of the children.
+    planner : callable, default compute_plan
+        `(config_text, scenario) -> Plan`.
+
+    Returns
+    -------
+    dict of str to list of str
+        The manifests' URIs of the level-0 parts (`shared-parts`) and of the others (`parts`).
+
+    Raises
+    ------
+    Error
+        The typed errors of the request's checks (72, 73, 75, 76).
     """
     plan = planner(config_text, scenario)
     lists = write_parts(plan, workflow_name=workflow_name, settings=settings, parent_uid=workflow_uid)
@@ -222,12 +250,37 @@ def launch(manifest_uri: str, *, storage_options: Mapping[str, Any] | None, name
            timeout_seconds: float | None = None, backoff: Backoff = API_BACKOFF,
            sleep: Callable[[float], None] = time.sleep) -> int:
     """Create a child workflow (or re-attach to it, when this pod is a retry) and follow it to
-    its end; transient API errors are retried with `backoff`.
+    its end; transient API errors are retried with `backoff`. On SIGTERM (the parent stopped,
+    terminated or past its deadline), stops the child and returns 78.
 
-    Returns the exit code of the child's outcome: 0, its `Situation`'s (66, 67, 68), or 78
-    when Argo failed it for no counted reason. `server` reads a child whose node status Argo
-    offloaded to its database. On SIGTERM (the parent stopped, terminated or past its
-    deadline), stops the child and returns 78.
+    Parameters
+    ----------
+    manifest_uri : str
+        The child's manifest (JSON), as `plan_pod` wrote it.
+    storage_options : mapping, optional
+        fsspec options of the store holding it.
+    namespace : str
+        The child's namespace.
+    owner_name, owner_uid : str, optional
+        The parent workflow, made the child's owner.
+    api : WorkflowsApi, optional
+        The Kubernetes API of workflows; by default the in-cluster one.
+    server : ArgoServer, optional
+        Reads a child whose node status Argo offloaded to its database.
+    poll_seconds : float, default 15
+        Seconds between two looks.
+    timeout_seconds : float, optional
+        Give up after this long; by default never.
+    backoff : Backoff
+        How transient API errors are retried.
+    sleep : callable
+        The pause between looks (tests pass their own).
+
+    Returns
+    -------
+    int
+        The exit code of the child's outcome: 0, its `Situation`'s (66, 67, 68), or 78 when Argo
+        failed it for no counted reason.
     """
     manifest = json.loads(Store(storage_options).read_bytes(manifest_uri))
     body = with_owner(manifest, owner_name, owner_uid)
@@ -267,7 +320,20 @@ def _follow(api: WorkflowsApi, namespace: str, name: str, server: ArgoServer | N
 
 
 def in_cluster_server(url: str | None, namespace: str) -> ArgoServer | None:
-    """The Argo Server as this pod's ServiceAccount (its projected token), or None without `url`."""
+    """The Argo Server, reached as this pod's ServiceAccount (its projected token).
+
+    Parameters
+    ----------
+    url : str or None
+        The server's URL (the chart's `argoServer.url`).
+    namespace : str
+        The pod's namespace.
+
+    Returns
+    -------
+    ArgoServer or None
+        None without `url`.
+    """
     if not url:
         return None
     token_file = Path(os.environ.get("S1TILING_SA_TOKEN", SA_TOKEN))

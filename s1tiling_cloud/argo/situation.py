@@ -73,6 +73,15 @@ def situation_from_workflow(workflow: Mapping[str, Any]) -> Situation:
     also a failure); a planning pod failing with 67 is a search failure; any other failed stage
     is a computation error. A launching pod that reports its child's outcome is not counted
     (the child's own nodes are); one that failed itself is a computation error.
+
+    Parameters
+    ----------
+    workflow : mapping
+        The workflow as Argo's API returns it (`status.nodes` read).
+
+    Returns
+    -------
+    Situation
     """
     computation = search = download = timeouts = 0
     for stage, phase, code in outcomes(workflow):
@@ -110,9 +119,22 @@ def planning_failure(workflow: Mapping[str, Any]) -> int | None:
 
 
 def workflow_exit_code(workflow: Mapping[str, Any], children: Iterable[Mapping[str, Any]] = ()) -> int:
-    """The exit code of a finished submission: the planning failure's, else the `Situation`'s of
-    the workflow and its children, else 78 when Argo failed it for no counted reason (deadline,
-    termination, a lost controller)."""
+    """The exit code of a finished submission.
+
+    Parameters
+    ----------
+    workflow : mapping
+        The parent workflow, as Argo's API returns it.
+    children : iterable of mapping
+        Its child workflows, likewise.
+
+    Returns
+    -------
+    int
+        The planning failure's code, else the `Situation`'s of the workflow and its children,
+        else 78 when Argo failed it for no counted reason (deadline, termination, a lost
+        controller).
+    """
     fatal = planning_failure(workflow)
     if fatal is not None:
         return fatal

@@ -18,8 +18,9 @@ import json
 from hera.workflows import DAG, Parameter, Task, WorkflowTemplate
 from hera.workflows import models as m
 
+from ..config.scenario import scenario as scenario_of
 from . import podspec
-from .defaults import LABEL_SCENARIO, TEMPLATE_NAMES, ArgoSettings
+from .defaults import LABEL_SCENARIO, ArgoSettings
 
 OUTPUTS_DIR = "/tmp/outputs"
 #: The `.cfg` travels in this environment variable of the planning pod (not on its command line).
@@ -85,9 +86,27 @@ def _launch_task(name: str, parts: str, depends: str) -> Task:
 
 
 def workflow_template(scenario: str = "s1_process", settings: ArgoSettings | None = None) -> WorkflowTemplate:
-    """The WorkflowTemplate of a scenario (`s1_process`, `s1_process_lia`, ...)."""
-    if scenario not in TEMPLATE_NAMES:
-        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(TEMPLATE_NAMES)}")
+    """The WorkflowTemplate of a scenario: a planning pod, then the launchers of its children.
+
+    Parameters
+    ----------
+    scenario : str, default "s1_process"
+        The program, by API name or S1Tiling's name (`S1LIAMap`).
+    settings : ArgoSettings, optional
+        The deployment's settings; by default `ArgoSettings()`.
+
+    Returns
+    -------
+    WorkflowTemplate
+        Named as the registry says (`Scenario.template`).
+
+    Raises
+    ------
+    ValueError
+        An unknown scenario.
+    """
+    template = scenario_of(scenario)
+    scenario = template.name
     chosen = settings or ArgoSettings()
     main = DAG(name="main", tasks=[
         Task(name="plan", template="plan"),
@@ -95,7 +114,7 @@ def workflow_template(scenario: str = "s1_process", settings: ArgoSettings | Non
         _launch_task("parts", "parts", AFTER_SHARED),
     ])
     return WorkflowTemplate(
-        name=TEMPLATE_NAMES[scenario],
+        name=template.template,
         namespace=chosen.namespace,
         labels={LABEL_SCENARIO: scenario, "app.kubernetes.io/name": "s1tiling-cloud"},
         annotations={"workflows.argoproj.io/title": f"S1Tiling {scenario}",

@@ -45,10 +45,24 @@ def _field(section: str, name: str, doc: str) -> property:
 class Configuration:
     """The parameters of a `.cfg` file, under S1Tiling's attribute names.
 
-    `Configuration(path)` reads and checks the file (ConfigurationError, exit 72, otherwise);
-    when its `[Processing] mode` is set, logging is configured with the log files next to it,
-    as S1Tiling does (`init_logging=False` leaves logging alone). `extra_config_checks` are
-    S1Tiling's `(check(config) -> bool, message)` pairs.
+    Parameters
+    ----------
+    config_file : str or os.PathLike
+        The `.cfg` file, read and checked.
+    do_show_configuration : bool, default True
+        Log the parameters read (`show_configuration`), as S1Tiling does.
+    extra_config_checks : sequence of (callable, str)
+        S1Tiling's `(check(config) -> bool, message)` pairs, each a ConfigurationError when false.
+    environ : mapping of str to str, optional
+        The variables the file's `${...}` refer to; by default the process's.
+    init_logging : bool, default True
+        When `[Processing] mode` is set, configure logging with the log files next to the file,
+        as S1Tiling does; False leaves logging alone.
+
+    Raises
+    ------
+    ConfigurationError
+        (72) The file is missing or invalid.
     """
 
     #: Type of images handled.

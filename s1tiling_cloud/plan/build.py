@@ -29,6 +29,8 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from ..config.model import Request
+from ..config.scenario import Scenario
+from ..config.scenario import scenario as scenario_of
 from ..exceptions import ConfigurationError
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
@@ -46,7 +48,6 @@ from .products import (
     s1_image,
 )
 
-SCENARIOS = ("s1_process", "s1_process_lia", "s1_process_ia", "s1_process_gamma_area")
 #: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
 IA_KINDS = {"deg": "IA", "cos": "cos_IA", "sin": "sin_IA", "tan": "tan_IA"}
 
@@ -57,29 +58,29 @@ def cache_uri(s1_images: str, product_id: str) -> str:
     return join(s1_images, f"{product_id}.SAFE")
 
 
-def build_plan(request: Request, outcome: SearchOutcome, scenario: str = "s1_process", *,
+def build_plan(request: Request, outcome: SearchOutcome, scenario: str | Scenario = "s1_process", *,
                dl_wait: float = 2, dl_timeout: float = 20) -> Plan:
     """The plan of `scenario` for `request` over the products `outcome` kept per tile.
 
+    `scenario` is a `config.scenario.Scenario` or its name (ValueError for an unknown one);
     `dl_wait`/`dl_timeout` (minutes) go to the ingest nodes (eodag's retry wait and timeout).
     """
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
+    chosen = scenario_of(scenario)
     builder = _Builder(request, dl_wait, dl_timeout)
     for tile in sorted(outcome.per_tile):
         candidates = sorted(outcome.per_tile[tile], key=lambda c: (c.start, c.id))
         if not candidates:
             continue
-        if scenario == "s1_process":
+        if chosen.makes_products:
             builder.process_tile(tile, candidates)
         else:
-            builder.maps_tile(tile, candidates, scenario)
-    if scenario in ("s1_process_lia", "s1_process_ia"):
+            builder.maps_tile(tile, candidates, chosen)
+    if chosen.maps_from_orbit_files:
         # S1Tiling ≥ 1.3: without S1 products, the maps come from the precise orbit files.
         for tile in sorted(set(request.processing.tiles) - {"ALL"}):
             if not outcome.per_tile.get(tile):
-                builder.eof_maps_tile(tile, scenario)
-    return Plan(scenario=scenario, nodes=builder.ordered(),
+                builder.eof_maps_tile(tile, chosen)
+    return Plan(scenario=chosen.name, nodes=builder.ordered(),
                 storage_options=request.storage.storage_options(), request=request.to_dict(),
                 search=_search_summary(outcome))
 
@@ -270,28 +271,28 @@ class _Builder:
 
     # ---- scenarios ---------------------------------------------------------------------
 
-    def maps_tile(self, tile: str, candidates: list[S1Candidate], scenario: str) -> None:
+    def maps_tile(self, tile: str, candidates: list[S1Candidate], scenario: Scenario) -> None:
         """S1LIAMap / S1IAMap / S1GammaAreaMap: the maps of each relative orbit of the tile."""
         orbits = by_orbit(candidates)
         names = {orbit: self.map_names(tile, orbit, scenario, group) for orbit, group in orbits.items()}
         heights = None
-        if scenario != "s1_process_ia":
+        if scenario.needs_heights:
             heights = self.heights(tile, [n for ns in names.values() for n in ns])
         for orbit, group in orbits.items():
-            if scenario == "s1_process_lia":
+            if scenario.map_stage == "lia":
                 self.lia(tile, orbit, group, names[orbit], heights,
                          degrees=self.request.processing.produce_lia_map)
-            elif scenario == "s1_process_ia":
+            elif scenario.map_stage == "ia":
                 self.ia(tile, orbit, group, names[orbit])
             else:
                 self.gamma_area(tile, orbit, group, names[orbit], heights)
 
-    def eof_maps_tile(self, tile: str, scenario: str) -> None:
+    def eof_maps_tile(self, tile: str, scenario: Scenario) -> None:
         """The maps of each listed relative orbit of a tile that no S1 product covers, from the
         orbit files of `eof_dir` (default `{output}/_EOF`; fetched first when downloading:
         `eof_range`)."""
         source = self.request.data_source
-        lia_map = scenario == "s1_process_lia"
+        lia_map = scenario.map_stage == "lia"
         outputs_of: dict[int, dict[str, str]] = {}
         for orbit in source.relative_orbit_list:
             fields = {"tile_name": tile, "orbit": f"{orbit:03d}"}
@@ -349,11 +350,11 @@ class _Builder:
             ids.append(node.id)
         return ids
 
-    def map_names(self, tile: str, orbit: int, scenario: str, group: list[S1Candidate]) -> list[str]:
+    def map_names(self, tile: str, orbit: int, scenario: Scenario, group: list[S1Candidate]) -> list[str]:
         fields = self.map_fields(tile, best_coverage(tile, group))
-        if scenario == "s1_process_lia":
+        if scenario.map_stage == "lia":
             name = self.naming.filename("lia_product", {**fields, "LIA_kind": "sin_LIA"})
-        elif scenario == "s1_process_ia":
+        elif scenario.map_stage == "ia":
             kind = IA_KINDS[self.request.processing.ia_maps_to_produce[0]]
             name = self.naming.filename("ia_product", {**fields, "IA_kind": kind})
         else:

@@ -13,6 +13,8 @@ import dataclasses
 import logging
 
 from ..config.model import Request
+from ..config.scenario import Scenario, check_scenario
+from ..config.scenario import scenario as scenario_of
 from ..exceptions import MissingDEMError
 from ..geo import Grid
 from ..geo.dem import DemSource
@@ -20,7 +22,7 @@ from ..geo.geoid import Geoid
 from ..geo.s2tile import existing_tiles
 from ..search.model import SearchOutcome
 from ..store import Store
-from .build import SCENARIOS, build_plan
+from .build import build_plan
 from .model import Plan
 
 log = logging.getLogger(__name__)
@@ -60,22 +62,20 @@ def with_tiles(request: Request, tiles: list[str]) -> Request:
     return dataclasses.replace(request, processing=processing)
 
 
-def plan_request(request: Request, scenario: str = "s1_process", *, searched_items_per_page: int = 20,
-                 nb_max_search_retries: int = 5, dl_wait: float = 2, dl_timeout: float = 20,
+def plan_request(request: Request, scenario: str | Scenario = "s1_process", *,
+                 searched_items_per_page: int = 20, nb_max_search_retries: int = 5,
+                 dl_wait: float = 2, dl_timeout: float = 20,
                  outcome: SearchOutcome | None = None) -> Plan:
     """Check the request for `scenario`, search its products (unless `outcome` is given), and
     plan the work. Raises the typed errors of the checks; search failures are counted in the
     plan (`plan.search["search_failures"]`), not raised."""
-    if scenario not in SCENARIOS:
-        raise ValueError(f"unknown scenario {scenario!r}; one of {', '.join(SCENARIOS)}")
-    from ..config import check_scenario
-
-    check_scenario(request, scenario)
+    chosen = scenario_of(scenario)
+    check_scenario(request, chosen)
     every_tile = [t.upper() for t in request.processing.tiles] == ["ALL"]
     if not every_tile:
         tiles = valid_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)
-    if scenario != "s1_process_ia":
+    if chosen.needs_heights:
         check_geoid(request)  # with both missing, S1Tiling reports the geoid (76) first
         if not every_tile:
             check_dem(request, tiles)
@@ -88,11 +88,11 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
                                 max_retries=nb_max_search_retries, skip_produced=False)
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
         tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
-        if tiles and scenario != "s1_process_ia":
+        if tiles and chosen.needs_heights:
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
-    plan = build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
-    return without_existing_maps(plan, request) if scenario != "s1_process" else plan
+    plan = build_plan(request, outcome, chosen, dl_wait=dl_wait, dl_timeout=dl_timeout)
+    return plan if chosen.makes_products else without_existing_maps(plan, request)
 
 
 def without_existing_maps(plan: Plan, request: Request) -> Plan:

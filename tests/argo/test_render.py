@@ -21,9 +21,10 @@ from s1tiling_cloud.argo import (
     workflow_template,
 )
 from s1tiling_cloud.argo.checks import semantic_errors
-from s1tiling_cloud.argo.defaults import TEMPLATE_NAMES, ArgoSettings
+from s1tiling_cloud.argo.defaults import ArgoSettings
 from s1tiling_cloud.argo.names import child_name
 from s1tiling_cloud.argo.schema import schema_errors
+from s1tiling_cloud.config.scenario import SCENARIOS
 
 from .plans import campaign
 
@@ -35,11 +36,11 @@ def _valid(document: dict, schema: Path, **limits) -> None:
     assert semantic_errors(document, **limits) == []
 
 
-@pytest.mark.parametrize("scenario", list(TEMPLATE_NAMES))
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_templates_pass_the_strict_schema_and_the_checks(scenario, argo_schema):
     document = workflow_template(scenario).to_dict()
     _valid(document, argo_schema)
-    assert document["metadata"]["name"] == TEMPLATE_NAMES[scenario]
+    assert document["metadata"]["name"] == SCENARIOS[scenario].template
     plan = next(t for t in document["spec"]["templates"] if t["name"] == "plan")
     assert plan["container"]["command"][:5] == ["s1tiling-cloud", "workflow", "plan-pod", "--scenario",
                                                 scenario]
@@ -52,7 +53,7 @@ def test_hera_generate_yaml_renders_the_committed_files(tmp_path):
     assert run.returncode == 0, run.stderr
     rendered = ROOT / "workflows" / "rendered"
     names = sorted(p.name for p in rendered.glob("*.yaml"))
-    assert names == sorted(f"{s}.yaml" for s in TEMPLATE_NAMES)
+    assert names == sorted(f"{s}.yaml" for s in SCENARIOS)
     assert sorted(p.name for p in out.iterdir()) == names
     assert all(filecmp.cmp(out / n, rendered / n, shallow=False) for n in names)
     render_all(tmp_path / "ours")
