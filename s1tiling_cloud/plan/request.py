@@ -3,8 +3,9 @@
 Order, as S1Processor fails: the scenario's own configuration checks (72), unknown tiles
 dropped with a warning and `NoS2TileError` (73) when none is left, the geoid
 (`MissingGeoidError`, 76), the DEM tiles every tile needs (`MissingDEMError`, 75: sea cells
-without a tile are taken at the geoid); then the search and the plan. Errors propagate typed:
-the API and the CLI turn them into exit codes.
+without a tile are taken at the geoid); then the search and the plan, and `check_found`: a
+program that needs products and found none fails (71 when the only ones cannot be read, else
+74). Errors propagate typed: the API and the CLI turn them into exit codes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import logging
 
 from ..config.model import Request
-from ..exceptions import MissingDEMError
+from ..exceptions import CorruptedDataSAFEError, MissingDEMError, NoS1ImageError
 from ..geo import Grid
 from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
@@ -27,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: Pixels around a tile the DEM must cover (the heights stage reads that margin).
 DEM_MARGIN = 4
+#: The programs that make their maps from the precise orbit files when no product is found.
+WITHOUT_PRODUCTS = ("s1_process_lia", "s1_process_ia")
 
 
 def valid_tiles(names: list[str]) -> list[str]:
@@ -91,8 +94,35 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         if tiles and scenario != "s1_process_ia":
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
+    check_found(outcome, scenario)
     plan = build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
     return without_existing_maps(plan, request) if scenario != "s1_process" else plan
+
+
+def check_found(outcome: SearchOutcome, scenario: str) -> None:
+    """Refuse a request whose program needs products when none was found.
+
+    S1Tiling's `NoS1ImageError` (74) says that no Sentinel-1 product intersects the requested
+    tiles in the time range: an empty `s1_images`, or a search that found nothing. When the only
+    products there could not be read, the error is the first one's `CorruptedDataSAFEError`
+    (71), naming it. Nothing is raised when a search failed (67, counted in the plan), when
+    products were found but the request's filters dropped them all, nor for the programs that
+    make their maps from the orbit files alone (`WITHOUT_PRODUCTS`).
+
+    Parameters
+    ----------
+    outcome : SearchOutcome
+        What the search (or the scan of `s1_images`) found.
+    scenario : str
+        The program's scenario (`plan.build.SCENARIOS`).
+    """
+    if scenario in WITHOUT_PRODUCTS or outcome.search_failures:
+        return
+    if any(outcome.per_tile.values()) or outcome.found:
+        return
+    if outcome.unreadable:
+        raise CorruptedDataSAFEError(*outcome.unreadable[0])
+    raise NoS1ImageError()
 
 
 def without_existing_maps(plan: Plan, request: Request) -> Plan:
