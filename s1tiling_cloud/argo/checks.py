@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from ..config.secrets import EXTRA_VARIABLE
 from .defaults import ANNOTATION_LONGEST_RUN, retry_budget, seconds
 from .names import DNS_LABEL, MAX_OBJECT_NAME, MAX_TASK_NAME, TASK_NAME
 
@@ -431,7 +432,9 @@ def check_secrets(document: Mapping[str, Any], secret_values: Iterable[str] = ()
     for template in _templates(document).values():
         for container in _containers(template):
             for env in container.get("env") or []:
-                if _SECRET_NAME.search(env.get("name") or "") and "value" in env:
+                name = env.get("name") or ""
+                # EXTRA_VARIABLE lists the names of credential variables, never a value.
+                if _SECRET_NAME.search(name) and "value" in env and name != EXTRA_VARIABLE:
                     errors.append(f"{template.get('name')}: env {env.get('name')} has a literal value "
                                   "(credentials come from Secrets)")
     return errors

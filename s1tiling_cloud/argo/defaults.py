@@ -157,6 +157,9 @@ RETRY_POLICIES: dict[str, RetryPolicy] = {
 
 #: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs).
 POD_ENV: dict[str, str] = {
+    # The variables the pods get from the Secrets (`podspec.secret_sources`): never expanded
+    # by `%(VAR)s` in a request (config/secrets.py); the chart's `secrets.variables`.
+    "S1TILING_CLOUD_SECRET_VARIABLES": "AWS_*,EODAG__*",
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
     "XDG_CACHE_HOME": "/tmp/.cache",
@@ -202,6 +205,10 @@ class ArgoSettings:
     stage_service_account: str = DEFAULT_STAGE_SERVICE_ACCOUNT
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
+    #: Whether the planning pod gets the eodag Secret: only for a provider whose search needs
+    #: credentials (those of Sentinel-1 GRD, cop_dataspace, peps, geodes, creodias, search
+    #: without); the chart's `secrets.eodag.forSearch` adds it to the installed templates.
+    search_credentials: bool = False
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
     semaphore_keys: tuple[str, ...] = tuple(sorted(SEMAPHORE_LIMITS))
     argo_server: str = ""

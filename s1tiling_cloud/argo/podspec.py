@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from hera.workflows import Container, Env, Parameter, Resources, RetryStrategy, SecretEnvFrom
 from hera.workflows import models as m
 
-from .defaults import ANNOTATION_LONGEST_RUN, POD_ENV, ArgoSettings, RetryPolicy
+from .defaults import ANNOTATION_LONGEST_RUN, POD_ENV, ArgoSettings, RetryPolicy, seconds
 
 TMP_VOLUME = "tmp"
 
@@ -76,6 +76,15 @@ def retry_strategy(policy: RetryPolicy, *, by_exit_code: bool = True) -> RetrySt
                                            max_duration=policy.max_duration))
 
 
+def active_deadline(policy: RetryPolicy) -> int | None:
+    """Seconds one pod of `policy` may run before Kubernetes stops it (the template's
+    `activeDeadlineSeconds`: Argo's controller copies it into each pod's spec,
+    workflow/controller/workflowpod.go `createWorkflowPod`, and allows it on leaf templates
+    only, validate.go `validateNonLeaf`): the policy's longest run; None where there is no
+    bound (a launcher follows its child for as long as it runs)."""
+    return seconds(policy.longest_run) if policy.longest_run else None
+
+
 def longest_run(policy: RetryPolicy) -> dict[str, str] | None:
     """The template annotation that `checks.check_retry_budgets` reads."""
     return {ANNOTATION_LONGEST_RUN: policy.longest_run} if policy.longest_run else None
@@ -101,6 +110,7 @@ def container_template(name: str, settings: ArgoSettings, kind: str, *, command:
         resources=resources(settings, kind),
         retry_strategy=retry_strategy(policy) if retried else None,
         annotations=longest_run(policy) if retried else None,
+        active_deadline_seconds=active_deadline(policy),
         security_context=container_security_context(),
         volume_mounts=[scratch_mount()],
         synchronization=synchronization,

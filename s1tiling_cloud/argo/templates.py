@@ -63,7 +63,8 @@ def _plan_template(scenario: str, settings: ArgoSettings):
     outputs = [Parameter(name=name, value_from=m.ValueFrom(path=f"{OUTPUTS_DIR}/{name}.json"))
                for name in ("shared-parts", "parts", "storage-options")]
     return podspec.container_template(
-        "plan", settings, "control", retry="plan", command=command, outputs=outputs, eodag=True,
+        "plan", settings, "control", retry="plan", command=command, outputs=outputs,
+        eodag=settings.search_credentials,
         image="{{workflow.parameters.image}}", env={CONFIG_ENV: "{{workflow.parameters.config}}"})
 
 

@@ -4,7 +4,8 @@ of the `.cfg`, not in a log line.
 A credential variable is one whose name says so (`AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
 `AWS_ACCESS_KEY_ID`, eodag's `EODAG__<PROVIDER>__AUTH__CREDENTIALS__PASSWORD`, `*_TOKEN`,
 `*PASSWORD*`, …) or one listed in `S1TILING_CLOUD_SECRET_VARIABLES` (comma-separated: a
-deployment names there every variable its pods get from a Kubernetes Secret).
+deployment names there every variable its pods get from a Kubernetes Secret; `PREFIX*` names
+every variable that starts with PREFIX, as `EODAG__*` for a Secret of eodag settings).
 
 Interpolation skips credential variables (`ini.py`); a URI with user information is refused
 (exit 72) without repeating it; and `redact_logging` makes every log record of every logger
@@ -37,10 +38,26 @@ def _extra(environ: Mapping[str, str]) -> set[str]:
     return {name.strip().upper() for name in environ.get(EXTRA_VARIABLE, "").split(",") if name.strip()}
 
 
+def _listed(name: str, listed: set[str]) -> bool:
+    """Whether `name` is one of `listed`, where `PREFIX*` stands for every name starting so."""
+    name = name.upper()
+    return name in listed or any(entry.endswith("*") and name.startswith(entry[:-1])
+                                 for entry in listed)
+
+
 def is_credential(name: str, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether the environment variable `name` holds a credential."""
+    """Whether the environment variable `name` holds a credential.
+
+    Parameters
+    ----------
+    name : str
+        The variable's name.
+    environ : Mapping, optional
+        The environment whose `S1TILING_CLOUD_SECRET_VARIABLES` lists more names (exact, or
+        `PREFIX*`); default `os.environ`.
+    """
     environ = os.environ if environ is None else environ
-    return bool(_CREDENTIAL_NAME.search(name)) or name.upper() in _extra(environ)
+    return bool(_CREDENTIAL_NAME.search(name)) or _listed(name, _extra(environ))
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> set[str]:

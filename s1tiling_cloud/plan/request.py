@@ -3,8 +3,9 @@
 Order, as S1Processor fails: the scenario's own configuration checks (72), unknown tiles
 dropped with a warning and `NoS2TileError` (73) when none is left, the geoid
 (`MissingGeoidError`, 76), the DEM tiles every tile needs (`MissingDEMError`, 75: sea cells
-without a tile are taken at the geoid); then the search and the plan. Errors propagate typed:
-the API and the CLI turn them into exit codes.
+without a tile are taken at the geoid); then the search and the plan, and `check_found`: a
+program that needs products and found none fails (71 when the only ones cannot be read, else
+74). Errors propagate typed: the API and the CLI turn them into exit codes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import logging
 from ..config.model import Request
 from ..config.scenario import Scenario, check_scenario
 from ..config.scenario import scenario as scenario_of
-from ..exceptions import MissingDEMError
+from ..exceptions import CorruptedDataSAFEError, MissingDEMError, NoS1ImageError
 from ..geo import Grid
 from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
@@ -91,8 +92,35 @@ def plan_request(request: Request, scenario: str | Scenario = "s1_process", *,
         if tiles and chosen.needs_heights:
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
+    check_found(outcome, chosen)
     plan = build_plan(request, outcome, chosen, dl_wait=dl_wait, dl_timeout=dl_timeout)
     return plan if chosen.makes_products else without_existing_maps(plan, request)
+
+
+def check_found(outcome: SearchOutcome, scenario: Scenario) -> None:
+    """Refuse a request whose program needs products when none was found.
+
+    S1Tiling's `NoS1ImageError` (74) says that no Sentinel-1 product intersects the requested
+    tiles in the time range: an empty `s1_images`, or a search that found nothing. When the only
+    products there could not be read, the error is the first one's `CorruptedDataSAFEError`
+    (71), naming it. Nothing is raised when a search failed (67, counted in the plan), when
+    products were found but the request's filters dropped them all, nor for the programs that
+    make their maps from the orbit files alone (`Scenario.maps_from_orbit_files`).
+
+    Parameters
+    ----------
+    outcome : SearchOutcome
+        What the search (or the scan of `s1_images`) found.
+    scenario : Scenario
+        The program's scenario.
+    """
+    if scenario.maps_from_orbit_files or outcome.search_failures:
+        return
+    if any(outcome.per_tile.values()) or outcome.found:
+        return
+    if outcome.unreadable:
+        raise CorruptedDataSAFEError(*outcome.unreadable[0])
+    raise NoS1ImageError()
 
 
 def without_existing_maps(plan: Plan, request: Request) -> Plan:

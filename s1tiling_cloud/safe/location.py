@@ -143,13 +143,30 @@ class FsspecOpener(FileContainer):
         return self.fs.size(path)
 
 
+#: Block size for the one pass over a remote zip that checks its CRCs.
+CRC_READ_BLOCK = 16 * 2**20
+
+
+def _zip_crc_failure(fs: fsspec.AbstractFileSystem, path: str) -> str | None:
+    """The first member of the zip `path` whose data fails its CRC (None: all good).
+
+    GDAL's /vsizip/ and fsspec's windowed reads take stored members without checking their
+    CRC, so a damaged measurement would give wrong pixels and no error. The check reads the
+    whole zip once per process and version of the object (size, and modification time or S3
+    ETag): for a remote zip that is one download of it, the price of knowing the pixels are
+    the product's.
+    """
+    info = fs.info(path)
+    version = str(info.get("ETag") or info.get("LastModified") or info.get("mtime") or "")
+    return _crc_failure_of_version(fs, path, int(info.get("size") or 0), version)
+
+
 @functools.lru_cache(maxsize=64)
-def _zip_crc_failure(path: str, size: int, mtime_ns: int) -> str | None:
-    """The first member of a local zip whose data fails its CRC (None: all good), checked once
-    per process and version of the file. GDAL's /vsizip/ reads stored members without checking
-    their CRC, so a damaged measurement would give wrong pixels and no error."""
+def _crc_failure_of_version(fs: fsspec.AbstractFileSystem, path: str, size: int,
+                            version: str) -> str | None:
+    options = {} if _is_local(fs) else {"block_size": CRC_READ_BLOCK, "cache_type": "readahead"}
     try:
-        with zipfile.ZipFile(path) as archive:
+        with fs.open(path, "rb", **options) as handle, zipfile.ZipFile(handle) as archive:
             return archive.testzip()
     except (zipfile.BadZipFile, EOFError, OSError):
         return None  # not a readable zip: said by the opening that follows
@@ -184,11 +201,9 @@ def open_location(url: str | os.PathLike, storage_options: dict | None = None) -
 
 def _open_zip(text: str, fs, path: str, storage_options: dict) -> SafeLocation:
     local = path if _is_local(fs) else None
-    if local is not None:
-        stat = os.stat(local)
-        bad = _zip_crc_failure(local, stat.st_size, stat.st_mtime_ns)
-        if bad is not None:
-            raise CorruptedDataSAFEError(text, f"zip member {bad} fails its CRC check")
+    bad = _zip_crc_failure(fs, path)
+    if bad is not None:
+        raise CorruptedDataSAFEError(text, f"zip member {bad} fails its CRC check")
     try:
         archive = ZipFileSystem(fo=local or fs.open(path, "rb", **REMOTE_OPEN_OPTIONS))
         names = [info["name"] for info in archive.find("", detail=True).values()]

@@ -15,7 +15,7 @@ from typing import Any
 from shapely import wkt
 
 from ..config.model import Request
-from ..exceptions import NoS2TileError
+from ..exceptions import CorruptedDataSAFEError, NoS2TileError
 from ..geo.s2tile import S2Tile, existing_tiles
 from . import eodag_compat
 from .eodag_search import SearchFailedError, search_tile
@@ -76,11 +76,13 @@ def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_r
                    else request.storage.storage_options())
     listing = Listing(options)
     tile_names = existing_tiles(tiles) if tiles else requested_tiles(request)
+    unreadable: list[tuple[str, str]] = []
     if request.data_source.download:
         found = _search(request, tile_names or [], dag, items_per_page, max_retries)
     else:
-        found = _scan(request, tile_names, listing)
-    outcome = SearchOutcome(search_failures=sum(1 for c in found.values() if c is None))
+        found = _scan(request, tile_names, listing, unreadable)
+    outcome = SearchOutcome(search_failures=sum(1 for c in found.values() if c is None),
+                            unreadable=unreadable)
     outcome.found = len({c.id for cs in found.values() if cs for c in cs})
     for tile, candidates in found.items():
         if candidates is None:
@@ -110,16 +112,19 @@ def _search(request: Request, tiles: Sequence[str], dag, items_per_page: int, ma
     return found
 
 
-def _scan(request: Request, tiles: Sequence[str] | None, listing: Listing
-          ) -> dict[str, list[S1Candidate] | None]:
-    """The cache's products, given to each tile they intersect (all they cover for `ALL`)."""
+def _scan(request: Request, tiles: Sequence[str] | None, listing: Listing,
+          unreadable: list[tuple[str, str]]) -> dict[str, list[S1Candidate] | None]:
+    """The cache's products, given to each tile they intersect (all they cover for `ALL`);
+    the products that cannot be read go to `unreadable`."""
     candidates, skipped = scan_products(request.paths.s1_images, request.data_source,
-                                        listing=listing)
+                                        listing=listing, unreadable=unreadable)
     for entry, reason in skipped:
         log.warning("%s skipped: %s", entry, reason)
     footprints = {c.id: wkt.loads(c.footprint) for c in candidates}
     if tiles is None:
         tiles = sorted({t.name for c in candidates for t in S2Tile.covering(footprints[c.id])})
+        if not tiles and unreadable:  # the only products cannot be read: say which (71)
+            raise CorruptedDataSAFEError(*unreadable[0])
         if not tiles:
             raise NoS2TileError()
     found: dict[str, list[S1Candidate] | None] = {}

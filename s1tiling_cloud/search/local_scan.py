@@ -33,8 +33,30 @@ _PATTERN = "S1*_IW_GRD*"
 
 def scan_products(s1_images: str, source: DataSourceSection, *,
                   storage_options: Mapping[str, Any] | None = None,
-                  listing: Listing | None = None) -> tuple[list[S1Candidate], list[tuple[str, str]]]:
-    """(candidates with `location` set, [(entry, reason)] for entries that were skipped)."""
+                  listing: Listing | None = None,
+                  unreadable: list[tuple[str, str]] | None = None,
+                  ) -> tuple[list[S1Candidate], list[tuple[str, str]]]:
+    """The products of `s1_images` that match `source`'s dates, orbits and platforms.
+
+    Parameters
+    ----------
+    s1_images : str
+        The product cache: a local folder or an s3:// prefix.
+    source : DataSourceSection
+        The request's `[DataSource]`: its dates and filters.
+    storage_options : Mapping, optional
+        How to reach `s1_images` on S3 (when `listing` is not given).
+    listing : Listing, optional
+        The listing to use (shared with the filters).
+    unreadable : list, optional
+        Where to append (location, reason) for each product that cannot be read
+        (`CorruptedDataSAFEError`); it is also in the skipped entries.
+
+    Returns
+    -------
+    tuple
+        (candidates with `location` set, [(entry, reason)] for entries that were skipped).
+    """
     listing = listing or Listing(storage_options)
     options = (S3Config.resolve(listing.storage_options).s3fs_options()
                if is_remote(s1_images) else {})
@@ -60,6 +82,8 @@ def scan_products(s1_images: str, source: DataSourceSection, *,
             continue
         except CorruptedDataSAFEError as error:
             skipped.append((entry, str(error)))
+            if unreadable is not None:
+                unreadable.append((location, error.details or str(error)))
             continue
         if matches_request(candidate, source):
             candidates[name.name] = candidate

@@ -58,10 +58,14 @@ class SearchOutcome:
     """Per tile, the products kept after S1Tiling's filters, and what happened on the way.
 
     `discarded` lists (product id, tile, reason) for the report and `plan --explain`;
-    `search_failures` counts the tiles whose search failed after its retries (exit 67).
+    `search_failures` counts the tiles whose search failed after its retries (exit 67);
+    `unreadable` lists (location, reason) for the products of `s1_images` that could not be
+    read (a truncated zip, a zip member failing its CRC): skipped with a warning, they are the
+    run's error (71) when no other product is usable.
     """
 
     per_tile: dict[str, list[S1Candidate]] = field(default_factory=dict)
     discarded: list[tuple[str, str, str]] = field(default_factory=list)
     search_failures: int = 0
     found: int = 0
+    unreadable: list[tuple[str, str]] = field(default_factory=list)

@@ -126,6 +126,13 @@ def test_pods_carry_the_production_defaults():
     secrets = [e["secretRef"]["name"] for e in ingest["container"]["envFrom"]]
     assert secrets == ["s1tiling-cloud-s3", "s1tiling-cloud-eodag"]
     assert [e["secretRef"]["name"] for e in ortho["container"]["envFrom"]] == ["s1tiling-cloud-s3"]
+    # Each pod is stopped after its kind's longest run (Argo's per-pod activeDeadlineSeconds).
+    assert {name: templates[name].get("activeDeadlineSeconds") for name in (
+        "stage-ortho", "stage-light", "stage-map", "stage-ingest-peps-pod")} == {
+        "stage-ortho": 3600, "stage-light": 1800, "stage-map": 3600, "stage-ingest-peps-pod": 3600}
+    assert "activeDeadlineSeconds" not in wrapper  # a steps template: Argo refuses it there
+    env = {e["name"]: e["value"] for e in ortho["container"]["env"]}
+    assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*"
 
 
 def test_a_campaign_splits_into_valid_child_workflows(argo_schema):

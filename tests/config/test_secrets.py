@@ -29,8 +29,10 @@ CREDENTIALS = {
     "EODAG__PEPS__AUTH__CREDENTIALS__PASSWORD": "Recognisable-eodag-password",
     "STAC_API_TOKEN": "RecognisableStacApiToken",
     "MOUNTED_FROM_A_SECRET": "RecognisableValueFromASecret",
+    "VAULTED_PLAIN_NAME": "RecognisableValueByPrefix",
 }
-ENVIRONMENT = {**CREDENTIALS, "S1TILING_CLOUD_SECRET_VARIABLES": "MOUNTED_FROM_A_SECRET",
+ENVIRONMENT = {**CREDENTIALS,
+               "S1TILING_CLOUD_SECRET_VARIABLES": "MOUNTED_FROM_A_SECRET, Vaulted_*",
                "TMPDIR": "/tmp"}
 URL_KEY, URL_SECRET = "AKIAURLKEYRECOGNISABLE", "RecognisableUrlSecretValue"
 REPO = Path(__file__).resolve().parents[2]
@@ -54,6 +56,10 @@ def test_other_variables_are_still_expanded(tmp_path):
     path.write_text(edit_cfg(MINIMAL_CFG, {("Metadata", "NOTE"): "%(CAMPAIGN)s"}))
     request = load_request(path, environ={**ENVIRONMENT, "CAMPAIGN": "winter"})
     assert request.metadata["NOTE"] == "winter"
+    # `Vaulted_*` lists the names that start so, not those that merely contain it.
+    path.write_text(edit_cfg(MINIMAL_CFG, {("Metadata", "NOTE"): "%(NOT_VAULTED_X)s"}))
+    request = load_request(path, environ={**ENVIRONMENT, "NOT_VAULTED_X": "kept"})
+    assert request.metadata["NOTE"] == "kept"
 
 
 def cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:

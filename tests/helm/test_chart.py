@@ -223,3 +223,48 @@ def test_chart_metadata_and_lint():
     report = helm.lint(str(CHART), strict=True)
     assert report["errors"] == []
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+DIGEST = "sha256:" + "0123456789abcdef" * 4
+
+
+def _plan_envs(documents) -> dict[str, tuple[list[str], dict[str, str]]]:
+    """WorkflowTemplate -> (its planning pod's Secrets, its environment)."""
+    found = {}
+    for name, template in by_kind(documents, "WorkflowTemplate").items():
+        plan = next(t for t in template["spec"]["templates"] if t["name"] == "plan")
+        container = plan["container"]
+        found[name] = ([e["secretRef"]["name"] for e in container["envFrom"]],
+                       {e["name"]: e.get("value") for e in container["env"]})
+    return found
+
+
+def test_the_planning_pod_holds_no_provider_credentials_unless_its_search_needs_them():
+    for secrets, env in _plan_envs(render()).values():
+        assert secrets == ["s1tiling-cloud-s3"]
+        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*"
+    documents = render({"secrets": {"eodag": {"name": "eo-providers", "forSearch": True},
+                                    "variables": ["AWS_*", "EODAG__*", "MY_TOKEN_FILE"]}})
+    assert [e for d in documents for e in validation_errors(d)] == []
+    for secrets, env in _plan_envs(documents).values():
+        assert secrets == ["s1tiling-cloud-s3", "eo-providers"]
+        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*,MY_TOKEN_FILE"
+
+
+def test_the_image_can_be_pinned_by_digest():
+    documents = render({"image": {"repository": "registry.example.org/eo/s1", "tag": "1.0",
+                                  "digest": DIGEST}})
+    assert [e for d in documents for e in validation_errors(d)] == []
+    for template in by_kind(documents, "WorkflowTemplate").values():
+        parameters = {p["name"]: p.get("value") for p in template["spec"]["arguments"]["parameters"]}
+        assert parameters["image"] == f"registry.example.org/eo/s1@{DIGEST}"
+    with pytest.raises(helm.HelmError, match="digest"):
+        render({"image": {"digest": "latest"}})
+
+
+def test_every_pod_but_the_launchers_has_a_deadline():
+    for template in by_kind(render(), "WorkflowTemplate").values():
+        deadlines = {t["name"]: t.get("activeDeadlineSeconds") for t in template["spec"]["templates"]
+                     if "container" in t}
+        assert deadlines.pop("plan") == 30 * 60
+        assert deadlines and all(value is None for value in deadlines.values())  # launchers

@@ -160,9 +160,9 @@ def test_a_truncated_measurement_is_a_corrupted_product_naming_the_file(tmp_path
     assert tiff.name in str(caught.value)
 
 
-def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
-    """4 KB of 0xFF inside a stored measurement of a zip: GDAL would read them as pixels; the
-    zip's CRC names the member (71)."""
+def _zip_with_a_damaged_member(tmp_path):
+    """(the zip, the damaged measurement's name): a stored zip of a synthetic product with
+    4 KB of 0xFF in the middle of its VV measurement."""
     from s1tiling_cloud.testing import SyntheticGRD, write_grd
 
     product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=300),
@@ -179,10 +179,30 @@ def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
     assert at > 0
     data[at:at + 4096] = b"\xff" * 4096
     archive.write_bytes(bytes(data))
+    return archive, tiff.name
+
+
+def test_a_zip_member_failing_its_crc_is_a_corrupted_product(tmp_path):
+    """4 KB of 0xFF inside a stored measurement of a zip: GDAL would read them as pixels; the
+    zip's CRC names the member (71)."""
+    archive, tiff = _zip_with_a_damaged_member(tmp_path)
     with pytest.raises(CorruptedDataSAFEError) as caught:
         Sentinel1Product(archive)
     assert exit_code_for(caught.value) == 71
-    assert tiff.name in str(caught.value) and "CRC" in str(caught.value)
+    assert tiff in str(caught.value) and "CRC" in str(caught.value)
+
+
+@pytest.mark.s3
+def test_a_zip_on_s3_failing_its_crc_is_a_corrupted_product(tmp_path, s3_server):
+    """The same damaged zip read through the S3 API: 71 naming the zip and the member."""
+    from tests.s3server import storage_options, upload
+
+    archive, tiff = _zip_with_a_damaged_member(tmp_path)
+    url = upload(s3_server, "damaged-zips", archive)
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(url, storage_options=storage_options(s3_server))
+    assert exit_code_for(caught.value) == 71
+    assert url in str(caught.value) and tiff in str(caught.value) and "CRC" in str(caught.value)
 
 
 def test_a_manifest_saying_ew_over_iw_files_is_refused(tmp_path):

@@ -8,9 +8,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The image every pod runs: repository:tag, the tag defaulting to the chart's appVersion. */}}
+{{/* The image every pod runs: repository@digest when a digest is given, else repository:tag,
+the tag defaulting to the chart's appVersion. */}}
 {{- define "s1tiling-cloud.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
 {{- end }}
 
 {{/*

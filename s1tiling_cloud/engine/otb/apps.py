@@ -15,9 +15,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ...exceptions import Error, MissingApplication
@@ -133,15 +136,52 @@ def run_app(app: str, params: Mapping[str, Any], *, ram_mb: int | None = None,
     executable = shutil.which(command[0], path=environment.get("PATH", os.defpath))
     if executable is None:
         raise MissingApplication({app: f"{command[0]} not found on PATH"}, ["otb engine"])
-    try:
-        done = subprocess.run([executable, *command[1:]], capture_output=True, text=True,
-                              env=environment, timeout=timeout, check=False)
-    except subprocess.TimeoutExpired as error:
-        raise OTBApplicationError(app, f"timed out after {timeout} s", None, command) from error
-    log = (done.stdout or "") + (done.stderr or "")
-    if done.returncode != 0 or "(FATAL)" in log:
-        raise OTBApplicationError(app, otb_message(log), done.returncode, command)
+    returncode, log = _run_guarded([executable, *command[1:]], environment, timeout, app, command)
+    if returncode != 0 or "(FATAL)" in log:
+        raise OTBApplicationError(app, otb_message(log), returncode, command)
     return AppRun(app, command, log, time.perf_counter() - started)
+
+
+#: The script that runs each OTB command line so that it dies with the worker (`guard.py`).
+GUARD = str(Path(__file__).with_name("guard.py"))
+
+
+def _run_guarded(argv: list[str], environment: Mapping[str, str], timeout: float | None,
+                 app: str, command: list[str]) -> tuple[int, str]:
+    """(exit status, stdout + stderr) of `argv` run under `guard.py`, in a process group of
+    its own: whatever ends this process (an error, SIGTERM unwinding the stage, a timeout, a
+    SIGKILL of the worker) ends the OTB application and every process it started."""
+    process = subprocess.Popen([sys.executable, "-I", GUARD, *argv], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=dict(environment),
+                               process_group=0)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as error:
+        _stop(process)
+        raise OTBApplicationError(app, f"timed out after {timeout} s", None, command) from error
+    except BaseException:  # SIGTERM's SystemExit, Ctrl-C: the application stops with us
+        _stop(process)
+        raise
+    return process.returncode, (stdout or "") + (stderr or "")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """SIGTERM to the guard (it kills the application's process group), then SIGKILL to the
+    guard's own group, and reap it."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, signum) if signum == signal.SIGKILL else process.send_signal(signum)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=5)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    if process.stdout:
+        process.stdout.close()
+    if process.stderr:
+        process.stderr.close()
 
 
 def _run_in_process(bindings, app: str, params: Mapping[str, Any], started: float) -> AppRun:
