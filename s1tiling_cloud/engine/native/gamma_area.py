@@ -28,30 +28,33 @@ The ellipsoid reference is the *same* accumulation with every height set to 0 (s
 same projection, same splatting): on flat terrain G = 1 exactly, whatever the sampling, and
 the ripple of splatting a facet lattice into a radar grid largely cancels in the ratio.
 
-Algorithm, per block of tile rows (a block, a halo of rows above and below, and `pad` extra
-rows and columns of edge-replicated heights around the tile so that radar cells on the tile's
-edges are complete in both sums):
+Algorithm, in two passes over blocks of rows of the grid grown by `pad` rows and columns of
+edge-replicated heights (so that radar cells on the tile's edges are complete in both sums):
 
-1. facet corners: the 4 corners of every tile pixel, heights averaged from the 4 pixel centres
-   around them, to ECEF (exact, pyproj + WGS84); vector area ½ (P11 − P00) × (P01 − P10),
-   oriented outwards;
-2. look vector û from the facet's centre to the satellite at its zero-Doppler time (exact,
-   `range_doppler.zero_doppler`), reused for the ellipsoid facet below it;
+1. facet corners: the 4 corners of every pixel, heights averaged from the 4 pixel centres
+   around them; ECEF as P = E + h n̂ (E and n̂ the ellipsoid point and normal, from lon/lat
+   interpolated in a lattice of exact pyproj values); vector area ½ (P11 − P00) × (P01 − P10),
+   oriented outwards (`gamma_area_kernels`, numba, float64);
+2. look vector û from the facet's centre to the satellite at the zero-Doppler time of the
+   ground there (satellite positions interpolated in a lattice of exact zero-Doppler
+   solutions), the same for the ellipsoid facet below it;
 3. the facet's radar (line, pixel) from `TileProjector` (pixel centre at its height), in
    radar *cells* of `cell` lines × pixels (a cell spans ≥ `cell_factor` facets per axis, so
    that every cell receives several facets: with 10 m facets and 10 m GRD pixels, 2 × 2);
 4. A_γ (clamped at 0: a facet facing away is in shadow and illuminates nothing), A_γ,E and
-   A_σ,E = |vector area| splatted bilinearly over the 4 neighbouring cells;
-5. gathered back bilinearly at each tile pixel's own radar position; G = ΣA_γ / ΣA_γ,E and
-   C = ΣA_γ,E / ΣA_σ,E there.
+   A_σ,E = |vector area| splatted bilinearly over the 4 neighbouring cells of one accumulator
+   of every cell the grid can reach; each tile pixel's cell coordinates and mask are kept;
+5. second pass: the sums gathered back bilinearly at each tile pixel's own radar position;
+   G = ΣA_γ / ΣA_γ,E and C = ΣA_γ,E / ΣA_σ,E there.
 
 Mask (uint8): 1 layover (the mapping tile → radar folds: the Jacobian of (line, pixel) with
 respect to (row, col) changes sign from the ellipsoid's), 2 shadow (the facet faces away from
 the radar, A_γ ≤ 0), 3 both, 0 neither; 255 outside the radar image. Cast shadows (facets
 occluded by other terrain) are not traced.
 
-Memory: a block is ~30 float64 arrays of (rows + 2 halo + 2 pad) × (cols + 2 pad) and three
-accumulation arrays of the radar cells its facets cover.
+Memory: ~15 float64 arrays of a block of the grown grid, the accumulator (3 float64 per radar
+cell the grid reaches: ~0.7 GB for a 10 m tile in 2 × 2 cells of a 10 m GRD) and 9 bytes per
+tile pixel (cell coordinates as float32, mask).
 """
 
 from __future__ import annotations
@@ -60,7 +63,6 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from ...geo.ellipsoid import geodetic_to_ecef
@@ -68,9 +70,12 @@ from ...geo.grid import Grid
 from ...geo.orbit import Orbit
 from ...geo.range_doppler import zero_doppler
 from ...geo.tile_projection import TileProjector
+from .gamma_area_kernels import corner_frames, facet_areas, gather, splat
 
 #: Rows per block (a 10 m tile's block of 256 rows: ~2.9 M facets, ~0.8 GB of temporaries).
 DEFAULT_BLOCK_ROWS = 256
+#: Facet corners between the nodes of the lattice of exact lon/lat and satellite positions.
+LATTICE_STEP = 32
 #: Facets per radar cell along each axis (at least).
 DEFAULT_CELL_FACTOR = 2.0
 
@@ -108,132 +113,182 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
                       halo: int | None = None, pad: int | None = None,
                       cell: tuple[int, int] | None = None,
                       cell_factor: float = DEFAULT_CELL_FACTOR) -> Iterator[GammaAreaBlock]:
-    """The γ-area map of `grid` with ellipsoidal `heights` (the grid's shape, NaN allowed) for
-    the radar image of `projector`, block by block (see the module's docstring).
+    """The γ-area map of `grid` for the radar image of `projector`, block by block.
 
-    `halo` (rows, default: 2 km of rows and at least 8) and `pad` (default: as `halo`) must
-    cover the ground distance over which facets of one radar cell are spread (layover)."""
+    Parameters
+    ----------
+    grid : Grid
+        The output grid (an S2 tile at some resolution).
+    heights : ndarray
+        Heights above the WGS84 ellipsoid (m) of the grid's pixels, the grid's shape, NaN
+        allowed (no value there).
+    projector : TileProjector
+        The radar image's geometry.
+    orbit : Orbit, optional
+        The orbit of the look vectors (default: the projector's).
+    block_rows : int
+        Rows per block of both passes (memory: ~30 float64 arrays of a block of the grown grid).
+    halo, pad : int, optional
+        Rows and columns of edge-replicated heights around the grid whose facets count too, so
+        that the radar cells on the grid's edges are complete (`pad`; `halo` is its older
+        name; default: 2 km of pixels and at least 8). They must cover the ground distance
+        over which the facets of one radar cell spread (layover).
+    cell : (int, int), optional
+        Radar cell (lines, pixels); default :func:`radar_cell` with `cell_factor`.
+
+    Yields
+    ------
+    GammaAreaBlock
+        Consecutive blocks of at most `block_rows` rows of the grid.
+
+    Two passes (see the module's docstring): every facet of the grown grid is splatted into
+    one accumulator of the radar cells the grid covers, keeping each pixel's radar position;
+    then the accumulator is gathered at the pixels, block by block.
+    """
     heights = np.asarray(heights, dtype=np.float32)
     if heights.shape != grid.shape:
         raise ValueError(f"heights of shape {heights.shape} on a grid of {grid.shape}")
     orbit = orbit or projector.geometry.orbit
-    res = grid.resolution_m
-    halo = max(8, math.ceil(2000.0 / res)) if halo is None else int(halo)
-    pad = halo if pad is None else int(pad)
+    if pad is None:
+        pad = max(8, math.ceil(2000.0 / grid.resolution_m)) if halo is None else int(halo)
+    block_rows = max(1, int(block_rows))
     cell = cell or radar_cell(projector, grid, cell_factor)
-    big = grid.grown(pad)
+    state = _accumulate(grid, heights, projector, orbit, int(pad), cell, block_rows)
+    n_rows = grid.shape[0]
+    for start in range(0, n_rows, block_rows):
+        rows = slice(start, min(n_rows, start + block_rows))
+        yield GammaAreaBlock(rows, *_gather_block(state, rows))
+
+
+@dataclass
+class _Accumulated:
+    """What the first pass leaves: the three sums per radar cell (A_γ, A_γ,E, A_σ,E) from
+    cell (k0, m0) on, and per output pixel its radar cell coordinates (u, v) and mask."""
+
+    acc: np.ndarray | None
+    k0: int
+    m0: int
+    u: np.ndarray
+    v: np.ndarray
+    mask: np.ndarray
+
+
+def _lattice(big: Grid, step: int, heights: np.ndarray, orbit: Orbit):
+    """Exact (lon, lat) (2, n_i, n_j) of every `step`-th corner of `big` (at least 4 nodes per
+    axis, the last at or beyond the last corner), and the satellite's ECEF position (3, n_i,
+    n_j) at the zero-Doppler time of those corners at the grid's mean height."""
+    n_i, n_j = (max(4, math.ceil(n / step) + 1) for n in big.shape)
+    rr, cc = np.meshgrid(np.arange(n_i) * float(step) - 0.5, np.arange(n_j) * float(step) - 0.5,
+                         indexing="ij")
+    lon, lat = big.lonlat(*big.xy(rr, cc))
+    finite = heights[np.isfinite(heights)]
+    mean_h = float(finite.mean()) if finite.size else 0.0
+    xyz = geodetic_to_ecef(lat, lon, np.full_like(lat, mean_h))
+    t, _ = zero_doppler(orbit, xyz)
+    satellite, _ = orbit.interpolate(np.where(np.isfinite(t), t, orbit.start))
+    satellite[~np.isfinite(t)] = np.nan
+    return (np.ascontiguousarray(np.stack([lon, lat])),
+            np.ascontiguousarray(np.moveaxis(satellite, -1, 0)))
+
+
+def _cells(projector: TileProjector, big: Grid, heights: np.ndarray, cell, edge: float):
+    """First cell (k0, m0) and shape of the accumulator of every cell a facet of `big` can
+    reach (None when the grid misses the image)."""
+    finite = heights[np.isfinite(heights)]
+    if not finite.size:
+        return None
+    window = projector.window(big, (min(0.0, float(finite.min())), max(0.0, float(finite.max()))))
+    if window is None:
+        return None
+    cl, cp = cell
+    k0 = math.floor((window.line_start - edge + 0.5) / cl - 0.5) - 1
+    m0 = math.floor((window.pixel_start - edge + 0.5) / cp - 0.5) - 1
+    k1 = math.floor((window.line_stop + edge + 0.5) / cl - 0.5) + 3
+    m1 = math.floor((window.pixel_stop + edge + 0.5) / cp - 0.5) + 3
+    return k0, m0, (k1 - k0, m1 - m0)
+
+
+def _accumulate(grid: Grid, heights, projector, orbit, pad, cell, block_rows) -> _Accumulated:
     n_rows, n_cols = grid.shape
-    guess = None
-    for start in range(0, n_rows, max(1, block_rows)):
-        stop = min(n_rows, start + max(1, block_rows))
-        # rows of the grown grid: the block, its halo, clipped to the padded extent
-        lo, hi = max(0, start + pad - halo), min(n_rows + 2 * pad, stop + pad + halo)
-        block, guess = _block(big, heights, projector, orbit, lo, hi, pad, cell,
-                              (start + pad - lo, stop + pad - lo), guess)
-        yield GammaAreaBlock(slice(start, stop), *block)
-
-
-def _padded_heights(heights: np.ndarray, rows: np.ndarray, cols: np.ndarray, pad: int):
-    r = np.clip(rows - pad, 0, heights.shape[0] - 1)
-    c = np.clip(cols - pad, 0, heights.shape[1] - 1)
-    return heights[np.ix_(r, c)].astype(np.float64)
-
-
-def _block(big: Grid, heights, projector, orbit, lo, hi, pad, cell, inner, guess):
-    n_rows, n_cols = heights.shape
-    i0, i1 = inner
-    out_shape = (i1 - i0, n_cols)
-    g = np.full(out_shape, np.nan, np.float32)
-    c = np.full(out_shape, np.nan, np.float32)
-    mask = np.full(out_shape, OUTSIDE, np.uint8)
-    rows = np.arange(lo, hi)
-    sub = big.window(lo, 0, hi - lo, big.shape[1])
-    h = _padded_heights(heights, rows, np.arange(big.shape[1]), pad)
+    u = np.full(grid.shape, np.nan, np.float32)
+    v = np.full(grid.shape, np.nan, np.float32)
+    mask = np.full(grid.shape, OUTSIDE, np.uint8)
+    big = grid.grown(pad)
+    big_rows, big_cols = big.shape
     # Facets a little outside the image still count, so that its edge cells are complete.
     edge = 4.0 * max(cell) + 2.0
-    line, pixel = projector.project(sub, h, edge=edge)
-    line_e, pixel_e = projector.project(sub, np.zeros_like(h), edge=edge)
-    valid = np.isfinite(line) | np.isfinite(line_e)
-    if not valid.any():
-        return (g, c, mask), guess
-    # Only the columns with facets in the image (and a pad around them).
-    cols_any = np.flatnonzero(valid.any(axis=0))
-    c0, c1 = max(0, cols_any[0] - pad), min(big.shape[1], cols_any[-1] + pad + 1)
-    h, line, pixel, line_e, pixel_e = (a[:, c0:c1] for a in (h, line, pixel, line_e, pixel_e))
-    sub = big.window(lo, c0, hi - lo, c1 - c0)
-
-    # 1. corners and vector areas (DEM and ellipsoid)
-    hp = np.pad(h, 1, mode="edge")
-    corners_h = 0.25 * (hp[:-1, :-1] + hp[1:, :-1] + hp[:-1, 1:] + hp[1:, 1:])
-    rr, cc = np.meshgrid(np.arange(hi - lo + 1, dtype=np.float64) - 0.5,
-                         np.arange(c1 - c0 + 1, dtype=np.float64) - 0.5, indexing="ij")
-    lon, lat = sub.lonlat(*sub.xy(rr, cc))
-    del rr, cc
-    corners = geodetic_to_ecef(lat, lon, corners_h)
-    corners_e = geodetic_to_ecef(lat, lon, np.zeros_like(corners_h))
-    del lat, lon, corners_h
-    area, centre = _vector_area(corners)
-    area_e, centre_e = _vector_area(corners_e)
-    del corners, corners_e
-    # 2. look vectors (satellite at the zero-Doppler time of the DEM facet's centre)
-    t, _ = zero_doppler(orbit, centre, guess)
-    ok_t = np.isfinite(t)
-    sat, _ = orbit.interpolate(np.where(ok_t, t, orbit.start))
-    if ok_t.any():
-        guess = float(np.median(t[ok_t]))
-    a_gamma = _dot_unit(area, sat - centre)
-    a_gamma_e = _dot_unit(area_e, sat - centre_e)
-    a_sigma_e = np.linalg.norm(area_e, axis=-1)
-    del area, area_e, centre, centre_e, sat
-    # DEM and ellipsoid facets each count wherever they fall (near the image's edges they are
-    # not the same facets: the DEM's are shifted in range by h / tan θ).
-    valid = np.isfinite(line) & ok_t & np.isfinite(a_gamma)
-    valid_e = np.isfinite(line_e) & ok_t & np.isfinite(a_gamma_e)
-    shadow = a_gamma <= 0
-    # 3.–4. splat in radar cells
+    extent = _cells(projector, big, heights, cell, edge)
+    if extent is None:
+        return _Accumulated(None, 0, 0, u, v, mask)
+    k0, m0, shape = extent
+    acc = np.zeros((3, *shape))
+    step = LATTICE_STEP
+    lonlat, satellite = _lattice(big, step, heights, orbit)
     cl, cp = cell
-    u, v = (line + 0.5) / cl - 0.5, (pixel + 0.5) / cp - 0.5
-    ue, ve = (line_e + 0.5) / cl - 0.5, (pixel_e + 0.5) / cp - 0.5
-    both_u = np.concatenate([u[valid], ue[valid_e]])
-    both_v = np.concatenate([v[valid], ve[valid_e]])
-    if not both_u.size:
-        return (g, c, mask), guess
-    k0, m0 = int(np.floor(both_u.min())) - 1, int(np.floor(both_v.min())) - 1
-    k1, m1 = int(np.floor(both_u.max())) + 3, int(np.floor(both_v.max())) + 3
-    acc = np.zeros((3, k1 - k0, m1 - m0))
-    _splat(acc[0], u - k0, v - m0, np.where(shadow, 0.0, a_gamma), valid)
-    _splat(acc[1], ue - k0, ve - m0, a_gamma_e, valid_e)
-    _splat(acc[2], ue - k0, ve - m0, a_sigma_e, valid_e)
-    # 5. gather at the block's own pixels (without halo and pad)
-    j0, j1 = max(0, c0 - pad), min(n_cols, c1 - pad)  # tile columns in the cropped arrays
-    keep = (slice(i0, i1), slice(j0 + pad - c0, j1 + pad - c0))
     n_lines, n_pixels = projector.image_shape
-    inside = ((line >= -0.5) & (line <= n_lines - 0.5) & (pixel >= -0.5)
-              & (pixel <= n_pixels - 0.5))
-    ub, vb, ok = u[keep], v[keep], (valid & inside)[keep]
-    num = _gather(acc[0], ub - k0, vb - m0, ok)
-    den = _gather(acc[1], ub - k0, vb - m0, ok)
-    ref = _gather(acc[2], ub - k0, vb - m0, ok)
+    cols = np.clip(np.arange(-1, big_cols + 1) - pad, 0, n_cols - 1)
+    for a in range(0, big_rows, block_rows):
+        b = min(big_rows, a + block_rows)
+        # pixel rows a - 1 .. b of the grown grid (edge-replicated heights around the tile)
+        rows = np.clip(np.arange(a - 1, b + 1) - pad, 0, n_rows - 1)
+        h = heights[np.ix_(rows, cols)].astype(np.float64)  # (b - a + 2, big_cols + 2)
+        corner_h = 0.25 * (h[:-1, :-1] + h[1:, :-1] + h[:-1, 1:] + h[1:, 1:])  # corners a .. b
+        # radar positions of pixels a - 1 .. b (the rows around for the layover's gradients)
+        sub = big.window(a - 1, 0, b - a + 2, big_cols)
+        line, pixel = projector.project(sub, h[:, 1:-1], edge=edge)
+        line_e, pixel_e = projector.project(sub, 0.0, edge=edge)
+        inner = slice(1, -1)
+        wanted = np.isfinite(line[inner]) | np.isfinite(line_e[inner])
+        if not wanted.any():
+            continue
+        origin = np.empty((b - a + 1, big_cols + 1, 3))
+        normal = np.empty_like(origin)
+        corner_frames(lonlat, float(step), float(a), origin, normal)
+        a_gamma, a_gamma_e, a_sigma_e = (np.empty((b - a, big_cols)) for _ in range(3))
+        facet_areas(origin, normal, np.ascontiguousarray(corner_h), satellite, float(step),
+                    float(a), wanted, a_gamma, a_gamma_e, a_sigma_e)
+        del origin, normal
+        # DEM and ellipsoid facets each count wherever they fall (near the image's edges they
+        # are not the same facets: the DEM's are shifted in range by h / tan θ).
+        lu, pu = line[inner], pixel[inner]
+        le, pe = line_e[inner], pixel_e[inner]
+        valid = np.isfinite(lu) & np.isfinite(a_gamma)
+        valid_e = np.isfinite(le) & np.isfinite(a_gamma_e)
+        shadow = a_gamma <= 0
+        uu, vv = (lu + 0.5) / cl - 0.5 - k0, (pu + 0.5) / cp - 0.5 - m0
+        splat(acc[0], uu, vv, np.where(shadow, 0.0, a_gamma), valid)
+        ue, ve = (le + 0.5) / cl - 0.5 - k0, (pe + 0.5) / cp - 0.5 - m0
+        splat(acc[1], ue, ve, a_gamma_e, valid_e)
+        splat(acc[2], ue, ve, a_sigma_e, valid_e)
+        # the tile's pixels among rows a .. b - 1: their cells and mask
+        t0, t1 = max(a, pad), min(b, pad + n_rows)
+        if t0 >= t1:
+            continue
+        keep = (slice(t0 - a, t1 - a), slice(pad, pad + n_cols))
+        out = slice(t0 - pad, t1 - pad)
+        inside = ((lu >= -0.5) & (lu <= n_lines - 0.5) & (pu >= -0.5) & (pu <= n_pixels - 0.5))
+        ok = (valid & inside)[keep]
+        u[out] = np.where(ok, uu[keep], np.nan)
+        v[out] = np.where(ok, vv[keep], np.nan)
+        layover = _folds(line, pixel, line_e, pixel_e)[inner][keep]
+        mask[out] = np.where(ok, (layover * LAYOVER) | (shadow[keep] * SHADOW), OUTSIDE)
+    return _Accumulated(acc, k0, m0, u, v, mask)
+
+
+def _gather_block(state: _Accumulated, rows: slice):
+    mask = state.mask[rows]
+    shape = mask.shape
+    g = np.full(shape, np.nan, np.float32)
+    c = np.full(shape, np.nan, np.float32)
+    if state.acc is None:
+        return g, c, mask
+    ok = mask != OUTSIDE
+    u, v = state.u[rows].astype(np.float64), state.v[rows].astype(np.float64)
+    num, den, ref = (gather(state.acc[k], u, v, ok) for k in range(3))
     with np.errstate(invalid="ignore", divide="ignore"):
-        g[:, j0:j1] = np.where(ok & (den > 0), num / den, np.nan)
-        c[:, j0:j1] = np.where(ok & (ref > 0), den / ref, np.nan)
-    layover = _folds(line, pixel, line_e, pixel_e)[keep]
-    mask[:, j0:j1] = np.where(ok, (layover * LAYOVER) | (shadow[keep] * SHADOW), OUTSIDE)
-    return (g, c, mask), guess
-
-
-def _vector_area(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Vector areas (outward) and centres of the quadrilaterals of a (R+1, C+1, 3) corner grid."""
-    p00, p01 = corners[:-1, :-1], corners[:-1, 1:]
-    p10, p11 = corners[1:, :-1], corners[1:, 1:]
-    area = 0.5 * np.cross(p11 - p00, p01 - p10)
-    centre = 0.25 * (p00 + p01 + p10 + p11)
-    flip = np.sum(area * centre, axis=-1, keepdims=True) < 0
-    return np.where(flip, -area, area), centre
-
-
-def _dot_unit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return np.sum(a * b, axis=-1) / np.linalg.norm(b, axis=-1)
+        g[:] = np.where(ok & (den > 0), num / den, np.nan)
+        c[:] = np.where(ok & (ref > 0), den / ref, np.nan)
+    return g, c, mask
 
 
 def _folds(line, pixel, line_e, pixel_e) -> np.ndarray:
@@ -245,43 +300,6 @@ def _folds(line, pixel, line_e, pixel_e) -> np.ndarray:
         return ar * bc - ac * br
     with np.errstate(invalid="ignore"):
         return (det(line, pixel) * det(line_e, pixel_e)) < 0
-
-
-@numba.njit(cache=True)
-def _splat(acc, u, v, w, valid):  # pragma: no cover - compiled
-    n_u, n_v = acc.shape
-    for i in range(u.shape[0]):
-        for j in range(u.shape[1]):
-            if not valid[i, j]:
-                continue
-            fu, fv = math.floor(u[i, j]), math.floor(v[i, j])
-            a, b = u[i, j] - fu, v[i, j] - fv
-            k, m = int(fu), int(fv)
-            if k < 0 or m < 0 or k + 1 >= n_u or m + 1 >= n_v:
-                continue
-            x = w[i, j]
-            acc[k, m] += x * (1 - a) * (1 - b)
-            acc[k, m + 1] += x * (1 - a) * b
-            acc[k + 1, m] += x * a * (1 - b)
-            acc[k + 1, m + 1] += x * a * b
-
-
-@numba.njit(parallel=True, cache=True)
-def _gather(acc, u, v, valid):  # pragma: no cover - compiled
-    out = np.zeros(u.shape)
-    n_u, n_v = acc.shape
-    for i in numba.prange(u.shape[0]):
-        for j in range(u.shape[1]):
-            if not valid[i, j]:
-                continue
-            fu, fv = math.floor(u[i, j]), math.floor(v[i, j])
-            a, b = u[i, j] - fu, v[i, j] - fv
-            k, m = int(fu), int(fv)
-            if k < 0 or m < 0 or k + 1 >= n_u or m + 1 >= n_v:
-                continue
-            out[i, j] = (acc[k, m] * (1 - a) * (1 - b) + acc[k, m + 1] * (1 - a) * b
-                         + acc[k + 1, m] * a * (1 - b) + acc[k + 1, m + 1] * a * b)
-    return out
 
 
 def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray | float,
