@@ -1,3 +1,9 @@
 """s1tiling-cloud: S1Tiling's Sentinel-1 processing, cloud-native."""
 
+from .lazy import defer_module
+
 __version__ = "0.1.0"
+
+# rasterio imports boto3 at start-up (~0.4 s of a stage pod's start) for sessions used only on
+# S3 paths; it now loads there, on first use (`lazy.defer_module`).
+defer_module("boto3")
