@@ -5,4 +5,10 @@ The public surface: `s1tiling_cloud.api` (S1Tiling's entry points, `s1_process`,
 with S1Tiling's program names (`S1Processor`, ...). `__version__` is the package's version.
 """
 
+from .lazy import defer_module
+
 __version__ = "0.1.0"
+
+# rasterio imports boto3 at start-up (~0.4 s of a stage pod's start) for sessions used only on
+# S3 paths; it now loads there, on first use (`lazy.defer_module`).
+defer_module("boto3")

@@ -42,7 +42,6 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.session import Session
 from rasterio.windows import Window
 
-from .outputs import quicklook_pixels
 from .outputs.metadata import Provenance, quicklook_tags
 
 __all__ = [
@@ -660,6 +659,8 @@ class Store:
         if image.ndim != 2:
             raise ValueError(f"a quicklook is made from one band, not shape {image.shape}")
         height, width = image.shape
+        from .outputs import quicklook_pixels  # numba: loaded by the stage that draws one
+
         byte = quicklook_pixels.to_bytes(quicklook_pixels.shrink(image, ratio, stretch), scale, stretch)
         out_h, out_w = byte.shape
         # The caller's tags (from `complete_tags`), plus the keys that say how this very

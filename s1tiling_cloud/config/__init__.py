@@ -6,15 +6,21 @@
 >>> Configuration("MyS1ToS2.cfg").tile_list                 # doctest: +SKIP
 ['33NWB']
 
-See docs/config.md for the keys, their defaults and what differs from S1Tiling.
+See docs/config.md for the keys, their defaults and what differs from S1Tiling. The names
+below load on first use (`lazy.lazy_exports`): a stage that needs `config.processing` alone
+does not pay for the parser.
 """
 
-from .configuration import Configuration
-from .creation_options import CreationOptions
-from .logs import init_logger
-from .model import Request
-from .parse import load_request
-from .scenario import SCENARIOS, check_scenario
+from ..lazy import lazy_exports
 
-__all__ = ["SCENARIOS", "Configuration", "CreationOptions", "Request", "check_scenario", "init_logger",
-           "load_request"]
+_EXPORTS = {
+    "Configuration": ".configuration",
+    "CreationOptions": ".creation_options",
+    "Request": ".model",
+    "SCENARIOS": ".scenario",
+    "check_scenario": ".scenario",
+    "init_logger": ".logs",
+    "load_request": ".parse",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

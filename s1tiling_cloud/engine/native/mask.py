@@ -18,12 +18,12 @@ exactly, the image border included:
 Each row of a ball is a centred run [-h, h], so erosion and dilation decompose: per image row,
 the distance to the nearest background (erosion) or foreground (dilation) pixel of the same
 row; then a pixel is eroded unless every ball row k has that distance > h_k, and dilated if
-one ball row has it <= h_k. O(N·(rx + 2ry + 1)) byte operations, parallel over rows.
+one ball row has it <= h_k. O(N·(rx + 2ry + 1)) byte operations (`mask_kernels`, numba,
+imported on first use so that a stage that reuses its mask does not load numba).
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 MASK_RADIUS = 5
@@ -64,75 +64,18 @@ def _check(image: np.ndarray, xradius: int, yradius: int) -> np.ndarray:
     return _half_widths(ball(xradius, yradius))
 
 
-@numba.njit(cache=True, parallel=True)
-def _row_distance(src, target_is_foreground, cap, dist):
-    """Distance, capped at `cap`, from each pixel to the nearest pixel of its row that is
-    foreground (`src != 0`) if `target_is_foreground`, background otherwise; pixels outside
-    the image are never targets. Computed as the number of h in [0, cap) whose window
-    [x - h, x + h] holds no target: cap - 1 rounds of byte-wise ANDs, which vectorise."""
-    rows, cols = src.shape
-    n = np.uint64(cols)
-    zero = np.uint64(0)
-    for y in numba.prange(rows):
-        free = np.empty(cols, dtype=np.uint8)  # 1 where the pixel is not a target
-        for x in range(cols):
-            free[x] = (src[y, x] != 0) != target_is_foreground
-        clear = free.copy()  # 1 where [x - h, x + h] holds no target
-        d = dist[y]
-        d[:] = clear
-        for h in range(1, cap):
-            # unsigned indices: no negative-index wraparound, so the loops vectorise
-            hu = np.uint64(h)
-            for x in range(hu, n):
-                clear[x] = clear[x] & free[x - hu]
-            for x in range(zero, n - hu):
-                clear[x] = clear[x] & free[x + hu]
-            for x in range(zero, n):
-                d[x] = d[x] + clear[x]
-
-
-@numba.njit(cache=True, parallel=True)
-def _erode_rows(dist, widths, out):
-    rows, cols = dist.shape
-    ry = widths.size // 2
-    for y in numba.prange(rows):
-        for x in range(cols):
-            out[y, x] = 1
-        for k in range(widths.size):
-            yy = y + k - ry
-            if yy < 0 or yy >= rows:
-                continue  # rows outside the image are foreground
-            need = np.uint8(widths[k] + 1)  # no background pixel within the half-width
-            for x in range(cols):
-                out[y, x] &= np.uint8(dist[yy, x] >= need)
-
-
-@numba.njit(cache=True, parallel=True)
-def _dilate_rows(dist, widths, out):
-    rows, cols = dist.shape
-    ry = widths.size // 2
-    for y in numba.prange(rows):
-        for x in range(cols):
-            out[y, x] = 0
-        for k in range(widths.size):
-            yy = y + k - ry
-            if yy < 0 or yy >= rows:
-                continue  # rows outside the image are background
-            reach = np.uint8(widths[k])
-            for x in range(cols):
-                out[y, x] |= np.uint8(dist[yy, x] <= reach)
-
-
 def binary_erosion(mask: np.ndarray, xradius: int = MASK_RADIUS, yradius: int | None = None) -> np.ndarray:
     """Erosion of `mask != 0` by ITK's ball, outside the image = foreground (ITK's
     BinaryErodeImageFilter defaults). Returns uint8 0/1."""
     yradius = xradius if yradius is None else yradius
+    from .mask_kernels import erode_rows, row_distance
+
     widths = _check(mask, xradius, yradius)
     src = np.ascontiguousarray(mask)
     dist = np.empty(src.shape, dtype=np.uint8)
-    _row_distance(src, False, int(widths.max()) + 1, dist)
+    row_distance(src, False, int(widths.max()) + 1, dist)
     out = np.empty(src.shape, dtype=np.uint8)
-    _erode_rows(dist, widths, out)
+    erode_rows(dist, widths, out)
     return out
 
 
@@ -140,12 +83,14 @@ def binary_dilation(mask: np.ndarray, xradius: int = MASK_RADIUS, yradius: int |
     """Dilation of `mask != 0` by ITK's ball, outside the image = background (ITK's
     BinaryDilateImageFilter defaults). Returns uint8 0/1."""
     yradius = xradius if yradius is None else yradius
+    from .mask_kernels import dilate_rows, row_distance
+
     widths = _check(mask, xradius, yradius)
     src = np.ascontiguousarray(mask)
     dist = np.empty(src.shape, dtype=np.uint8)
-    _row_distance(src, True, int(widths.max()) + 1, dist)
+    row_distance(src, True, int(widths.max()) + 1, dist)
     out = np.empty(src.shape, dtype=np.uint8)
-    _dilate_rows(dist, widths, out)
+    dilate_rows(dist, widths, out)
     return out
 
 

@@ -1,0 +1,99 @@
+"""Deferred imports, so that a stage pod pays only for the modules its stage uses.
+
+A pod runs one stage in a fresh process (`s1tiling-cloud stage NAME`); every module imported at
+start-up is paid again by every pod. Two tools keep that cost down without changing what is
+importable:
+
+- `lazy_exports`: a package's public names (`from s1tiling_cloud.config import Request`) are
+  looked up in their modules on first access (PEP 562's module `__getattr__`), not when the
+  package is imported.
+- `defer_module`: a third-party module that something imports eagerly but rarely uses (rasterio
+  imports boto3 at start-up, ~0.4 s, for S3 sessions that this package makes without it) is
+  a placeholder that runs it on its first attribute access, so code that uses it behaves as
+  before.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+import types
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["defer_module", "lazy_exports"]
+
+
+def lazy_exports(package: str, exports: Mapping[str, str]
+                 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The `__getattr__` and `__dir__` of a package whose public names load on first use.
+
+    Parameters
+    ----------
+    package : str
+        The package's `__name__`.
+    exports : mapping of str to str
+        Public name -> the submodule (relative, e.g. ``".model"``) that defines it.
+
+    Returns
+    -------
+    tuple of callables
+        Assign them to the package's `__getattr__` and `__dir__`.
+    """
+
+    def __getattr__(name: str) -> Any:
+        if name not in exports:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(exports[name], package), name)
+        setattr(sys.modules[package], name, value)  # later look-ups skip this function
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*vars(sys.modules[package]), *exports})
+
+    return __getattr__, __dir__
+
+
+class _Deferred(types.ModuleType):
+    """A placeholder in `sys.modules` that imports the real module on its first attribute
+    look-up, then takes on its namespace (references to the placeholder keep working).
+
+    Not `importlib.util.LazyLoader`: on Python 3.11 an `import` statement of a module already
+    in `sys.modules` reads its `__spec__`, which makes LazyLoader run the module there and then.
+    The placeholder has a real `__spec__`, so `import name` does not load it; `name.anything`
+    does.
+    """
+
+    def __getattr__(self, attribute: str) -> Any:
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+            try:
+                module = importlib.import_module(name)
+            except BaseException:
+                sys.modules[name] = self
+                raise
+            self.__dict__.update(vars(module))
+        return object.__getattribute__(self, attribute)
+
+
+def defer_module(name: str) -> None:
+    """Make `import name` cheap: the module runs on its first attribute access.
+
+    Nothing happens when the module is already imported or not installed (an import of it
+    then fails as it would have).
+
+    Parameters
+    ----------
+    name : str
+        A top-level module's name.
+    """
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        return
+    placeholder = _Deferred(name)
+    placeholder.__spec__ = spec
+    sys.modules[name] = placeholder
