@@ -182,6 +182,10 @@ class ArgoSettings:
         The planning and launching pods' ServiceAccount; the stage pods'.
     s3_secret, eodag_secret, semaphore_configmap : str
         The chart's Secrets and download-semaphore ConfigMap.
+    search_credentials : bool
+        Whether the planning pod gets the eodag Secret: only for a provider whose search needs
+        credentials (cop_dataspace, peps, geodes and creodias search Sentinel-1 GRD without);
+        the chart's `secrets.eodag.forSearch` sets it in the installed templates.
     semaphore_keys : tuple of str
         The keys of that ConfigMap (providers with their own download limit).
     argo_server : str
@@ -205,9 +209,6 @@ class ArgoSettings:
     stage_service_account: str = DEFAULT_STAGE_SERVICE_ACCOUNT
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
-    #: Whether the planning pod gets the eodag Secret: only for a provider whose search needs
-    #: credentials (those of Sentinel-1 GRD, cop_dataspace, peps, geodes, creodias, search
-    #: without); the chart's `secrets.eodag.forSearch` adds it to the installed templates.
     search_credentials: bool = False
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
     semaphore_keys: tuple[str, ...] = tuple(sorted(SEMAPHORE_LIMITS))

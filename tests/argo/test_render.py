@@ -21,7 +21,8 @@ from s1tiling_cloud.argo import (
     workflow_template,
 )
 from s1tiling_cloud.argo.checks import semantic_errors
-from s1tiling_cloud.argo.defaults import ArgoSettings
+from s1tiling_cloud.argo.defaults import RETRY_POLICIES, ArgoSettings
+from s1tiling_cloud.argo.podspec import active_deadline
 from s1tiling_cloud.argo.names import child_name
 from s1tiling_cloud.argo.schema import schema_errors
 from s1tiling_cloud.config.scenario import SCENARIOS
@@ -128,8 +129,9 @@ def test_pods_carry_the_production_defaults():
     assert [e["secretRef"]["name"] for e in ortho["container"]["envFrom"]] == ["s1tiling-cloud-s3"]
     # Each pod is stopped after its kind's longest run (Argo's per-pod activeDeadlineSeconds).
     assert {name: templates[name].get("activeDeadlineSeconds") for name in (
-        "stage-ortho", "stage-light", "stage-map", "stage-ingest-peps-pod")} == {
-        "stage-ortho": 3600, "stage-light": 1800, "stage-map": 3600, "stage-ingest-peps-pod": 3600}
+        "stage-ortho", "stage-light", "stage-ingest-peps-pod")} == {
+        "stage-ortho": 3600, "stage-light": 1800, "stage-ingest-peps-pod": 3600}
+    assert active_deadline(RETRY_POLICIES["map"]) == 3600  # no map stage in this plan
     assert "activeDeadlineSeconds" not in wrapper  # a steps template: Argo refuses it there
     env = {e["name"]: e["value"] for e in ortho["container"]["env"]}
     assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*"
