@@ -22,8 +22,8 @@ from s1tiling_cloud.argo import (
 )
 from s1tiling_cloud.argo.checks import semantic_errors
 from s1tiling_cloud.argo.defaults import RETRY_POLICIES, ArgoSettings
-from s1tiling_cloud.argo.podspec import active_deadline
 from s1tiling_cloud.argo.names import child_name
+from s1tiling_cloud.argo.podspec import active_deadline
 from s1tiling_cloud.argo.schema import schema_errors
 from s1tiling_cloud.config.scenario import SCENARIOS
 
