@@ -3,8 +3,8 @@
 Stages exchange nothing but URIs, and a killed stage must leave no partial final object
 (docs/architecture.md). So every write goes to a temporary local file first and is published in one step:
 `os.replace` inside the target folder (same filesystem, atomic), or one S3 `PutObject` of the
-complete file (an object appears whole or not at all). A re-run skips an output whose recorded
-provenance matches (`provenance_matches`).
+complete file (an object appears whole or not at all). Whether an output is up to date is the
+stages' rule (`stages.base.provenance_matches`); storage only reads and writes.
 
 S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
 `endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting` or
@@ -43,17 +43,18 @@ from rasterio.session import Session
 from rasterio.windows import Window
 
 from .outputs import quicklook_pixels
-from .outputs.metadata import Provenance, quicklook_tags
+from .outputs.metadata import quicklook_tags
 
 __all__ = [
     "S3Config",
     "Store",
     "exists",
     "gdal_path",
+    "is_jpeg",
     "is_remote",
     "join",
+    "jpeg_comment",
     "open",
-    "provenance_matches",
     "read_bytes",
     "write_cog",
     "write_jpeg_quicklook",
@@ -421,7 +422,7 @@ class Store:
         if not path.startswith("/vsis3/"):
             return
         options = {"CPL_VSIL_CURL_NON_CACHED": f"{path}:{path}.aux.xml",
-                   "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if _is_jpeg(uri) else "EMPTY_DIR"}
+                   "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if is_jpeg(uri) else "EMPTY_DIR"}
         with self.gdal_env(**options), warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             try:
@@ -438,7 +439,7 @@ class Store:
         """
         if fresh:
             self.forget(uri)
-        if _is_jpeg(uri):  # its georeferencing and metadata are in the `.aux.xml` sidecar
+        if is_jpeg(uri):  # its georeferencing and metadata are in the `.aux.xml` sidecar
             options.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
         # NUM_THREADS: GDAL decodes a COG's tiles on every core (a 10980² float32 DEFLATE tile
         # reads in 0.4 s instead of 1.6 s on 2 cores).
@@ -452,25 +453,6 @@ class Store:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with self.open_raster(uri) as dataset:
                 return dict(dataset.tags())
-
-    def provenance_matches(self, uri: str | os.PathLike, provenance: Provenance) -> bool:
-        """Whether `uri` exists and records `provenance`: then its stage can be skipped.
-
-        A quicklook also carries the hash inside the JPEG (its comment), so a JPEG published
-        without its sidecar (a stage killed between the two) does not match.
-        """
-        if not self.exists(uri):
-            return False
-        try:
-            tags = self.read_tags(uri)
-        except rasterio.errors.RasterioError:
-            log.warning("cannot read %s: it will be made again", uri)
-            return False
-        if not provenance.matches(tags):
-            return False
-        if _is_jpeg(uri):
-            return tags.get("COMMENT", "").lower() == _jpeg_comment(provenance.digest).lower()
-        return True
 
     # ----------------------------------------------------------- atomic publication
 
@@ -671,7 +653,7 @@ class Store:
             all_tags["QUICKLOOK_STRETCH"] = stretch
         options: dict[str, Any] = {"QUALITY": quality}
         if "PROVENANCE_HASH" in all_tags:
-            options["COMMENT"] = _jpeg_comment(all_tags["PROVENANCE_HASH"])
+            options["COMMENT"] = jpeg_comment(all_tags["PROVENANCE_HASH"])
         profile = {"driver": "MEM", "count": 1, "height": out_h, "width": out_w,
                    "dtype": "uint8"}
         if crs is not None:
@@ -701,11 +683,13 @@ class Store:
         return os.fspath(uri)
 
 
-def _is_jpeg(uri: str | os.PathLike) -> bool:
+def is_jpeg(uri: str | os.PathLike) -> bool:
+    """Whether `uri` names a JPEG (a quicklook)."""
     return os.fspath(uri).lower().endswith((".jpg", ".jpeg"))
 
 
-def _jpeg_comment(digest: str) -> str:
+def jpeg_comment(digest: str) -> str:
+    """The comment a quicklook's JPEG carries for provenance `digest` (the re-run rule reads it)."""
     # rasterio upper-cases creation option values: compare case-insensitively.
     return f"PROVENANCE_HASH={digest}"
 
@@ -786,7 +770,3 @@ def write_jpeg_quicklook(uri: str | os.PathLike, array: np.ndarray, ratio: float
                          scale: float = 0.5, *, store: Store | None = None, **kwargs: Any) -> str:
     return (store or Store()).write_jpeg_quicklook(uri, array, ratio, scale, **kwargs)
 
-
-def provenance_matches(uri: str | os.PathLike, provenance: Provenance, *,
-                       store: Store | None = None) -> bool:
-    return (store or Store()).provenance_matches(uri, provenance)

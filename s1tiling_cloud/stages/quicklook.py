@@ -13,15 +13,13 @@ GDAL's JPEG driver writes them (`Store.write_jpeg_quicklook`).
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..outputs.metadata import Provenance, complete_tags, quicklook_tags
 from ..outputs.quicklook_pixels import STRETCHES
-from ..store import Store
-from .base import StageResult, input_identity, params_from, timed
+from .base import StageCall, StageResult, input_identity
 
 STAGE = "quicklook"
 
@@ -53,9 +51,9 @@ class QuicklookParams:
 def quicklook(product: str, output: str, params: QuicklookParams | Mapping[str, Any] | None = None,
               storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write the quicklook of `product` to `output` (Byte JPEG + `.aux.xml`)."""
-    started = time.perf_counter()
-    params = params_from(QuicklookParams, params or {})
-    store = Store(storage_options)
+    call = StageCall(STAGE, storage_options)
+    params = call.params(QuicklookParams, params)
+    store = call.store
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
         polarisation = base.get("POLARIZATION", "").lower()
@@ -65,11 +63,11 @@ def quicklook(product: str, output: str, params: QuicklookParams | Mapping[str, 
         provenance = Provenance(STAGE, {"ratio": float(params.ratio), "scale": float(scale),
                                         "stretch": params.stretch,
                                         "source": input_identity(base)}, [product])
-        if store.provenance_matches(output, provenance):
-            return StageResult(STAGE, [output], skipped=True)
+        if reused := call.reused([output], provenance):
+            return reused
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
     tags = complete_tags(quicklook_tags(base, ratio=params.ratio, scale=scale), provenance=provenance)
     store.write_jpeg_quicklook(output, image, params.ratio, scale, crs=crs, transform=transform,
                                tags=tags, stretch=params.stretch)
-    return timed(STAGE, [output], started, scale=scale, ratio=params.ratio, stretch=params.stretch)
+    return call.done([output], scale=scale, ratio=params.ratio, stretch=params.stretch)
