@@ -42,9 +42,6 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.session import Session
 from rasterio.windows import Window
 
-from .outputs import quicklook_pixels
-from .outputs.metadata import quicklook_tags
-
 __all__ = [
     "S3Config",
     "Store",
@@ -57,7 +54,6 @@ __all__ = [
     "open",
     "read_bytes",
     "write_cog",
-    "write_jpeg_quicklook",
 ]
 
 log = logging.getLogger(__name__)
@@ -620,37 +616,33 @@ class Store:
                 out.write(view[rest:])
         return os.fspath(uri)
 
-    def write_jpeg_quicklook(self, uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
-                             scale: float = 0.5, *, crs: Any = None,
-                             transform: Affine | None = None,
-                             tags: Mapping[str, str] | None = None, quality: int = 75,
-                             stretch: str = "linear") -> str:
-        """S1Tiling's quicklook (its step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
-        `[0, 255]`, as `gdal.Translate(outputType=Byte, widthPct=heightPct=ratio,
-        scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0);
-        `stretch="db"`: the dB stretch below `scale` of `outputs.quicklook_pixels`.
+    def write_jpeg(self, uri: str | os.PathLike, pixels: np.ndarray, *, crs: Any = None,
+                   transform: Affine | None = None, tags: Mapping[str, str] | None = None,
+                   quality: int = 75) -> str:
+        """A one-band Byte JPEG (a quicklook) with its metadata in GDAL's `.aux.xml` sidecar.
 
-        Metadata: like S1Tiling's (GDAL's JPEG driver keeps it in a `.aux.xml` sidecar next to
-        the JPEG, with the georeferencing), the given tags plus `IMAGE_TYPE=QUICKLOOK`,
-        `QUICKLOOK_SCALE`, `QUICKLOOK_PIXEL_RANGE`. The provenance hash is also written inside
-        the JPEG (its COM marker), and the sidecar is published after the image: a JPEG whose
+        The provenance hash of `tags` (`PROVENANCE_HASH`) is also written inside the JPEG (its
+        COM marker, `jpeg_comment`), and the sidecar is published after the image: a JPEG whose
         sidecar is missing or stale never passes for up to date.
+
+        Parameters
+        ----------
+        uri : str or path
+            Where the JPEG goes (its sidecar: `uri` + ".aux.xml").
+        pixels : numpy.ndarray
+            The image, uint8, 2-D.
+        crs, transform : optional
+            Its georeferencing (the transform of these very pixels).
+        tags : mapping, optional
+            Its metadata (default domain).
+        quality : int
+            JPEG quality (GDAL's `QUALITY`).
         """
-        image = np.asarray(array)
-        if image.ndim == 3 and image.shape[0] == 1:
-            image = image[0]
-        if image.ndim != 2:
-            raise ValueError(f"a quicklook is made from one band, not shape {image.shape}")
-        height, width = image.shape
-        byte = quicklook_pixels.to_bytes(quicklook_pixels.shrink(image, ratio, stretch), scale, stretch)
+        byte = np.asarray(pixels)
+        if byte.ndim != 2 or byte.dtype != np.uint8:
+            raise ValueError(f"a JPEG quicklook is one uint8 band, not {byte.dtype} {byte.shape}")
         out_h, out_w = byte.shape
-        # The caller's tags (from `complete_tags`), plus the keys that say how this very
-        # image was scaled: they come from this function's own arguments.
-        all_tags = {**{str(k): str(v) for k, v in (tags or {}).items()},
-                    **quicklook_tags({}, ratio=ratio, scale=scale),
-                    "QUICKLOOK_PIXEL_RANGE": quicklook_pixels.pixel_range(scale, stretch)}
-        if stretch != "linear":
-            all_tags["QUICKLOOK_STRETCH"] = stretch
+        all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
         options: dict[str, Any] = {"QUALITY": quality}
         if "PROVENANCE_HASH" in all_tags:
             options["COMMENT"] = jpeg_comment(all_tags["PROVENANCE_HASH"])
@@ -659,7 +651,7 @@ class Store:
         if crs is not None:
             profile["crs"] = crs
         if transform is not None:
-            profile["transform"] = transform @ Affine.scale(width / out_w, height / out_h)
+            profile["transform"] = transform
         scheme, path = _split(uri)
         scratch = self._scratch()
         try:
@@ -765,8 +757,4 @@ def write_cog(uri: str | os.PathLike, array: ArrayLike, *, store: Store | None =
     """`Store.write_cog` with a store configured from the environment unless one is given."""
     return (store or Store()).write_cog(uri, array, **kwargs)
 
-
-def write_jpeg_quicklook(uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
-                         scale: float = 0.5, *, store: Store | None = None, **kwargs: Any) -> str:
-    return (store or Store()).write_jpeg_quicklook(uri, array, ratio, scale, **kwargs)
 

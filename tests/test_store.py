@@ -23,6 +23,7 @@ from affine import Affine
 
 from s1tiling_cloud.outputs.metadata import Provenance, complete_tags
 from s1tiling_cloud.stages.base import provenance_matches
+from s1tiling_cloud.stages.quicklook import write_quicklook
 from s1tiling_cloud.store import (
     COG_MEDIA_TYPE,
     S3Config,
@@ -280,7 +281,7 @@ def test_jpeg_quicklook_local(tmp_path):
     tags = complete_tags({"INPUT_S1_IMAGES": "A, B", "IMAGE_TYPE": "BACKSCATTERING"},
                          provenance=prov)
     uri = tmp_path / "_QL" / "s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg"
-    store.write_jpeg_quicklook(uri, image, 5, 0.05, crs=CRS, transform=TRANSFORM, tags=tags)
+    write_quicklook(store, uri, image, 5, 0.05, crs=CRS, transform=TRANSFORM, tags=tags)
     assert sorted(p.name for p in uri.parent.iterdir()) == [uri.name, uri.name + ".aux.xml"]
     with rasterio.open(uri) as dataset:
         assert dataset.driver == "JPEG" and dataset.dtypes == ("uint8",)
@@ -309,8 +310,8 @@ def test_jpeg_quicklook_local(tmp_path):
     assert not provenance_matches(store, uri, prov)
     # The mapping itself, where JPEG is exact (flat blocks): 0.025 of 0.05 → 127.5 → 128.
     for value, byte in [(0.025, 128), (0.05 * 200 / 255, 200), (0.0, 0), (1.0, 255)]:
-        store.write_jpeg_quicklook(tmp_path / "flat.jpg", np.full((320, 320), value, np.float32),
-                                   ratio=10, scale=0.05, crs=CRS, transform=TRANSFORM)
+        write_quicklook(store, tmp_path / "flat.jpg", np.full((320, 320), value, np.float32),
+                        ratio=10, scale=0.05, crs=CRS, transform=TRANSFORM)
         with rasterio.open(tmp_path / "flat.jpg") as dataset:
             assert dataset.shape == (32, 32)
             assert np.all(dataset.read(1) == byte), value
@@ -404,9 +405,9 @@ def test_s3_skip_on_provenance_sees_replaced_objects(s3_server, bucket, s3_store
 def test_s3_jpeg_quicklook(s3_server, bucket, s3_store):  # noqa: F811
     prov = Provenance("quicklook", {"ratio": 5, "scale": 0.05}, ["s3://b/out/a.tif"])
     uri = f"s3://{bucket}/out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg"
-    s3_store.write_jpeg_quicklook(uri, backscatter(), 5, 0.05, crs=CRS, transform=TRANSFORM,
-                                  tags=complete_tags({"IMAGE_TYPE": "BACKSCATTERING"},
-                                                     provenance=prov))
+    write_quicklook(s3_store, uri, backscatter(), 5, 0.05, crs=CRS, transform=TRANSFORM,
+                    tags=complete_tags({"IMAGE_TYPE": "BACKSCATTERING"},
+                                       provenance=prov))
     assert keys(s3_server, bucket) == [
         "out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg",
         "out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg.aux.xml"]
