@@ -3,8 +3,8 @@
 Stages exchange nothing but URIs, and a killed stage must leave no partial final object
 (docs/architecture.md). So every write goes to a temporary local file first and is published in one step:
 `os.replace` inside the target folder (same filesystem, atomic), or one S3 `PutObject` of the
-complete file (an object appears whole or not at all). A re-run skips an output whose recorded
-provenance matches (`provenance_matches`).
+complete file (an object appears whole or not at all). Whether an output is up to date is the
+stages' rule (`stages.base.provenance_matches`); storage only reads and writes.
 
 S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
 `endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting` or
@@ -42,20 +42,18 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.session import Session
 from rasterio.windows import Window
 
-from .outputs.metadata import Provenance, quicklook_tags
-
 __all__ = [
     "S3Config",
     "Store",
     "exists",
     "gdal_path",
+    "is_jpeg",
     "is_remote",
     "join",
+    "jpeg_comment",
     "open",
-    "provenance_matches",
     "read_bytes",
     "write_cog",
-    "write_jpeg_quicklook",
 ]
 
 log = logging.getLogger(__name__)
@@ -420,7 +418,7 @@ class Store:
         if not path.startswith("/vsis3/"):
             return
         options = {"CPL_VSIL_CURL_NON_CACHED": f"{path}:{path}.aux.xml",
-                   "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if _is_jpeg(uri) else "EMPTY_DIR"}
+                   "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if is_jpeg(uri) else "EMPTY_DIR"}
         with self.gdal_env(**options), warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             try:
@@ -437,7 +435,7 @@ class Store:
         """
         if fresh:
             self.forget(uri)
-        if _is_jpeg(uri):  # its georeferencing and metadata are in the `.aux.xml` sidecar
+        if is_jpeg(uri):  # its georeferencing and metadata are in the `.aux.xml` sidecar
             options.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
         # NUM_THREADS: GDAL decodes a COG's tiles on every core (a 10980² float32 DEFLATE tile
         # reads in 0.4 s instead of 1.6 s on 2 cores).
@@ -451,25 +449,6 @@ class Store:
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with self.open_raster(uri) as dataset:
                 return dict(dataset.tags())
-
-    def provenance_matches(self, uri: str | os.PathLike, provenance: Provenance) -> bool:
-        """Whether `uri` exists and records `provenance`: then its stage can be skipped.
-
-        A quicklook also carries the hash inside the JPEG (its comment), so a JPEG published
-        without its sidecar (a stage killed between the two) does not match.
-        """
-        if not self.exists(uri):
-            return False
-        try:
-            tags = self.read_tags(uri)
-        except rasterio.errors.RasterioError:
-            log.warning("cannot read %s: it will be made again", uri)
-            return False
-        if not provenance.matches(tags):
-            return False
-        if _is_jpeg(uri):
-            return tags.get("COMMENT", "").lower() == _jpeg_comment(provenance.digest).lower()
-        return True
 
     # ----------------------------------------------------------- atomic publication
 
@@ -637,48 +616,42 @@ class Store:
                 out.write(view[rest:])
         return os.fspath(uri)
 
-    def write_jpeg_quicklook(self, uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
-                             scale: float = 0.5, *, crs: Any = None,
-                             transform: Affine | None = None,
-                             tags: Mapping[str, str] | None = None, quality: int = 75,
-                             stretch: str = "linear") -> str:
-        """S1Tiling's quicklook (its step 9): Byte JPEG, `ratio`% of the size, `[0, scale]` →
-        `[0, 255]`, as `gdal.Translate(outputType=Byte, widthPct=heightPct=ratio,
-        scaleParams=[[0, scale]])` does (nearest sampling, rounding, saturation; NaN → 0);
-        `stretch="db"`: the dB stretch below `scale` of `outputs.quicklook_pixels`.
+    def write_jpeg(self, uri: str | os.PathLike, pixels: np.ndarray, *, crs: Any = None,
+                   transform: Affine | None = None, tags: Mapping[str, str] | None = None,
+                   quality: int = 75) -> str:
+        """A one-band Byte JPEG (a quicklook) with its metadata in GDAL's `.aux.xml` sidecar.
 
-        Metadata: like S1Tiling's (GDAL's JPEG driver keeps it in a `.aux.xml` sidecar next to
-        the JPEG, with the georeferencing), the given tags plus `IMAGE_TYPE=QUICKLOOK`,
-        `QUICKLOOK_SCALE`, `QUICKLOOK_PIXEL_RANGE`. The provenance hash is also written inside
-        the JPEG (its COM marker), and the sidecar is published after the image: a JPEG whose
+        The provenance hash of `tags` (`PROVENANCE_HASH`) is also written inside the JPEG (its
+        COM marker, `jpeg_comment`), and the sidecar is published after the image: a JPEG whose
         sidecar is missing or stale never passes for up to date.
-        """
-        image = np.asarray(array)
-        if image.ndim == 3 and image.shape[0] == 1:
-            image = image[0]
-        if image.ndim != 2:
-            raise ValueError(f"a quicklook is made from one band, not shape {image.shape}")
-        height, width = image.shape
-        from .outputs import quicklook_pixels  # numba: loaded by the stage that draws one
 
-        byte = quicklook_pixels.to_bytes(quicklook_pixels.shrink(image, ratio, stretch), scale, stretch)
+        Parameters
+        ----------
+        uri : str or path
+            Where the JPEG goes (its sidecar: `uri` + ".aux.xml").
+        pixels : numpy.ndarray
+            The image, uint8, 2-D.
+        crs, transform : optional
+            Its georeferencing (the transform of these very pixels).
+        tags : mapping, optional
+            Its metadata (default domain).
+        quality : int
+            JPEG quality (GDAL's `QUALITY`).
+        """
+        byte = np.asarray(pixels)
+        if byte.ndim != 2 or byte.dtype != np.uint8:
+            raise ValueError(f"a JPEG quicklook is one uint8 band, not {byte.dtype} {byte.shape}")
         out_h, out_w = byte.shape
-        # The caller's tags (from `complete_tags`), plus the keys that say how this very
-        # image was scaled: they come from this function's own arguments.
-        all_tags = {**{str(k): str(v) for k, v in (tags or {}).items()},
-                    **quicklook_tags({}, ratio=ratio, scale=scale),
-                    "QUICKLOOK_PIXEL_RANGE": quicklook_pixels.pixel_range(scale, stretch)}
-        if stretch != "linear":
-            all_tags["QUICKLOOK_STRETCH"] = stretch
+        all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
         options: dict[str, Any] = {"QUALITY": quality}
         if "PROVENANCE_HASH" in all_tags:
-            options["COMMENT"] = _jpeg_comment(all_tags["PROVENANCE_HASH"])
+            options["COMMENT"] = jpeg_comment(all_tags["PROVENANCE_HASH"])
         profile = {"driver": "MEM", "count": 1, "height": out_h, "width": out_w,
                    "dtype": "uint8"}
         if crs is not None:
             profile["crs"] = crs
         if transform is not None:
-            profile["transform"] = transform @ Affine.scale(width / out_w, height / out_h)
+            profile["transform"] = transform
         scheme, path = _split(uri)
         scratch = self._scratch()
         try:
@@ -702,11 +675,13 @@ class Store:
         return os.fspath(uri)
 
 
-def _is_jpeg(uri: str | os.PathLike) -> bool:
+def is_jpeg(uri: str | os.PathLike) -> bool:
+    """Whether `uri` names a JPEG (a quicklook)."""
     return os.fspath(uri).lower().endswith((".jpg", ".jpeg"))
 
 
-def _jpeg_comment(digest: str) -> str:
+def jpeg_comment(digest: str) -> str:
+    """The comment a quicklook's JPEG carries for provenance `digest` (the re-run rule reads it)."""
     # rasterio upper-cases creation option values: compare case-insensitively.
     return f"PROVENANCE_HASH={digest}"
 
@@ -783,11 +758,3 @@ def write_cog(uri: str | os.PathLike, array: ArrayLike, *, store: Store | None =
     return (store or Store()).write_cog(uri, array, **kwargs)
 
 
-def write_jpeg_quicklook(uri: str | os.PathLike, array: np.ndarray, ratio: float = 5,
-                         scale: float = 0.5, *, store: Store | None = None, **kwargs: Any) -> str:
-    return (store or Store()).write_jpeg_quicklook(uri, array, ratio, scale, **kwargs)
-
-
-def provenance_matches(uri: str | os.PathLike, provenance: Provenance, *,
-                       store: Store | None = None) -> bool:
-    return (store or Store()).provenance_matches(uri, provenance)

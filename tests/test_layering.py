@@ -104,3 +104,10 @@ def test_the_checker_sees_relative_and_lazy_imports(tmp_path):
     cli = _imports(PACKAGE / "cli.py")
     assert "s1tiling_cloud.argo" in cli and "s1tiling_cloud.demo" in cli  # imported inside functions
     assert _part("s1tiling_cloud.__version__") == "__init__" and _part("s1tiling_cloud.geo.dem") == "geo"
+
+
+def test_storage_knows_no_product_rules():
+    """`store` reads and writes bytes: the re-run rule and the quicklook's pixels and tags are
+    the stages' (`stages.base.provenance_matches`, `stages.quicklook.write_quicklook`)."""
+    imported = _imports(PACKAGE / "store.py")
+    assert not [m for m in imported if m.startswith("s1tiling_cloud.outputs")]

@@ -22,12 +22,13 @@ import rasterio
 from affine import Affine
 
 from s1tiling_cloud.outputs.metadata import Provenance, complete_tags
+from s1tiling_cloud.stages.base import provenance_matches
+from s1tiling_cloud.stages.quicklook import write_quicklook
 from s1tiling_cloud.store import (
     COG_MEDIA_TYPE,
     S3Config,
     Store,
     gdal_path,
-    provenance_matches,
     write_cog,
 )
 from tests.s3server import gdal_env, s3_client, storage_options
@@ -257,16 +258,16 @@ def test_skip_on_matching_provenance_locally(tmp_path):
     store = Store(environ={})
     uri = tmp_path / "a.tif"
     prov = Provenance("concatenate", {"calibration": "sigma"}, ["s3://raw/A.SAFE"])
-    assert not provenance_matches(uri, prov, store=store)  # nothing yet
+    assert not provenance_matches(store, uri, prov)  # nothing yet
     store.write_cog(uri, backscatter(), crs=CRS, transform=TRANSFORM, nodata=0,
                     tags=complete_tags(TAGS, provenance=prov))
-    assert store.provenance_matches(uri, prov)
-    assert not store.provenance_matches(uri, Provenance("concatenate", {"calibration": "beta"},
+    assert provenance_matches(store, uri, prov)
+    assert not provenance_matches(store, uri, Provenance("concatenate", {"calibration": "beta"},
                                                         ["s3://raw/A.SAFE"]))
-    assert not store.provenance_matches(uri, Provenance("concatenate", {"calibration": "sigma"},
+    assert not provenance_matches(store, uri, Provenance("concatenate", {"calibration": "sigma"},
                                                         ["s3://raw/B.SAFE"]))
     uri.write_bytes(b"II*\x00 truncated")  # a damaged output is made again, not trusted
-    assert not store.provenance_matches(uri, prov)
+    assert not provenance_matches(store, uri, prov)
 
 
 # --------------------------------------------------------------------------- quicklooks
@@ -280,7 +281,7 @@ def test_jpeg_quicklook_local(tmp_path):
     tags = complete_tags({"INPUT_S1_IMAGES": "A, B", "IMAGE_TYPE": "BACKSCATTERING"},
                          provenance=prov)
     uri = tmp_path / "_QL" / "s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg"
-    store.write_jpeg_quicklook(uri, image, 5, 0.05, crs=CRS, transform=TRANSFORM, tags=tags)
+    write_quicklook(store, uri, image, 5, 0.05, crs=CRS, transform=TRANSFORM, tags=tags)
     assert sorted(p.name for p in uri.parent.iterdir()) == [uri.name, uri.name + ".aux.xml"]
     with rasterio.open(uri) as dataset:
         assert dataset.driver == "JPEG" and dataset.dtypes == ("uint8",)
@@ -299,18 +300,18 @@ def test_jpeg_quicklook_local(tmp_path):
     assert (found["IMAGE_TYPE"], found["QUICKLOOK_SCALE"], found["QUICKLOOK_PIXEL_RANGE"]) == (
         "QUICKLOOK", "1/20", "0 .. 0.05")
     assert found["INPUT_S1_IMAGES"] == "A, B" and found["PROVENANCE_HASH"] == prov.digest
-    assert store.provenance_matches(uri, prov)
+    assert provenance_matches(store, uri, prov)
     # The hash inside the JPEG must agree with the sidecar's.
     other = Provenance("quicklook", {"ratio": 5, "scale": 0.5}, ["/out/a.tif"])
     sidecar = Path(f"{uri}.aux.xml")
     sidecar.write_text(sidecar.read_text().replace(prov.digest, other.digest))
-    assert not store.provenance_matches(uri, other) and not store.provenance_matches(uri, prov)
+    assert not provenance_matches(store, uri, other) and not provenance_matches(store, uri, prov)
     sidecar.unlink()
-    assert not store.provenance_matches(uri, prov)
+    assert not provenance_matches(store, uri, prov)
     # The mapping itself, where JPEG is exact (flat blocks): 0.025 of 0.05 → 127.5 → 128.
     for value, byte in [(0.025, 128), (0.05 * 200 / 255, 200), (0.0, 0), (1.0, 255)]:
-        store.write_jpeg_quicklook(tmp_path / "flat.jpg", np.full((320, 320), value, np.float32),
-                                   ratio=10, scale=0.05, crs=CRS, transform=TRANSFORM)
+        write_quicklook(store, tmp_path / "flat.jpg", np.full((320, 320), value, np.float32),
+                        ratio=10, scale=0.05, crs=CRS, transform=TRANSFORM)
         with rasterio.open(tmp_path / "flat.jpg") as dataset:
             assert dataset.shape == (32, 32)
             assert np.all(dataset.read(1) == byte), value
@@ -385,17 +386,17 @@ def test_s3_skip_on_provenance_sees_replaced_objects(s3_server, bucket, s3_store
     uri = f"s3://{bucket}/out/a.tif"
     first = Provenance("concatenate", {"calibration": "sigma"}, ["s3://raw/A.SAFE"])
     second = Provenance("concatenate", {"calibration": "beta"}, ["s3://raw/A.SAFE"])
-    assert not s3_store.provenance_matches(uri, first)
+    assert not provenance_matches(s3_store, uri, first)
     s3_store.write_cog(uri, backscatter(), crs=CRS, transform=TRANSFORM, nodata=0,
                        tags=complete_tags(TAGS, provenance=first))
-    assert s3_store.provenance_matches(uri, first)
-    assert not s3_store.provenance_matches(uri, second)
+    assert provenance_matches(s3_store, uri, first)
+    assert not provenance_matches(s3_store, uri, second)
     # Replaced by another writer (another pod, here another Store): smaller, other tags.
     other = Store(storage_options(s3_server), environ={})
     other.write_cog(uri, backscatter(300, 200), crs=CRS, transform=TRANSFORM, nodata=0,
                     tags=complete_tags(TAGS, provenance=second))
-    assert s3_store.provenance_matches(uri, second)
-    assert not s3_store.provenance_matches(uri, first)
+    assert provenance_matches(s3_store, uri, second)
+    assert not provenance_matches(s3_store, uri, first)
     with s3_store.open_raster(uri) as dataset:
         assert dataset.shape == (300, 200)
 
@@ -404,19 +405,19 @@ def test_s3_skip_on_provenance_sees_replaced_objects(s3_server, bucket, s3_store
 def test_s3_jpeg_quicklook(s3_server, bucket, s3_store):  # noqa: F811
     prov = Provenance("quicklook", {"ratio": 5, "scale": 0.05}, ["s3://b/out/a.tif"])
     uri = f"s3://{bucket}/out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg"
-    s3_store.write_jpeg_quicklook(uri, backscatter(), 5, 0.05, crs=CRS, transform=TRANSFORM,
-                                  tags=complete_tags({"IMAGE_TYPE": "BACKSCATTERING"},
-                                                     provenance=prov))
+    write_quicklook(s3_store, uri, backscatter(), 5, 0.05, crs=CRS, transform=TRANSFORM,
+                    tags=complete_tags({"IMAGE_TYPE": "BACKSCATTERING"},
+                                       provenance=prov))
     assert keys(s3_server, bucket) == [
         "out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg",
         "out/_QL/s1a_33NWB_vh_DES_007_20200108txxxxxx_quicklook.jpg.aux.xml"]
     tags = s3_store.read_tags(uri)
     assert (tags["IMAGE_TYPE"], tags["QUICKLOOK_SCALE"]) == ("QUICKLOOK", "1/20")
-    assert s3_store.provenance_matches(uri, prov)
+    assert provenance_matches(s3_store, uri, prov)
     with s3_store.open_raster(uri) as dataset:
         assert dataset.shape == (60, 55) and dataset.driver == "JPEG"
     s3_store.remove(uri + ".aux.xml")  # as if killed between the image and its sidecar
-    assert not s3_store.provenance_matches(uri, prov)
+    assert not provenance_matches(s3_store, uri, prov)
 
 
 @pytest.mark.s3

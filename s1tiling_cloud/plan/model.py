@@ -37,7 +37,8 @@ class Node:
     label: str = ""
     outputs: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
-    #: What resources the node needs, as a hint for pods: "ingest", "ortho", "light", "map".
+    #: The pod kind its stage runs in ("ingest", "ortho", "light", "map"): the planner copies
+    #: it from `stages.registry`, which Argo reads too.
     kind: str = "light"
     #: Its outputs are intermediates (tmp): removed once every node reading them succeeded,
     #: unless the run keeps them (`debug_caches`).

@@ -1,5 +1,8 @@
-"""What every stage shares: its result and the re-run rule (outputs whose provenance matches
-are reused, not recomputed). The stages themselves are listed in `registry`."""
+"""What every stage does around its own compute and write, once: `StageCall` opens the store,
+parses the params (a bad one is a `ConfigurationError`, exit 72, in every stage), applies the
+re-run rule (outputs whose recorded provenance matches are reused, not recomputed) and times
+the call. The rule is the stages' (`provenance_matches`): storage only reads and writes. The
+stages themselves are listed in `registry`."""
 
 from __future__ import annotations
 
@@ -7,12 +10,19 @@ import dataclasses
 import hashlib
 import importlib
 import json
+import logging
+import os
 import time
 from collections.abc import Mapping
 from typing import Any
 
+import rasterio.errors
+
+from ..exceptions import ConfigurationError
 from ..outputs.metadata import Provenance
-from ..store import Store
+from ..store import Store, is_jpeg, jpeg_comment
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -29,9 +39,88 @@ class StageResult:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def reusable(store: Store, outputs: list[str], provenance: Provenance) -> bool:
-    """Whether every output exists and records this very provenance (the re-run rule)."""
-    return all(store.provenance_matches(uri, provenance) for uri in outputs)
+class StageCall:
+    """One call of a stage: its store, its clock, its params and its re-run check, so that the
+    stage's body is its compute and its writes.
+
+    Parameters
+    ----------
+    stage : str
+        The stage's name (recorded in the result).
+    storage_options : mapping or None
+        The plan's `[Storage]` options, for the call's `store`.
+
+    Examples
+    --------
+    >>> call = StageCall("rtc", storage_options)            # doctest: +SKIP
+    >>> params = call.params(RTCParams, params)            # doctest: +SKIP
+    >>> if (reused := call.reused([output], provenance)):  # doctest: +SKIP
+    ...     return reused
+    >>> return call.done([output], valid=n)                # doctest: +SKIP
+    """
+
+    def __init__(self, stage: str, storage_options: Mapping[str, Any] | None = None) -> None:
+        self.stage = stage
+        self.started = time.perf_counter()
+        self.store = Store(storage_options)
+
+    def params(self, cls: type, values: Mapping[str, Any] | Any | None) -> Any:
+        """`values` (a mapping, an instance or None: the defaults) as a `cls` params dataclass;
+        ConfigurationError (exit 72) for an unknown parameter or a value `cls` refuses."""
+        try:
+            return params_from(cls, {} if values is None else values)
+        except ConfigurationError:
+            raise
+        except (TypeError, ValueError) as error:
+            raise ConfigurationError(f"stage {self.stage}: {error}") from error
+
+    def reused(self, outputs: list[str], provenance: Provenance) -> StageResult | None:
+        """The re-run check: a skipped result when every output exists and records this very
+        `provenance`, None when the stage must compute."""
+        if all(provenance_matches(self.store, uri, provenance) for uri in outputs):
+            return self.skip(outputs)
+        return None
+
+    def skip(self, outputs: list[str], **details: Any) -> StageResult:
+        """The result of a call that reused `outputs` (up to date): nothing computed."""
+        return StageResult(self.stage, list(outputs), skipped=True, details=details)
+
+    def done(self, outputs: list[str], *, skipped: bool = False, **details: Any) -> StageResult:
+        """The result of a call that made `outputs` (or found them made elsewhere: `skipped`),
+        timed from the call's start."""
+        return StageResult(self.stage, list(outputs), skipped=skipped,
+                           seconds=round(time.perf_counter() - self.started, 3), details=details)
+
+
+def provenance_matches(store: Store, uri: str | os.PathLike, provenance: Provenance) -> bool:
+    """Whether `uri` exists and records `provenance`: then its stage can be skipped (the
+    re-run rule).
+
+    A quicklook also carries the hash inside the JPEG (its comment), so a JPEG published
+    without its sidecar (a stage killed between the two) does not match; an output that cannot
+    be read is made again.
+
+    Parameters
+    ----------
+    store : Store
+        Where `uri` is.
+    uri : str or path
+        An output of the stage.
+    provenance : Provenance
+        What the stage would record now.
+    """
+    if not store.exists(uri):
+        return False
+    try:
+        tags = store.read_tags(uri)
+    except rasterio.errors.RasterioError:
+        log.warning("cannot read %s: it will be made again", uri)
+        return False
+    if not provenance.matches(tags):
+        return False
+    if is_jpeg(uri):
+        return tags.get("COMMENT", "").lower() == jpeg_comment(provenance.digest).lower()
+    return True
 
 
 def input_identity(tags: Mapping[str, str]) -> str:
@@ -45,11 +134,6 @@ def input_identity(tags: Mapping[str, str]) -> str:
         return str(tags["PROVENANCE_HASH"])
     text = json.dumps({str(k): str(v) for k, v in tags.items()}, sort_keys=True)
     return "tags-sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def timed(stage: str, outputs: list[str], started: float, **details: Any) -> StageResult:
-    return StageResult(stage, outputs, seconds=round(time.perf_counter() - started, 3),
-                       details=details)
 
 
 def params_from(cls: type, values: Mapping[str, Any] | Any) -> Any:

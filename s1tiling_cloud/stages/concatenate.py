@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import time
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -36,8 +35,7 @@ from ..engine.native.concatenate import concatenate as first_non_null
 from ..exceptions import NotCompatibleInput
 from ..outputs.metadata import PROVENANCE_KEYS, Provenance, backscatter_tags, complete_tags
 from ..outputs.names import ProductName, S1Image, tile_fields
-from ..store import Store
-from .base import StageResult, input_identity, params_from, reusable, timed
+from .base import StageCall, StageResult, input_identity
 from .engines import check_engine, otb_finishing, without_native_engine
 
 STAGE = "concatenate"
@@ -69,12 +67,12 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
                 params: ConcatParams | Mapping[str, Any] | None = None,
                 storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write the day's product of `tile` to `output` from `inputs` (ortho images, in time order)."""
-    started = time.perf_counter()
+    call = StageCall(STAGE, storage_options)
     inputs = list(inputs)
     if not inputs:
         raise NotCompatibleInput("concatenate needs at least one orthorectified image")
-    params = params_from(ConcatParams, params or {})
-    store = Store(storage_options)
+    params = call.params(ConcatParams, params)
+    store = call.store
     with ExitStack() as stack:
         datasets = [stack.enter_context(store.open_raster(uri)) for uri in inputs]
         sources = [dict(dataset.tags()) for dataset in datasets]
@@ -84,8 +82,8 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
                                         "sources": [input_identity(tags) for tags in sources]},
                                 inputs)
         details = {"acquisition_stamp": fields["acquisition_stamp"], "inputs": len(inputs)}
-        if reusable(store, [output], provenance):
-            return StageResult(STAGE, [output], skipped=True, details=details)
+        if call.reused([output], provenance):
+            return call.skip([output], **details)
         _check_grids(datasets, inputs)
         carried, tags = _product_tags(images, sources, tile)
         product_tags = complete_tags(tags, extra={**carried, **params.metadata},
@@ -93,7 +91,7 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
         reference = datasets[0]
         if len(datasets) == 1 and _encoded_as_product(reference, sources[0]):
             store.copy_cog(inputs[0], output, tags=product_tags)
-            return timed(STAGE, [output], started, copied=True, **details)
+            return call.done([output], copied=True, **details)
         otb = otb_finishing(params.engine)
 
         def strip(window: Window) -> np.ndarray:
@@ -104,7 +102,7 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
         store.write_cog(output, pixels, shape=(reference.height, reference.width),
                         dtype=np.float32, crs=reference.crs, transform=reference.transform,
                         nodata=0.0, tags=product_tags)
-    return timed(STAGE, [output], started, **details)
+    return call.done([output], **details)
 
 
 def _encoded_as_product(dataset, tags: Mapping[str, str]) -> bool:

@@ -14,8 +14,7 @@ import numpy as np
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid
 from ..outputs.metadata import Provenance
-from ..store import Store
-from .base import input_identity, reusable
+from .base import StageCall, input_identity
 
 
 @dataclass
@@ -30,14 +29,16 @@ class CorrectionInputs:
     provenance: Provenance
 
 
-def read_correction_inputs(store: Store, stage: str, product: str, map_uri: str, params: Any, *,
+def read_correction_inputs(call: StageCall, product: str, map_uri: str, params: Any, *,
                            calibration: str, product_key: str, map_key: str, map_name: str,
                            bands: Sequence[int] = (1,),
                            same_keys: Sequence[str] = ("S2_TILE_CORRESPONDING_CODE",),
                            output: str) -> CorrectionInputs | None:
-    """The inputs of `stage` correcting `product` with `map_uri`, or None when `output` already
-    records this very provenance (the re-run rule). `NotCompatibleInput` when the product is
-    not `calibration`, or the map is on another grid or has another value of `same_keys`."""
+    """The inputs of `call`'s stage correcting `product` with `map_uri`, or None when `output`
+    already records this very provenance (the re-run rule). `NotCompatibleInput` when the
+    product is not `calibration`, or the map is on another grid or has another value of
+    `same_keys`."""
+    store, stage = call.store, call.stage
     with store.open_raster(product) as dataset:
         tags = dict(dataset.tags())
         grid = Grid.of(dataset)
@@ -49,7 +50,7 @@ def read_correction_inputs(store: Store, stage: str, product: str, map_uri: str,
                                         product_key: input_identity(tags),
                                         map_key: input_identity(map_tags)},
                                 [product, map_uri])
-        if reusable(store, [output], provenance):
+        if call.reused([output], provenance):
             return None
         values = dataset.read(1)
     with store.open_raster(map_uri) as dataset:

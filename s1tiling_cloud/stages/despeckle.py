@@ -10,7 +10,6 @@ product is filtered at once: the window statistics need neighbouring rows.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +19,7 @@ from ..engine.native.despeckle import FILTERS
 from ..engine.native.despeckle import despeckle as filter_image
 from ..exceptions import ConfigurationError
 from ..outputs.metadata import Provenance, complete_tags, filtered_tags
-from ..store import Store
-from .base import StageResult, input_identity, params_from, timed
+from .base import StageCall, StageResult, input_identity
 from .engines import check_engine, otb_finishing, without_native_engine
 
 STAGE = "despeckle"
@@ -67,18 +65,18 @@ class FilterParams:
 def despeckle(product: str, output: str, params: FilterParams | Mapping[str, Any],
               storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write `product` despeckled to `output` (float32 COG, nodata 0, `FILTERED=true`)."""
-    started = time.perf_counter()
-    params = params_from(FilterParams, params)
+    call = StageCall(STAGE, storage_options)
+    params = call.params(FilterParams, params)
     effective = params.effective()
-    store = Store(storage_options)
+    store = call.store
     otb = otb_finishing(params.engine)
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
         recorded = without_native_engine({**effective, "source": input_identity(base),
                                           "engine": params.engine})
         provenance = Provenance(STAGE, recorded, [product])
-        if store.provenance_matches(output, provenance):
-            return StageResult(STAGE, [output], skipped=True)
+        if reused := call.reused([output], provenance):
+            return reused
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
     filter_with = otb.despeckle if otb else filter_image
@@ -89,4 +87,4 @@ def despeckle(product: str, output: str, params: FilterParams | Mapping[str, Any
                          nblooks=effective.get("nblooks"), deramp=effective.get("deramp"))
     store.write_cog(output, filtered, crs=crs, transform=transform, nodata=0.0, dtype=np.float32,
                     tags=complete_tags(tags, provenance=provenance))
-    return timed(STAGE, [output], started, method=params.method)
+    return call.done([output], method=params.method)

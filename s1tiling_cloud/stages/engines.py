@@ -8,13 +8,15 @@ from types import ModuleType
 from typing import Any
 
 from ..config.processing import ENGINES
+from ..exceptions import ConfigurationError
 
 __all__ = ["ENGINES", "check_engine", "otb_finishing", "without_native_engine"]
 
 
 def check_engine(engine: str) -> None:
+    """ConfigurationError (exit 72) unless `engine` is one of `ENGINES`."""
     if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")
+        raise ConfigurationError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")
 
 
 def without_native_engine(params: Mapping[str, Any]) -> dict[str, Any]:

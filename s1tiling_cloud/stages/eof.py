@@ -15,7 +15,6 @@ import dataclasses
 import logging
 import shutil
 import tempfile
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from ..search import eodag_compat as compat
 from ..search.candidates import normalise_platform
 from ..search.eof import EOFCandidate, as_utc, cached_eofs, choose_eofs, search_eofs, uncovered
 from ..store import Store, join
-from .base import StageResult, timed
+from .base import StageCall, StageResult
 
 __all__ = ["fetch_eof"]
 
@@ -45,7 +44,7 @@ def fetch_eof(platform: str, start: str, stop: str, eof_dir: str,
     choice by priority, cop_dataspace for S1Tiling); `wait_minutes`/`timeout_minutes`: eodag's
     download retry wait and give-up time, as for the `ingest` stage.
     """
-    started = time.perf_counter()
+    call = StageCall("eof", storage_options)
     platform = normalise_platform(platform)
     first, last = as_utc(start), as_utc(stop)
     if last < first:
@@ -53,10 +52,8 @@ def fetch_eof(platform: str, start: str, stop: str, eof_dir: str,
     cached = cached_eofs(eof_dir, platform, storage_options)
     if not uncovered(cached, first, last):
         chosen, _ = choose_eofs(cached, platform, first, last)
-        result = timed("eof", [c.location for c in chosen], started,
-                       files=[c.file_name for c in chosen], downloaded=0)
-        result.skipped = True
-        return result
+        return call.done([c.location for c in chosen], skipped=True,
+                             files=[c.file_name for c in chosen], downloaded=0)
     dag = compat.open_gateway(eodag_config)
     try:
         found = search_eofs(dag, platform, first, last)
@@ -70,15 +67,14 @@ def fetch_eof(platform: str, start: str, stop: str, eof_dir: str,
         raise DownloadEOFFileError(
             f"No precise orbit file of {platform} covers {', '.join(f'{a} - {b}' for a, b in gaps)}"
             f" ({len(found)} found by the search, {len(cached)} in {eof_dir})")
-    store = Store(storage_options)
+    store = call.store
     locations, downloaded = [], 0
     for candidate in chosen:
         if candidate.location is None:
             candidate = _download(candidate, eof_dir, store, dag, wait_minutes, timeout_minutes)
             downloaded += 1
         locations.append(candidate.location)
-    return timed("eof", locations, started, files=[c.file_name for c in chosen],
-                 downloaded=downloaded)
+    return call.done(locations, files=[c.file_name for c in chosen], downloaded=downloaded)
 
 
 def _download(candidate: EOFCandidate, eof_dir: str, store: Store, dag, wait: float,

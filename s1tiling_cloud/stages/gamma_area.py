@@ -33,8 +33,7 @@ from ..geo import Grid, TileProjector
 from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_tags
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
-from ..store import Store
-from .base import StageResult, input_identity, params_from, reusable, timed
+from .base import StageCall, StageResult, input_identity
 from .ortho import _tile_heights
 
 #: Our key of a γ-area map: the radar pixel's area on the ellipsoid, A_σ,E (m²).
@@ -59,19 +58,19 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     """Write the γ-area map of `tile` for the relative orbit of `product` (one product, or the
     products of one pass in time order: S1Tiling's best-covering same-day pair; a pixel comes
     from the first product that sees it), and its mask."""
-    started = time.perf_counter()
-    params = params_from(GammaAreaParams, params or {})
+    call = StageCall("gamma_area", storage_options)
+    params = call.params(GammaAreaParams, params)
     products = [product] if isinstance(product, str) else list(product)
     if not products:
         raise NotCompatibleInput("a γ-area map needs at least one S1 product")
-    store = Store(storage_options)
+    store = call.store
     heights_tags = store.read_tags(heights_uri)
     outputs = [output] + ([mask_output] if mask_output else [])
     provenance = Provenance("gamma_area", {**dataclasses.asdict(params), "tile": tile,
                                            "heights": input_identity(heights_tags)},
                             [*products, heights_uri])
-    if reusable(store, outputs, provenance):
-        return StageResult("gamma_area", outputs, skipped=True)
+    if reused := call.reused(outputs, provenance):
+        return reused
     grid = Grid.from_tile(tile, params.resolution)
     heights = _tile_heights(store, heights_uri, grid)
     values = np.full(grid.shape, np.nan, np.float32)
@@ -117,8 +116,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
         store.write_cog(mask_output, mask, crs=grid.crs, transform=grid.transform,
                         nodata=OUTSIDE, tags=mask_tags, overviews=overviews)
     valid = np.isfinite(values)
-    return timed("gamma_area", outputs, started, compute_s=compute_s,
-                 valid_fraction=round(float(valid.mean()), 6),
-                 layover_fraction=round(float(np.mean(mask[valid] & 1)), 6) if valid.any() else 0,
-                 shadow_fraction=round(float(np.mean((mask[valid] & 2) > 0)), 6)
-                 if valid.any() else 0)
+    return call.done(outputs, compute_s=compute_s,
+                     valid_fraction=round(float(valid.mean()), 6),
+                     layover_fraction=round(float(np.mean(mask[valid] & 1)), 6) if valid.any() else 0,
+                     shadow_fraction=round(float(np.mean((mask[valid] & 2) > 0)), 6)
+                     if valid.any() else 0)

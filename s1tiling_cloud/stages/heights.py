@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from ..geo import DemSource, Geoid, Grid, ellipsoid_heights
 from ..outputs.metadata import GEOID_STANDS_IN, Provenance, complete_tags, dem_info
-from ..store import Store
-from .base import StageResult, params_from, reusable, timed
+from .base import StageCall, StageResult
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,9 +35,9 @@ class DemParams:
 def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping[str, Any],
             storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write the heights above the WGS84 ellipsoid of `tile` at `resolution` (float32 COG)."""
-    started = time.perf_counter()
-    dem = params_from(DemParams, dem)
-    store = Store(storage_options)
+    call = StageCall("heights", storage_options)
+    dem = call.params(DemParams, dem)
+    store = call.store
     grid = Grid.from_tile(tile, resolution)
     # The geoid first: with both missing, S1Tiling reports the geoid (76) before the DEM (75).
     geoid = Geoid.open(dem.geoid_file, storage_options=store.storage_options)
@@ -48,8 +46,8 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
     selection = source.require(grid, margin=4)
     provenance = Provenance("heights", {"tile": tile, "resolution": resolution,
                                         "dem": dataclasses.asdict(dem)}, selection.uris)
-    if reusable(store, [out_uri], provenance):
-        return StageResult("heights", [out_uri], skipped=True)
+    if reused := call.reused([out_uri], provenance):
+        return reused
     # Where no DEM tile is (the sea), the height over the geoid is 0, as OTB takes it.
     geoid_note = selection.geoid_stands_in
     values = ellipsoid_heights(grid, source, geoid, resampling=dem.resampling,
@@ -62,4 +60,4 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
                          provenance=provenance)
     store.write_cog(out_uri, values, crs=grid.crs, transform=grid.transform, nodata=float("nan"),
                     tags=tags, overviews=None, compress="ZSTD")
-    return timed("heights", [out_uri], started, dem_tiles=len(selection.uris))
+    return call.done([out_uri], dem_tiles=len(selection.uris))

@@ -19,8 +19,7 @@ from ..engine.native.lia import DEFAULT_BLOCK_ROWS, degrees_x100, ia_blocks
 from ..engine.native.lia_lattice import ia_lattice
 from ..geo import Grid
 from ..outputs.metadata import Provenance, complete_tags, ia_tags
-from ..store import Store
-from .base import StageResult, params_from, reusable, timed
+from .base import StageCall, StageResult
 from .lia import check_kinds
 from .orbit import map_orbit
 
@@ -44,17 +43,17 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
     """Write the ellipsoid IA maps of `tile` for `product`'s orbit (or, with no product, a
     pass of `relative_orbit` found in `eof_dir`): `outputs` maps any of `IA`, `cos_IA`,
     `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
-    started = time.perf_counter()
-    params = params_from(IAParams, params or {})
+    call = StageCall("ia", storage_options)
+    params = call.params(IAParams, params)
     check_kinds(outputs, IA_KINDS)
-    store = Store(storage_options)
+    store = call.store
     source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
                        platforms=platforms, orbit_direction=orbit_direction,
                        margin_s=params.orbit_margin_s, storage_options=store.storage_options)
     provenance = Provenance("ia", {**dataclasses.asdict(params), "tile": tile,
                                    "orbit_file": source.file}, list(source.inputs))
-    if reusable(store, list(outputs.values()), provenance):
-        return StageResult("ia", list(outputs.values()), skipped=True)
+    if reused := call.reused(list(outputs.values()), provenance):
+        return reused
     grid = Grid.from_tile(tile, params.resolution)
     clock = time.perf_counter()
     if params.lattice:
@@ -80,6 +79,6 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
         store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
-    return timed("ia", written, started, compute_s=compute_s,
-                 valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
+    return call.done(written, compute_s=compute_s,
+                     valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
 

@@ -9,12 +9,11 @@ description), its `destination` is `search.ingest.cache_uri(s1_images, id)`. Err
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from ..search.ingest import ingest_product
-from .base import StageResult, timed
+from .base import StageCall, StageResult
 
 __all__ = ["ingest"]
 
@@ -27,11 +26,9 @@ def ingest(product: Mapping[str, Any], destination: str, eodag_config: str | Non
     `wait_minutes`/`timeout_minutes` are eodag's retry wait and give-up time for products
     that are not available yet (S1Tiling's `--eodag_download_wait` / `_timeout`).
     """
-    started = time.perf_counter()
+    call = StageCall("ingest", storage_options)
     outcome = ingest_product(product, destination, eodag_config=eodag_config,
                              wait_minutes=wait_minutes, timeout_minutes=timeout_minutes,
                              storage_options=storage_options)
-    result = timed("ingest", [outcome.location], started, product=str(product.get("id")),
-                   files=outcome.files, bytes=outcome.bytes)
-    result.skipped = not outcome.downloaded
-    return result
+    return call.done([outcome.location], skipped=not outcome.downloaded,
+                         product=str(product.get("id")), files=outcome.files, bytes=outcome.bytes)

@@ -33,8 +33,7 @@ from ..engine.native.lia import DEFAULT_BLOCK_ROWS, degrees_x100, lia_blocks
 from ..engine.native.lia_lattice import lia_lattice
 from ..geo import Grid
 from ..outputs.metadata import Provenance, complete_tags, lia_tags
-from ..store import Store
-from .base import StageResult, input_identity, params_from, reusable, timed
+from .base import StageCall, StageResult, input_identity
 from .orbit import map_orbit
 from .ortho import _tile_heights
 
@@ -70,10 +69,10 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
         platforms: Sequence[str] = (), orbit_direction: str | None = None) -> StageResult:
     """Write the LIA maps of `tile` for `product`'s orbit (or, with no product, a pass of
     `relative_orbit` found in `eof_dir`): `outputs` maps `sin_LIA` and/or `LIA` to URIs."""
-    started = time.perf_counter()
-    params = params_from(LIAParams, params or {})
+    call = StageCall("lia", storage_options)
+    params = call.params(LIAParams, params)
     check_kinds(outputs, LIA_KINDS)
-    store = Store(storage_options)
+    store = call.store
     heights_tags = store.read_tags(heights_uri)
     source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
                        platforms=platforms, orbit_direction=orbit_direction,
@@ -82,8 +81,8 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                                     "heights": input_identity(heights_tags),
                                     "orbit_file": source.file},
                             [*source.inputs, heights_uri])
-    if reusable(store, list(outputs.values()), provenance):
-        return StageResult("lia", list(outputs.values()), skipped=True)
+    if reused := call.reused(list(outputs.values()), provenance):
+        return reused
     grid = Grid.from_tile(tile, params.resolution)
     heights = _tile_heights(store, heights_uri, grid)
     clock = time.perf_counter()
@@ -115,10 +114,10 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
     valid = np.isfinite(degrees)
-    return timed("lia", written, started, compute_s=compute_s,
-                 valid_fraction=round(float(valid.mean()), 6),
-                 lia_range=[round(float(degrees[valid].min()), 4),
-                            round(float(degrees[valid].max()), 4)] if valid.any() else None)
+    return call.done(written, compute_s=compute_s,
+                     valid_fraction=round(float(valid.mean()), 6),
+                     lia_range=[round(float(degrees[valid].min()), 4),
+                                round(float(degrees[valid].max()), 4)] if valid.any() else None)
 
 
 

@@ -8,7 +8,6 @@ ragged, noisy border of the valid area is trimmed. The mask is computed on the *
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,8 +15,7 @@ import numpy as np
 
 from ..engine.native.mask import MASK_RADIUS, border_mask
 from ..outputs.metadata import Provenance, complete_tags, mask_tags
-from ..store import Store
-from .base import StageResult, input_identity, timed
+from .base import StageCall, StageResult, input_identity
 from .engines import otb_finishing, without_native_engine
 
 STAGE = "mask"
@@ -27,16 +25,16 @@ def mask(product: str, output: str, storage_options: Mapping[str, Any] | None = 
                 engine: str = "native") -> StageResult:
     """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`);
     `engine` "otb" runs S1Tiling's BandMath + BinaryMorphologicalOperation instead."""
-    started = time.perf_counter()
-    store = Store(storage_options)
+    call = StageCall(STAGE, storage_options)
+    store = call.store
     otb = otb_finishing(engine)
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
         recorded = without_native_engine({"radius": MASK_RADIUS, "source": input_identity(base),
                                           "engine": engine})
         provenance = Provenance(STAGE, recorded, [product])
-        if store.provenance_matches(output, provenance):
-            return StageResult(STAGE, [output], skipped=True)
+        if reused := call.reused([output], provenance):
+            return reused
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
     values = otb.border_mask(image, MASK_RADIUS) if otb else border_mask(image, MASK_RADIUS)
@@ -44,4 +42,4 @@ def mask(product: str, output: str, storage_options: Mapping[str, Any] | None = 
     del image
     store.write_cog(output, values, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
                     tags=complete_tags(mask_tags(base), provenance=provenance))
-    return timed(STAGE, [output], started, valid_fraction=round(valid / values.size, 6))
+    return call.done([output], valid_fraction=round(valid / values.size, 6))

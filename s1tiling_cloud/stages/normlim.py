@@ -10,15 +10,13 @@ product's tags, then `CALIBRATION=Normlim` and `LIA_FILE` (`normlim_tags`). The 
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ..outputs.metadata import complete_tags, normlim_tags
-from ..store import Store
-from .base import StageResult, params_from, timed
+from .base import StageCall, StageResult
 from .correction import read_correction_inputs
 
 STAGE = "normlim"
@@ -50,14 +48,14 @@ def normlim(product: str, sin_lia_uri: str, output: str,
             params: NormlimParams | Mapping[str, Any] | None = None,
             storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write σ°_NORMLIM of the β° tile `product` with the `sin_LIA` map of its tile and orbit."""
-    started = time.perf_counter()
-    params = params_from(NormlimParams, params or {})
-    store = Store(storage_options)
-    inputs = read_correction_inputs(store, STAGE, product, sin_lia_uri, params, calibration="beta",
+    call = StageCall(STAGE, storage_options)
+    params = call.params(NormlimParams, params)
+    store = call.store
+    inputs = read_correction_inputs(call, product, sin_lia_uri, params, calibration="beta",
                                     product_key="beta", map_key="sin_lia", map_name="sin_LIA",
                                     output=output)
     if inputs is None:
-        return StageResult(STAGE, [output], skipped=True)
+        return call.skip([output])
     beta, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     sin_lia = inputs.map_bands[0]
     values = apply_normlim(beta, sin_lia, params.lower_signal_value)
@@ -65,4 +63,4 @@ def normlim(product: str, sin_lia_uri: str, output: str,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
                     tags=tags, overviews="auto" if params.overviews else None)
-    return timed(STAGE, [output], started, valid=int(np.count_nonzero(values)))
+    return call.done([output], valid=int(np.count_nonzero(values)))

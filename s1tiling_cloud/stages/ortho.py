@@ -26,7 +26,7 @@ from ..outputs.metadata import Provenance, backscatter_tags, complete_tags, dem_
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
-from .base import StageResult, input_identity, params_from, reusable, timed
+from .base import StageCall, StageResult, input_identity, provenance_matches
 from .engines import check_engine
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
@@ -87,14 +87,14 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
           params: OrthoParams | Mapping[str, Any] | None = None,
           storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI})."""
-    started = time.perf_counter()
-    params = params_from(OrthoParams, params or {})
+    call = StageCall("ortho", storage_options)
+    params = call.params(OrthoParams, params)
     if params.engine == "otb":  # MissingApplication (exit 77) before any work
         from ..engine.otb.apps import require
         from ..engine.otb.chain import CHAIN_APPS
 
         require(*CHAIN_APPS)
-    store = Store(storage_options)
+    store = call.store
     heights_tags = store.read_tags(heights_uri)
     heights_identity = input_identity(heights_tags)
     params = dataclasses.replace(params, dem_info=dem_info(params.dem_info, heights_tags))
@@ -102,8 +102,8 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                                             "polarisation": pol, "heights": heights_identity},
                                   [product, heights_uri])
                   for pol in outputs}
-    if all(reusable(store, [uri], provenance[pol]) for pol, uri in outputs.items()):
-        return StageResult("ortho", list(outputs.values()), skipped=True)
+    if all(provenance_matches(store, uri, provenance[pol]) for pol, uri in outputs.items()):
+        return call.skip(list(outputs.values()))
 
     grid = Grid.from_tile(tile, params.resolution)
     with ThreadPoolExecutor(max_workers=1) as reader:  # the heights decode while the SAFE opens
@@ -123,10 +123,10 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     image_shape = s1.open_group(f"{swath}/{next(iter(outputs))}").measurement.shape
     window = radar_window(line, pixel, image_shape, margin=3)
     if window is None:
-        return timed("ortho", [], started, reason=f"{tile} does not intersect {s1.name}")
+        return call.done([], reason=f"{tile} does not intersect {s1.name}")
     if params.engine == "otb":
         return _ortho_otb(s1, swath, tile, grid, line, pixel, image_shape, window, outputs,
-                          params, provenance, store, started, figures)
+                          params, provenance, call, figures)
     written: list[str] = []
     # Each polarisation's COG is encoded in a thread (GDAL releases the GIL) while the next
     # polarisation is calibrated and resampled.
@@ -149,14 +149,15 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
             del values
         for future in pending:
             written.append(future.result())
-    return timed("ortho", written, started, window=dataclasses.asdict(window), **figures)
+    return call.done(written, window=dataclasses.asdict(window), **figures)
 
 
 def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np.ndarray,
                pixel: np.ndarray, image_shape: tuple[int, int], window, outputs: Mapping[str, str],
-               params: OrthoParams, provenance: Mapping[str, Provenance], store: Store,
-               started: float, figures: dict[str, float]) -> StageResult:
+               params: OrthoParams, provenance: Mapping[str, Provenance], call: StageCall,
+               figures: dict[str, float]) -> StageResult:
     """The same outputs with S1Tiling's chain run by Orfeo ToolBox (`engine.otb`)."""
+    store = call.store
     from ..engine.otb.chain import OtbChain, OtbChainSettings, work_folder
 
     settings = OtbChainSettings(str(params.dem_dir), str(params.geoid_file),
@@ -178,8 +179,7 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
             _write(store, uri, values, grid, _tags(s1, swath, pol, tile, params, provenance[pol]),
                    params, figures, f"write_{pol}_s")
             written.append(uri)
-    return timed("ortho", written, started, window=dataclasses.asdict(window), engine="otb",
-                 **figures)
+    return call.done(written, window=dataclasses.asdict(window), engine="otb", **figures)
 
 
 def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoParams,

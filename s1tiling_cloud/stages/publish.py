@@ -7,13 +7,12 @@ Idempotent: a re-run rewrites the same item and finds it already in its collecti
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..stac.item import ProductFiles
 from ..stac.publication import publish_product
-from .base import StageResult, timed
+from .base import StageCall, StageResult
 
 STAGE = "publish"
 
@@ -29,10 +28,10 @@ def publish(products: Mapping[str, str], catalog: str, masks: Mapping[str, str] 
     `public_url`: https base replacing `s3://bucket` in asset hrefs; `processing`: what the
     tags do not say, recorded as `s1tiling:*` properties (e.g. `{"engine": "otb"}`).
     """
-    started = time.perf_counter()
+    call = StageCall(STAGE, storage_options)
     files = ProductFiles(dict(products), dict(masks or {}), dict(quicklooks or {}), dict(maps or {}),
                          [dict(source) for source in inputs])
     done = publish_product(files, catalog, api_url=api_url, public_url=public_url,
                            storage_options=storage_options, processing=processing)
-    return timed(STAGE, [done.item_uri], started, item=done.item_id, collection=done.collection_id,
-                 api=done.api)
+    return call.done([done.item_uri], item=done.item_id, collection=done.collection_id,
+                     api=done.api)

@@ -13,7 +13,6 @@ The map is the `gamma_area` stage's (`gamma_area.py`); see `engine.native.gamma_
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,8 +20,7 @@ import numpy as np
 
 from ..engine.native.gamma_area import apply_rtc
 from ..outputs.metadata import complete_tags, rtc_tags
-from ..store import Store
-from .base import StageResult, params_from, timed
+from .base import StageCall, StageResult
 from .correction import read_correction_inputs
 from .gamma_area import PIXEL_AREA_KEY
 
@@ -43,15 +41,15 @@ def rtc(product: str, gamma_area_uri: str, output: str,
         params: RTCParams | Mapping[str, Any] | None = None,
         storage_options: Mapping[str, Any] | None = None) -> StageResult:
     """Write γ°_T of the σ° tile `product` with the γ-area map of its tile and orbit."""
-    started = time.perf_counter()
-    params = params_from(RTCParams, params or {})
-    store = Store(storage_options)
+    call = StageCall("rtc", storage_options)
+    params = call.params(RTCParams, params)
+    store = call.store
     inputs = read_correction_inputs(
-        store, "rtc", product, gamma_area_uri, params, calibration="sigma", product_key="sigma",
+        call, product, gamma_area_uri, params, calibration="sigma", product_key="sigma",
         map_key="gamma_area", map_name="γ-area", bands=(1,), output=output,
         same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"))
     if inputs is None:
-        return StageResult("rtc", [output], skipped=True)
+        return call.skip([output])
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     (area,) = inputs.map_bands
     reference = float(inputs.map_tags.get(PIXEL_AREA_KEY, params.reference_area))
@@ -63,4 +61,4 @@ def rtc(product: str, gamma_area_uri: str, output: str,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
                     tags=tags, overviews="auto" if params.overviews else None)
-    return timed("rtc", [output], started, valid=int(np.count_nonzero(values)))
+    return call.done([output], valid=int(np.count_nonzero(values)))

@@ -8,7 +8,7 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from s1tiling_cloud.exceptions import NotCompatibleInput
+from s1tiling_cloud.exceptions import ConfigurationError, NotCompatibleInput
 from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.store import Store
@@ -86,7 +86,8 @@ def test_outputs_to_object_storage(inputs, s3_server):
 
 
 def test_bad_params_are_refused(inputs):
-    with pytest.raises(ValueError, match="interpolation"):
+    # A bad parameter is a configuration error (exit 72) in every stage (`StageCall.params`).
+    with pytest.raises(ConfigurationError, match="interpolation"):
         ortho(inputs["product"], TILE, inputs["heights"], {"VV": "/tmp/x.tif"},
               {"interpolation": "lanczos"})
 
