@@ -18,7 +18,8 @@ orbit, `…_GammaNaughtRTC.tif`:
 
 0 where σ° is 0, the map is NaN or A_γ < `min_gamma_area` (m², S1Tiling's "minimum area
 before entering shadow", 1.0 by default). A map without `ELLIPSOID_PIXEL_AREA` (S1Tiling's)
-is taken with `reference_area` (100 m²: GRDH's 10 m × 10 m pixels).
+is taken with the `PixelSpacing` × `LineSpacing` it keeps, or else `reference_area` (100 m²:
+GRDH's 10 m × 10 m pixels); see `reference_pixel_area`.
 
 See `engine.native.gamma_area` for the derivation and the algorithm.
 """
@@ -39,6 +40,7 @@ from ..engine.native.gamma_area import (
     OUTSIDE,
     apply_rtc,
     gamma_area_blocks,
+    margin_pixels,
 )
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
@@ -56,10 +58,16 @@ PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
 
 @dataclasses.dataclass(frozen=True)
 class GammaAreaParams:
+    """`distribute_area` and `outer_margin_ratio`: S1Tiling's `[Processing]` keys (see
+    `gamma_area_blocks` and `margin_pixels`); `halo`: the margin in pixels instead, when
+    `outer_margin_ratio` is None."""
+
     resolution: float = 10.0
     block_rows: int = DEFAULT_BLOCK_ROWS
     cell_factor: float = DEFAULT_CELL_FACTOR
     halo: int | None = None
+    distribute_area: bool = True
+    outer_margin_ratio: float | None = 0.04
     dem_info: str = ""
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = False
@@ -75,6 +83,33 @@ class RTCParams:
     reference_area: float = 100.0
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = True
+
+
+def reference_pixel_area(tags: Mapping[str, str], default: float) -> float:
+    """The radar pixel's area on the ellipsoid A_σ,E (m²) of a γ-area map, from its tags.
+
+    Parameters
+    ----------
+    tags : mapping
+        The map's GeoTIFF tags.
+    default : float
+        The area of a map that says nothing of its radar pixel (m²).
+
+    Returns
+    -------
+    float
+        `ELLIPSOID_PIXEL_AREA` (our maps); else `PixelSpacing` × `LineSpacing`, the GRD's
+        range and azimuth pixel spacings that S1Tiling keeps on its maps; else `default`. The
+        map's geotransform is not used: it gives the output grid's pixel, which is the radar
+        pixel's size only by chance (10 m maps of GRDH).
+    """
+    if PIXEL_AREA_KEY in tags:
+        return float(tags[PIXEL_AREA_KEY])
+    try:
+        area = float(tags["PixelSpacing"]) * float(tags["LineSpacing"])
+    except (KeyError, ValueError):
+        return float(default)
+    return area if area > 0 else float(default)
 
 
 def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output: str,
@@ -102,6 +137,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     values = np.full(grid.shape, np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
     images, pixel_areas = [], []
+    margin = (params.halo if params.outer_margin_ratio is None
+              else margin_pixels(grid, params.outer_margin_ratio))
     clock = time.perf_counter()
     for uri in products:
         s1 = Sentinel1Product(uri, store.storage_options)
@@ -116,7 +153,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
             raise NotCompatibleInput(f"the products of one γ-area map differ in pixel size: {products}")
         pixel_areas.append(pixel_area)
         for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
-                                       halo=params.halo, cell_factor=params.cell_factor):
+                                       pad=margin, cell_factor=params.cell_factor,
+                                       distribute_area=params.distribute_area):
             free = mask[block.rows] == OUTSIDE  # not seen by an earlier product of the pass
             seen = free & (block.mask != OUTSIDE)
             area = block.gamma_area * block.cos_reference * pixel_area  # A_γ = G · C · A_σ,E
@@ -164,7 +202,7 @@ def rtc(product: str, gamma_area_uri: str, output: str,
         return StageResult("rtc", [output], skipped=True)
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     (area,) = inputs.map_bands
-    reference = float(inputs.map_tags.get(PIXEL_AREA_KEY, params.reference_area))
+    reference = reference_pixel_area(inputs.map_tags, params.reference_area)
     # γ°_T = σ° · A_σ,E / A_γ: apply_rtc's σ° / (G · C) with G · C = A_γ / A_σ,E
     values = apply_rtc(sigma, area.astype(np.float64) / reference, 1.0, params.min_gamma_area / reference)
     if params.calibration_factor != 1.0:
