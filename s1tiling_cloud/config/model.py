@@ -130,7 +130,7 @@ class ProcessingSection:
     use_resampled_dem: bool = True
     resample_dem_factor_x: float = 2.0
     resample_dem_factor_y: float = 2.0
-    distribute_area: bool = False
+    distribute_area: bool = True  # S1Tiling: False; see docs/coming-from-s1tiling.md
     inner_margin_ratio: float = 0.01
     outer_margin_ratio: float = 0.04
     min_gamma_area: float = 1.0

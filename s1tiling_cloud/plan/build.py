@@ -262,7 +262,9 @@ class _Builder:
             args={"product": uris[0] if len(uris) == 1 else uris, "tile": tile,
                   "heights_uri": heights.outputs[0], "output": output,
                   "params": {"resolution": self.resolution, "dem_info": self.dem_info(),
-                             "metadata": self.metadata}},
+                             "metadata": self.metadata,
+                             "distribute_area": self.request.processing.distribute_area,
+                             "outer_margin_ratio": self.request.processing.outer_margin_ratio}},
             depends=[*depends, heights.id], outputs=[output], products=list(products)))
 
     def dem_info(self) -> str:

@@ -27,6 +27,7 @@ from ..engine.native.gamma_area import (
     DEFAULT_CELL_FACTOR,
     OUTSIDE,
     gamma_area_blocks,
+    margin_pixels,
 )
 from ..exceptions import NotCompatibleInput
 from ..geo import Grid, TileProjector
@@ -42,10 +43,16 @@ PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
 
 @dataclasses.dataclass(frozen=True)
 class GammaAreaParams:
+    """`distribute_area` and `outer_margin_ratio`: S1Tiling's `[Processing]` keys (see
+    `gamma_area_blocks` and `margin_pixels`); `halo`: the margin in pixels instead, when
+    `outer_margin_ratio` is None."""
+
     resolution: float = 10.0
     block_rows: int = DEFAULT_BLOCK_ROWS
     cell_factor: float = DEFAULT_CELL_FACTOR
     halo: int | None = None
+    distribute_area: bool = True
+    outer_margin_ratio: float | None = 0.04
     dem_info: str = ""
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = False
@@ -76,6 +83,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     values = np.full(grid.shape, np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
     images, pixel_areas = [], []
+    margin = (params.halo if params.outer_margin_ratio is None
+              else margin_pixels(grid, params.outer_margin_ratio))
     clock = time.perf_counter()
     for uri in products:
         s1 = Sentinel1Product(uri, store.storage_options)
@@ -90,7 +99,8 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
             raise NotCompatibleInput(f"the products of one γ-area map differ in pixel size: {products}")
         pixel_areas.append(pixel_area)
         for block in gamma_area_blocks(grid, heights, projector, block_rows=params.block_rows,
-                                       halo=params.halo, cell_factor=params.cell_factor):
+                                       pad=margin, cell_factor=params.cell_factor,
+                                       distribute_area=params.distribute_area):
             free = mask[block.rows] == OUTSIDE  # not seen by an earlier product of the pass
             seen = free & (block.mask != OUTSIDE)
             area = block.gamma_area * block.cos_reference * pixel_area  # A_γ = G · C · A_σ,E

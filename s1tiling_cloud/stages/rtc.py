@@ -5,7 +5,8 @@ orbit, `…_GammaNaughtRTC.tif`:
 
 0 where σ° is 0, the map is NaN or A_γ < `min_gamma_area` (m², S1Tiling's "minimum area
 before entering shadow", 1.0 by default). A map without `ELLIPSOID_PIXEL_AREA` (S1Tiling's)
-is taken with `reference_area` (100 m²: GRDH's 10 m × 10 m pixels).
+is taken with the `PixelSpacing` × `LineSpacing` it keeps, or else `reference_area` (100 m²:
+GRDH's 10 m × 10 m pixels); see `reference_pixel_area`.
 
 The map is the `gamma_area` stage's (`gamma_area.py`); see `engine.native.gamma_area`.
 """
@@ -37,6 +38,33 @@ class RTCParams:
     overviews: bool = True
 
 
+def reference_pixel_area(tags: Mapping[str, str], default: float) -> float:
+    """The radar pixel's area on the ellipsoid A_σ,E (m²) of a γ-area map, from its tags.
+
+    Parameters
+    ----------
+    tags : mapping
+        The map's GeoTIFF tags.
+    default : float
+        The area of a map that says nothing of its radar pixel (m²).
+
+    Returns
+    -------
+    float
+        `ELLIPSOID_PIXEL_AREA` (our maps); else `PixelSpacing` × `LineSpacing`, the GRD's
+        range and azimuth pixel spacings that S1Tiling keeps on its maps; else `default`. The
+        map's geotransform is not used: it gives the output grid's pixel, which is the radar
+        pixel's size only by chance (10 m maps of GRDH).
+    """
+    if PIXEL_AREA_KEY in tags:
+        return float(tags[PIXEL_AREA_KEY])
+    try:
+        area = float(tags["PixelSpacing"]) * float(tags["LineSpacing"])
+    except (KeyError, ValueError):
+        return float(default)
+    return area if area > 0 else float(default)
+
+
 def rtc(product: str, gamma_area_uri: str, output: str,
         params: RTCParams | Mapping[str, Any] | None = None,
         storage_options: Mapping[str, Any] | None = None) -> StageResult:
@@ -52,7 +80,7 @@ def rtc(product: str, gamma_area_uri: str, output: str,
         return call.skip([output])
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     (area,) = inputs.map_bands
-    reference = float(inputs.map_tags.get(PIXEL_AREA_KEY, params.reference_area))
+    reference = reference_pixel_area(inputs.map_tags, params.reference_area)
     # γ°_T = σ° · A_σ,E / A_γ: apply_rtc's σ° / (G · C) with G · C = A_γ / A_σ,E
     values = apply_rtc(sigma, area.astype(np.float64) / reference, 1.0, params.min_gamma_area / reference)
     if params.calibration_factor != 1.0:

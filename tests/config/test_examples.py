@@ -51,7 +51,8 @@ def test_minimal_config_verbatim_has_s1tiling_defaults(tmp_path, env):
     assert (p.use_resampled_dem, p.resample_dem_factor_x, p.resample_dem_factor_y) == (True, 2.0, 2.0)
     assert (p.inner_margin_ratio, p.outer_margin_ratio, p.min_gamma_area, p.calibration_factor) == (
         0.01, 0.04, 1.0, 1.0)
-    assert (p.override_azimuth_cut_threshold_to, p.distribute_area, p.engine) == (None, False, "native")
+    # distribute_area: S1Tiling's False would alias our 2 × 2 facets per radar cell
+    assert (p.override_azimuth_cut_threshold_to, p.distribute_area, p.engine) == (None, True, "native")
     q = request.quicklook
     assert (q.generate, q.ratio, q.scale_vv, q.scale_vh, q.scale_hv, q.scale_hh) == (
         False, 5, 0.5, 0.05, 0.5, 0.5)

@@ -126,6 +126,13 @@ def test_rtc_and_despeckle_chain(tmp_path):
     plan = build_plan(request, outcome_for({"31TCJ": [LATER]}))
     area = plan.node("gamma_area/31TCJ/007")
     assert area.outputs == [f"{tmp_path}/out/_GAMMA_AREA/GAMMA_AREA_31TCJ_007.tif"]
+    # the [Processing] keys of the γ-area computation reach its stage
+    assert (area.args["params"]["distribute_area"], area.args["params"]["outer_margin_ratio"]) == (
+        True, 0.04)
+    request.processing = dataclasses.replace(request.processing, distribute_area=False,
+                                             outer_margin_ratio=0.0)
+    params = build_plan(request, outcome_for({"31TCJ": [LATER]})).node("gamma_area/31TCJ/007").args["params"]
+    assert (params["distribute_area"], params["outer_margin_ratio"]) == (False, 0.0)
     rtc = plan.node("rtc/31TCJ/007/20200120/vh")
     assert rtc.args["gamma_area_uri"] == area.outputs[0]
     assert rtc.outputs[0].endswith("/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150_GammaNaughtRTC.tif")

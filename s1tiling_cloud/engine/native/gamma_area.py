@@ -93,6 +93,15 @@ class GammaAreaBlock:
     mask: np.ndarray
 
 
+def margin_pixels(grid: Grid, ratio: float) -> int:
+    """Pixels of DEM facets around `grid` that count (the `pad` of :func:`gamma_area_blocks`)
+    for a margin of `ratio` × the grid's larger side (S1Tiling's `outer_margin_ratio`: 0.04
+    of a 109.8 km tile, 4.4 km, whatever the resolution); 0 disables the margin."""
+    if not ratio >= 0:
+        raise ValueError(f"a margin ratio is >= 0, not {ratio}")
+    return math.ceil(float(ratio) * max(grid.shape))
+
+
 def radar_cell(projector: TileProjector, grid: Grid, cell_factor: float = DEFAULT_CELL_FACTOR
                ) -> tuple[int, int]:
     """(lines, pixels) of a radar cell: ≥ `cell_factor` facet steps of `grid` per axis, from the
@@ -112,7 +121,8 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
                       orbit: Orbit | None = None, *, block_rows: int = DEFAULT_BLOCK_ROWS,
                       halo: int | None = None, pad: int | None = None,
                       cell: tuple[int, int] | None = None,
-                      cell_factor: float = DEFAULT_CELL_FACTOR) -> Iterator[GammaAreaBlock]:
+                      cell_factor: float = DEFAULT_CELL_FACTOR,
+                      distribute_area: bool = True) -> Iterator[GammaAreaBlock]:
     """The γ-area map of `grid` for the radar image of `projector`, block by block.
 
     Parameters
@@ -135,6 +145,9 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
         over which the facets of one radar cell spread (layover).
     cell : (int, int), optional
         Radar cell (lines, pixels); default :func:`radar_cell` with `cell_factor`.
+    distribute_area : bool
+        Spread each facet's areas bilinearly over the 4 radar cells around its position (True),
+        or add them to the nearest cell (False: S1Tiling's `distribute_area = False`).
 
     Yields
     ------
@@ -153,7 +166,8 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
         pad = max(8, math.ceil(2000.0 / grid.resolution_m)) if halo is None else int(halo)
     block_rows = max(1, int(block_rows))
     cell = cell or radar_cell(projector, grid, cell_factor)
-    state = _accumulate(grid, heights, projector, orbit, int(pad), cell, block_rows)
+    state = _accumulate(grid, heights, projector, orbit, int(pad), cell, block_rows,
+                        bool(distribute_area))
     n_rows = grid.shape[0]
     for start in range(0, n_rows, block_rows):
         rows = slice(start, min(n_rows, start + block_rows))
@@ -208,7 +222,8 @@ def _cells(projector: TileProjector, big: Grid, heights: np.ndarray, cell, edge:
     return k0, m0, (k1 - k0, m1 - m0)
 
 
-def _accumulate(grid: Grid, heights, projector, orbit, pad, cell, block_rows) -> _Accumulated:
+def _accumulate(grid: Grid, heights, projector, orbit, pad, cell, block_rows,
+                distribute) -> _Accumulated:
     n_rows, n_cols = grid.shape
     u = np.full(grid.shape, np.nan, np.float32)
     v = np.full(grid.shape, np.nan, np.float32)
@@ -256,10 +271,10 @@ def _accumulate(grid: Grid, heights, projector, orbit, pad, cell, block_rows) ->
         valid_e = np.isfinite(le) & np.isfinite(a_gamma_e)
         shadow = a_gamma <= 0
         uu, vv = (lu + 0.5) / cl - 0.5 - k0, (pu + 0.5) / cp - 0.5 - m0
-        splat(acc[0], uu, vv, np.where(shadow, 0.0, a_gamma), valid)
+        splat(acc[0], uu, vv, np.where(shadow, 0.0, a_gamma), valid, distribute)
         ue, ve = (le + 0.5) / cl - 0.5 - k0, (pe + 0.5) / cp - 0.5 - m0
-        splat(acc[1], ue, ve, a_gamma_e, valid_e)
-        splat(acc[2], ue, ve, a_sigma_e, valid_e)
+        splat(acc[1], ue, ve, a_gamma_e, valid_e, distribute)
+        splat(acc[2], ue, ve, a_sigma_e, valid_e, distribute)
         # the tile's pixels among rows a .. b - 1: their cells and mask
         t0, t1 = max(a, pad), min(b, pad + n_rows)
         if t0 >= t1:

@@ -120,13 +120,19 @@ def facet_areas(origin, normal, heights, satellite, step, row0, wanted,
 
 
 @numba.njit(cache=True)
-def splat(acc, u, v, w, valid):  # pragma: no cover - compiled
-    """Add each valid weight `w` bilinearly to the 4 cells of `acc` around (u, v) (cell
-    indices); points whose 4 cells are not all in `acc` are skipped."""
+def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
+    """Add each valid weight `w` to `acc` at (u, v) (cell indices): bilinearly to the 4 cells
+    around it when `distribute`, else all to the nearest cell; points whose 4 cells are not
+    all in `acc` are skipped."""
     n_u, n_v = acc.shape
     for i in range(u.shape[0]):
         for j in range(u.shape[1]):
             if not valid[i, j]:
+                continue
+            if not distribute:
+                k, m = int(math.floor(u[i, j] + 0.5)), int(math.floor(v[i, j] + 0.5))
+                if 0 <= k < n_u - 1 and 0 <= m < n_v - 1:
+                    acc[k, m] += w[i, j]
                 continue
             fu, fv = math.floor(u[i, j]), math.floor(v[i, j])
             a, b = u[i, j] - fu, v[i, j] - fv

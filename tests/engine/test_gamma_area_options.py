@@ -1,0 +1,72 @@
+"""γ-area options that S1Tiling exposes (`distribute_area`, the DEM margin of
+`outer_margin_ratio`) change the map where they should, on a small grid inside a synthetic GRD
+over hills: how a facet's area reaches the radar cells, and whether the facets beyond the grid's
+edges complete its edge cells."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import Transformer
+from rasterio.transform import from_origin
+
+from s1tiling_cloud.engine.native.gamma_area import gamma_area_blocks, margin_pixels
+from s1tiling_cloud.geo import Grid, TileProjector
+from s1tiling_cloud.safe import Sentinel1Product
+from s1tiling_cloud.testing import SyntheticGRD, write_grd
+
+RES = 60.0
+SIZE = 80  # 4.8 km: inside the GRD's 8 km × 10 km
+
+
+@pytest.fixture(scope="module")
+def scene(tmp_path_factory):
+    spec = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=200, samples=250,
+                        pixel_spacing=40.0, speckle=False)
+    product = Sentinel1Product(write_grd(spec, tmp_path_factory.mktemp("s1")))
+    swath = product.swaths[0]
+    projector = TileProjector.open(product, f"{swath}/{product.polarisations(swath)[0]}")
+    x, y = Transformer.from_crs(4326, 32631, always_xy=True).transform(1.44, 43.6)
+    grid = Grid("EPSG:32631", from_origin(x - SIZE * RES / 2, y + SIZE * RES / 2, RES, RES),
+                (SIZE, SIZE))
+    cols = np.arange(SIZE) * RES
+    heights = np.broadcast_to(300.0 + 150.0 * np.sin(2 * np.pi * cols / 3000.0),
+                              grid.shape).astype(np.float32)
+    return grid, heights, projector
+
+
+def _g(scene, **options):
+    grid, heights, projector = scene
+    return np.vstack([b.gamma_area for b in gamma_area_blocks(grid, heights, projector,
+                                                              block_rows=32, **options)])
+
+
+def test_distribute_area_spreads_or_assigns_the_area(scene):
+    spread, nearest = _g(scene, distribute_area=True), _g(scene, distribute_area=False)
+    ok = np.isfinite(spread) & np.isfinite(nearest)
+    assert ok.mean() > 0.9
+    difference = np.abs(spread[ok] - nearest[ok])
+    print(f"distribute_area: |G(spread) - G(nearest)| max {difference.max():.4f}, "
+          f"mean G {spread[ok].mean():.4f} / {nearest[ok].mean():.4f}")
+    assert difference.max() > 1e-3  # the option is not ignored
+    assert abs(spread[ok].mean() - nearest[ok].mean()) < 0.02  # the same area, placed otherwise
+
+
+def test_the_margin_completes_the_edge_cells_only(scene):
+    bare, padded = _g(scene, pad=0), _g(scene, pad=16)
+    inner = (slice(24, -24), slice(24, -24))
+    # the same up to float32 rounding (their lattices of exact values start elsewhere)
+    np.testing.assert_allclose(bare[inner], padded[inner], rtol=1e-5)
+    edges = np.zeros(bare.shape, bool)
+    edges[:, :2] = edges[:, -2:] = True
+    ok = edges & np.isfinite(bare) & np.isfinite(padded)
+    assert ok.sum() > 100
+    assert np.abs(bare[ok] - padded[ok]).max() > 1e-3  # the margin is not ignored
+
+
+def test_margin_pixels_from_the_ratio():
+    assert margin_pixels(Grid.from_tile("31TCJ", 10.0), 0.04) == 440  # 4.4 km
+    assert margin_pixels(Grid.from_tile("31TCJ", 60.0), 0.04) == 74
+    assert margin_pixels(Grid.from_tile("31TCJ", 60.0), 0.0) == 0
+    with pytest.raises(ValueError):
+        margin_pixels(Grid.from_tile("31TCJ", 60.0), -0.1)
