@@ -32,12 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.lia import (
-    DEFAULT_BLOCK_ROWS,
-    degrees_x100,
-    ia_blocks,
-    lia_blocks,
-)
+from ..engine.native import angle_encoding
+from ..engine.native.lia import DEFAULT_BLOCK_ROWS, ia_blocks, lia_blocks
 from ..engine.native.lia_lattice import ia_lattice, lia_lattice
 from ..exceptions import DownloadEOFFileError
 from ..geo import Grid
@@ -227,17 +223,17 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                         eof_file=source.file, geoid_interpolator=params.geoid_interpolator)
         tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
         if kind == "sin":
-            values, nodata = np.sin(np.radians(degrees)).astype(np.float32), float("nan")
+            values, nodata = angle_encoding.trig(degrees, "sin"), float("nan")
         else:
-            values, nodata = degrees_x100(degrees), 0
+            values, nodata = angle_encoding.x100(degrees), 0
         store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
-    valid = np.isfinite(degrees)
+    valid = np.count_nonzero(np.isfinite(degrees))
     return timed("lia", written, started, compute_s=compute_s,
-                 valid_fraction=round(float(valid.mean()), 6),
-                 lia_range=[round(float(degrees[valid].min()), 4),
-                            round(float(degrees[valid].max()), 4)] if valid.any() else None)
+                 valid_fraction=round(valid / degrees.size, 6),
+                 lia_range=[round(float(np.nanmin(degrees)), 4),
+                            round(float(np.nanmax(degrees)), 4)] if valid else None)
 
 
 def ia(product: str | None, tile: str, outputs: Mapping[str, str],
@@ -263,11 +259,10 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
     if params.lattice:
         degrees = ia_lattice(grid, source.orbit)
     else:
-        degrees = np.full(grid.shape, np.nan, np.float64)
+        degrees = np.full(grid.shape, np.nan, np.float32)
         for block in ia_blocks(grid, source.orbit, block_rows=params.block_rows):
             degrees[block.rows] = block.degrees
     compute_s = round(time.perf_counter() - clock, 3)
-    radians = np.radians(degrees)
     written = []
     for name, uri in outputs.items():
         kind = IA_KINDS[name]
@@ -276,15 +271,14 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
                                      spatial_resolution=params.resolution, eof_file=source.file),
                              extra=params.metadata, provenance=provenance)
         if kind == "deg":
-            values, nodata = degrees_x100(degrees), 0
+            values, nodata = angle_encoding.x100(degrees), 0
         else:
-            values = {"cos": np.cos, "sin": np.sin, "tan": np.tan}[kind](radians)
-            values, nodata = values.astype(np.float32), float("nan")
+            values, nodata = angle_encoding.trig(degrees, kind), float("nan")
         store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
     return timed("ia", written, started, compute_s=compute_s,
-                 valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
+                 valid_fraction=round(np.count_nonzero(np.isfinite(degrees)) / degrees.size, 6))
 
 
 def _check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
