@@ -76,14 +76,14 @@ def lia_lattice(grid: Grid, heights: np.ndarray, orbit: Orbit, *, normal: str = 
         raise ValueError(f"heights of shape {heights.shape} on a grid of {grid.shape}")
     if min(grid.shape) < 3:
         raise ValueError(f"the lattice maps need at least 3 x 3 pixels, not {grid.shape}")
-    out = np.full(grid.shape, np.nan, dtype=np.float32)
     if not np.isfinite(heights).any():
-        return out
+        return np.full(grid.shape, np.nan, dtype=np.float32)
     lo, hi = float(np.nanmin(heights)), float(np.nanmax(heights))  # no full-tile copy
     step = step or lattice_step(grid)
     ground, normals = _lattice(grid, step)
     low = _satellites(orbit, ground, normals, lo)
     high = _satellites(orbit, ground, normals, hi) if hi > lo else low
+    out = np.empty(grid.shape, dtype=np.float32)  # the kernel writes every pixel
     _lia_kernel(heights, ground, normals, low, high, lo, 1.0 / (hi - lo) if hi > lo else 0.0,
                 step, _MODES[normal], out)
     return out
