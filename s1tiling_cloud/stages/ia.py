@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.lia import DEFAULT_BLOCK_ROWS, degrees_x100, ia_blocks
+from ..engine.native import angle_encoding
+from ..engine.native.lia import DEFAULT_BLOCK_ROWS, ia_blocks
 from ..engine.native.lia_lattice import ia_lattice
 from ..geo import Grid
 from ..outputs.metadata import Provenance, complete_tags, ia_tags
@@ -59,11 +60,10 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
     if params.lattice:
         degrees = ia_lattice(grid, source.orbit)
     else:
-        degrees = np.full(grid.shape, np.nan, np.float64)
+        degrees = np.full(grid.shape, np.nan, np.float32)
         for block in ia_blocks(grid, source.orbit, block_rows=params.block_rows):
             degrees[block.rows] = block.degrees
     compute_s = round(time.perf_counter() - clock, 3)
-    radians = np.radians(degrees)
     written = []
     for name, uri in outputs.items():
         kind = IA_KINDS[name]
@@ -72,13 +72,12 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
                                      spatial_resolution=params.resolution, eof_file=source.file),
                              extra=params.metadata, provenance=provenance)
         if kind == "deg":
-            values, nodata = degrees_x100(degrees), 0
+            values, nodata = angle_encoding.x100(degrees), 0
         else:
-            values = {"cos": np.cos, "sin": np.sin, "tan": np.tan}[kind](radians)
-            values, nodata = values.astype(np.float32), float("nan")
+            values, nodata = angle_encoding.trig(degrees, kind), float("nan")
         store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
     return call.done(written, compute_s=compute_s,
-                     valid_fraction=round(float(np.isfinite(degrees).mean()), 6))
+                     valid_fraction=round(np.count_nonzero(np.isfinite(degrees)) / degrees.size, 6))
 

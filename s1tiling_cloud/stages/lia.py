@@ -29,7 +29,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.lia import DEFAULT_BLOCK_ROWS, degrees_x100, lia_blocks
+from ..engine.native import angle_encoding
+from ..engine.native.lia import DEFAULT_BLOCK_ROWS, lia_blocks
 from ..engine.native.lia_lattice import lia_lattice
 from ..geo import Grid
 from ..outputs.metadata import Provenance, complete_tags, lia_tags
@@ -60,7 +61,6 @@ class LIAParams:
     def __post_init__(self) -> None:
         if self.normal not in ("full", "range_plane"):
             raise ValueError(f"normal must be 'full' or 'range_plane', not {self.normal!r}")
-
 
 
 def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, str],
@@ -107,18 +107,17 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                         eof_file=source.file, geoid_interpolator=params.geoid_interpolator)
         tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
         if kind == "sin":
-            values, nodata = np.sin(np.radians(degrees)).astype(np.float32), float("nan")
+            values, nodata = angle_encoding.trig(degrees, "sin"), float("nan")
         else:
-            values, nodata = degrees_x100(degrees), 0
+            values, nodata = angle_encoding.x100(degrees), 0
         store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=nodata,
                         tags=tags, overviews="auto" if params.overviews else None)
         written.append(uri)
-    valid = np.isfinite(degrees)
+    valid = np.count_nonzero(np.isfinite(degrees))
     return call.done(written, compute_s=compute_s,
-                     valid_fraction=round(float(valid.mean()), 6),
-                     lia_range=[round(float(degrees[valid].min()), 4),
-                                round(float(degrees[valid].max()), 4)] if valid.any() else None)
-
+                     valid_fraction=round(valid / degrees.size, 6),
+                     lia_range=[round(float(np.nanmin(degrees)), 4),
+                                round(float(np.nanmax(degrees)), 4)] if valid else None)
 
 
 def check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
@@ -127,7 +126,6 @@ def check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
     if not outputs or unknown:
         raise ValueError(f"outputs must map some of {sorted(kinds)} to URIs; got "
                          f"{sorted(outputs)}")
-
 
 
 def map_name(kind: str, tile: str, relative_orbit: int) -> str:

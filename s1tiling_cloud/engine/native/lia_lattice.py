@@ -76,15 +76,14 @@ def lia_lattice(grid: Grid, heights: np.ndarray, orbit: Orbit, *, normal: str = 
         raise ValueError(f"heights of shape {heights.shape} on a grid of {grid.shape}")
     if min(grid.shape) < 3:
         raise ValueError(f"the lattice maps need at least 3 x 3 pixels, not {grid.shape}")
-    out = np.full(grid.shape, np.nan, dtype=np.float32)
-    finite = heights[np.isfinite(heights)]
-    if finite.size == 0:
-        return out
-    lo, hi = float(finite.min()), float(finite.max())
+    if not np.isfinite(heights).any():
+        return np.full(grid.shape, np.nan, dtype=np.float32)
+    lo, hi = float(np.nanmin(heights)), float(np.nanmax(heights))  # no full-tile copy
     step = step or lattice_step(grid)
     ground, normals = _lattice(grid, step)
     low = _satellites(orbit, ground, normals, lo)
     high = _satellites(orbit, ground, normals, hi) if hi > lo else low
+    out = np.empty(grid.shape, dtype=np.float32)  # the kernel writes every pixel
     _lia_kernel(heights, ground, normals, low, high, lo, 1.0 / (hi - lo) if hi > lo else 0.0,
                 step, _MODES[normal], out)
     return out
@@ -92,20 +91,33 @@ def lia_lattice(grid: Grid, heights: np.ndarray, orbit: Orbit, *, normal: str = 
 
 def ia_lattice(grid: Grid, orbit: Orbit, *, height: float = 0.0,
                step: int | None = None) -> np.ndarray:
-    """Ellipsoid incidence angle (degrees, float64; NaN where unknown) at `height` metres above
-    the ellipsoid; see `engine.native.lia.ia_blocks`."""
+    """Ellipsoid incidence angle (degrees, float32, computed in float64; NaN where unknown) at
+    `height` metres above the ellipsoid; see `engine.native.lia.ia_blocks`."""
     step = step or lattice_step(grid)
     ground, normals = _lattice(grid, step)
     sat = _satellites(orbit, ground, normals, float(height))
-    out = np.empty(grid.shape, dtype=np.float64)
+    out = np.empty(grid.shape, dtype=np.float32)
     _ia_kernel(ground, normals, sat, float(height), step, out)
     return out
 
 
 @numba.njit(cache=True, inline="always")
-def _bilinear3(a, i, j, fy, fx, k):
-    return ((1.0 - fy) * ((1.0 - fx) * a[i, j, k] + fx * a[i, j + 1, k])
-            + fy * ((1.0 - fx) * a[i + 1, j, k] + fx * a[i + 1, j + 1, k]))
+def _lattice_row(a, y, step, inv, out):
+    """`out` (C, 3) = the lattice `a` (R, C, 3) interpolated linearly between its node rows at
+    pixel row `y`: the first half of a bilinear interpolation, done once per pixel row."""
+    i = y // step
+    fy = (y - i * step) * inv
+    for j in range(a.shape[1]):
+        for k in range(3):
+            out[j, k] = a[i, j, k] + fy * (a[i + 1, j, k] - a[i, j, k])
+
+
+@numba.njit(cache=True, inline="always")
+def _along(row, x, step, inv, k):
+    """A lattice row from `_lattice_row` interpolated linearly at pixel column `x`."""
+    j = x // step
+    fx = (x - j * step) * inv
+    return row[j, k] + fx * (row[j + 1, k] - row[j, k])
 
 
 @numba.njit(cache=True, inline="always")
@@ -121,6 +133,7 @@ def _gradient(p, at, n, k):
 @numba.njit(cache=True, parallel=True)
 def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, out):
     rows, cols = heights.shape
+    nodes = ground.shape[1]
     inv = 1.0 / step
     chunks = (rows + _CHUNK - 1) // _CHUNK
     for chunk in numba.prange(chunks):
@@ -129,22 +142,24 @@ def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, ou
         a = max(0, min(y0 - 1, rows - 3))
         b = min(rows, max(y1 + 1, 3))
         points = np.empty((b - a, cols, 3))
+        row_g = np.empty((nodes, 3))
+        row_n = np.empty((nodes, 3))
         for yy in range(a, b):
-            i = yy // step
-            fy = (yy - i * step) * inv
+            _lattice_row(ground, yy, step, inv, row_g)
+            _lattice_row(normal, yy, step, inv, row_n)
             for x in range(cols):
-                j = x // step
-                fx = (x - j * step) * inv
                 h = heights[yy, x]
                 for k in range(3):
-                    points[yy - a, x, k] = (_bilinear3(ground, i, j, fy, fx, k)
-                                            + h * _bilinear3(normal, i, j, fy, fx, k))
+                    points[yy - a, x, k] = (_along(row_g, x, step, inv, k)
+                                            + h * _along(row_n, x, step, inv, k))
+        row_low = np.empty((nodes, 3))
+        row_high = np.empty((nodes, 3))
         rowp = np.empty((3, 3))
         colp = np.empty((3, 3))
         for y in range(y0, y1):
             ya = y - 1 if 0 < y < rows - 1 else (0 if y == 0 else rows - 3)
-            i = y // step
-            fy = (y - i * step) * inv
+            _lattice_row(low, y, step, inv, row_low)
+            _lattice_row(high, y, step, inv, row_high)
             for x in range(cols):
                 xa = x - 1 if 0 < x < cols - 1 else (0 if x == 0 else cols - 3)
                 for m in range(3):
@@ -161,15 +176,13 @@ def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, ou
                 p0, p1, p2 = points[y - a, x, 0], points[y - a, x, 1], points[y - a, x, 2]
                 if n0 * p0 + n1 * p1 + n2 * p2 < 0.0:
                     n0, n1, n2 = -n0, -n1, -n2
-                j = x // step
-                fx = (x - j * step) * inv
                 w = (heights[y, x] - lo) * inv_span
-                s0 = _bilinear3(low, i, j, fy, fx, 0)
-                s1 = _bilinear3(low, i, j, fy, fx, 1)
-                s2 = _bilinear3(low, i, j, fy, fx, 2)
-                s0 += w * (_bilinear3(high, i, j, fy, fx, 0) - s0)
-                s1 += w * (_bilinear3(high, i, j, fy, fx, 1) - s1)
-                s2 += w * (_bilinear3(high, i, j, fy, fx, 2) - s2)
+                s0 = _along(row_low, x, step, inv, 0)
+                s1 = _along(row_low, x, step, inv, 1)
+                s2 = _along(row_low, x, step, inv, 2)
+                s0 += w * (_along(row_high, x, step, inv, 0) - s0)
+                s1 += w * (_along(row_high, x, step, inv, 1) - s1)
+                s2 += w * (_along(row_high, x, step, inv, 2) - s2)
                 if mode == 1:  # the normal projected on the plane through P, S and the centre
                     m0 = p1 * s2 - p2 * s1
                     m1 = p2 * s0 - p0 * s2
@@ -191,23 +204,28 @@ def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, ou
 @numba.njit(cache=True, parallel=True)
 def _ia_kernel(ground, normal, sat, height, step, out):
     rows, cols = out.shape
+    nodes = ground.shape[1]
     inv = 1.0 / step
-    for y in numba.prange(rows):
-        i = y // step
-        fy = (y - i * step) * inv
-        for x in range(cols):
-            j = x // step
-            fx = (x - j * step) * inv
-            n0 = _bilinear3(normal, i, j, fy, fx, 0)
-            n1 = _bilinear3(normal, i, j, fy, fx, 1)
-            n2 = _bilinear3(normal, i, j, fy, fx, 2)
-            nn = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
-            n0, n1, n2 = n0 / nn, n1 / nn, n2 / nn
-            u0 = _bilinear3(sat, i, j, fy, fx, 0) - _bilinear3(ground, i, j, fy, fx, 0) - height * n0
-            u1 = _bilinear3(sat, i, j, fy, fx, 1) - _bilinear3(ground, i, j, fy, fx, 1) - height * n1
-            u2 = _bilinear3(sat, i, j, fy, fx, 2) - _bilinear3(ground, i, j, fy, fx, 2) - height * n2
-            cos = (n0 * u0 + n1 * u1 + n2 * u2) / math.sqrt(u0 * u0 + u1 * u1 + u2 * u2)
-            if cos != cos:
-                out[y, x] = np.nan
-            else:
-                out[y, x] = math.degrees(math.acos(min(1.0, max(-1.0, cos))))
+    chunks = (rows + _CHUNK - 1) // _CHUNK
+    for chunk in numba.prange(chunks):
+        row_g = np.empty((nodes, 3))
+        row_n = np.empty((nodes, 3))
+        row_s = np.empty((nodes, 3))
+        for y in range(chunk * _CHUNK, min(rows, (chunk + 1) * _CHUNK)):
+            _lattice_row(ground, y, step, inv, row_g)
+            _lattice_row(normal, y, step, inv, row_n)
+            _lattice_row(sat, y, step, inv, row_s)
+            for x in range(cols):
+                n0 = _along(row_n, x, step, inv, 0)
+                n1 = _along(row_n, x, step, inv, 1)
+                n2 = _along(row_n, x, step, inv, 2)
+                nn = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
+                n0, n1, n2 = n0 / nn, n1 / nn, n2 / nn
+                u0 = _along(row_s, x, step, inv, 0) - _along(row_g, x, step, inv, 0) - height * n0
+                u1 = _along(row_s, x, step, inv, 1) - _along(row_g, x, step, inv, 1) - height * n1
+                u2 = _along(row_s, x, step, inv, 2) - _along(row_g, x, step, inv, 2) - height * n2
+                cos = (n0 * u0 + n1 * u1 + n2 * u2) / math.sqrt(u0 * u0 + u1 * u1 + u2 * u2)
+                if cos != cos:
+                    out[y, x] = np.nan
+                else:
+                    out[y, x] = math.degrees(math.acos(min(1.0, max(-1.0, cos))))
