@@ -85,7 +85,7 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         # Every group is planned, done or not: what is already done is decided on the plan
         # (`runners.remaining`), from every output it promises, not from the σ° files only.
         outcome = find_products(request, items_per_page=searched_items_per_page,
-                                max_retries=nb_max_search_retries, skip_produced=False)
+                                max_retries=nb_max_search_retries)
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
         tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
         if tiles and scenario != "s1_process_ia":
