@@ -29,11 +29,6 @@ log = logging.getLogger(__name__)
 DEM_MARGIN = 4
 
 
-def valid_tiles(names: list[str]) -> list[str]:
-    """The known S2 tile names among `names` (`geo.s2tile.existing_tiles`)."""
-    return existing_tiles(names)
-
-
 def check_dem(request: Request, tiles: list[str]) -> None:
     """`MissingDEMError` naming the missing DEM files of the first tile lacking some."""
     paths = request.paths
@@ -73,7 +68,7 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
     check_scenario(request, scenario)
     every_tile = [t.upper() for t in request.processing.tiles] == ["ALL"]
     if not every_tile:
-        tiles = valid_tiles(list(request.processing.tiles))
+        tiles = existing_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)
     if scenario != "s1_process_ia":
         check_geoid(request)  # with both missing, S1Tiling reports the geoid (76) first
@@ -87,7 +82,7 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         outcome = find_products(request, items_per_page=searched_items_per_page,
                                 max_retries=nb_max_search_retries)
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
-        tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
+        tiles = existing_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
         if tiles and scenario != "s1_process_ia":
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})

@@ -26,7 +26,7 @@ from .item import ProductFiles, build_item, collection_id, item_dict, item_id
 from .publication import push_to_api
 from .static_catalog import StaticCatalog
 
-__all__ = ["RebuildReport", "find_products", "rebuild_catalog"]
+__all__ = ["RebuildReport", "product_files", "rebuild_catalog"]
 
 log = logging.getLogger(__name__)
 _CORRECTION_SUFFIX = re.compile(r"_(?:NormLim|GammaNaughtRTC|[A-Za-z]+_filtered|filtered|[a-z]+)$")
@@ -50,7 +50,7 @@ def rebuild_catalog(out_dir: str, catalog_uri: str | None = None, *,
     catalog = StaticCatalog(catalog_uri, storage_options)
     report = RebuildReport(catalog_uri)
     items = []
-    for files in find_products(out_dir, store, report):
+    for files in product_files(out_dir, store, report):
         try:
             tags = store.read_tags(next(iter(files.products.values())))
             key = (collection_id(tags), item_id(next(iter(files.products.values()))))
@@ -72,7 +72,7 @@ def rebuild_catalog(out_dir: str, catalog_uri: str | None = None, *,
     return report
 
 
-def find_products(out_dir: str, store: Store, report: RebuildReport | None = None
+def product_files(out_dir: str, store: Store, report: RebuildReport | None = None
                   ) -> Iterator[ProductFiles]:
     """The final products under `out_dir`, grouped by item, with their masks, quicklooks, maps."""
     files = [entry.uri for entry in store.list(out_dir, recursive=True)]
