@@ -19,7 +19,6 @@ from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
 from ..geo.s2tile import existing_tiles
 from ..search.model import SearchOutcome
-from ..store import Store
 from .build import SCENARIOS, build_plan
 from .model import Plan
 
@@ -86,26 +85,6 @@ def plan_request(request: Request, scenario: str = "s1_process", *, searched_ite
         if tiles and scenario != "s1_process_ia":
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
-    plan = build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
-    return without_existing_maps(plan, request) if scenario != "s1_process" else plan
-
-
-def without_existing_maps(plan: Plan, request: Request) -> Plan:
-    """The plan of a maps program without the maps already written, nor what only they needed
-    (downloads, orbit files, heights): S1GammaAreaMap/S1LIAMap/S1IAMap download nothing for a
-    map that exists, as S1Tiling."""
-    store = Store(request.storage.storage_options())
-    done = {n.id for n in plan.nodes if n.kind == "map" and n.stage != "heights" and n.outputs
-            and all(store.exists(uri) for uri in n.outputs)}
-    if not done:
-        return plan
-    for node_id in sorted(done):
-        log.info("%s: its maps exist already, nothing to do", node_id)
-    kept = [n for n in plan.nodes if n.id not in done]
-    while True:  # drop the nodes no kept node depends on, but for the maps themselves
-        needed = {d for n in kept for d in n.depends}
-        pruned = [n for n in kept if n.id in needed or (n.kind == "map" and n.stage != "heights")]
-        if len(pruned) == len(kept):
-            break
-        kept = pruned
-    return dataclasses.replace(plan, nodes=kept)
+    # A map that exists is not made again, and nothing is downloaded for it: that, as every
+    # "already done", is decided on the plan by `runners.remaining` (local runner, Argo).
+    return build_plan(request, outcome, scenario, dl_wait=dl_wait, dl_timeout=dl_timeout)
