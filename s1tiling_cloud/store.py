@@ -19,6 +19,7 @@ are never part of a repr or a log line.
 from __future__ import annotations
 
 import builtins
+import fnmatch
 import logging
 import mmap
 import os
@@ -43,17 +44,14 @@ from rasterio.session import Session
 from rasterio.windows import Window
 
 __all__ = [
+    "Entry",
     "S3Config",
     "Store",
-    "exists",
     "gdal_path",
     "is_jpeg",
     "is_remote",
     "join",
     "jpeg_comment",
-    "open",
-    "read_bytes",
-    "write_cog",
 ]
 
 log = logging.getLogger(__name__)
@@ -313,6 +311,18 @@ def low_on_space(uri: str | os.PathLike) -> bool:
 
 # --------------------------------------------------------------------------- the store
 
+@dataclass(frozen=True)
+class Entry:
+    """One thing a listing found: a file (an object) or, listing one level, a sub-folder."""
+
+    uri: str  # a local path under a local folder, `s3://bucket/key` under an s3:// prefix
+    name: str  # the last part of `uri`
+    size: int | None  # bytes; None for a folder
+    mtime: float | None  # seconds since the epoch (an object's LastModified); None for a folder
+    is_dir: bool = False
+
+
+
 class Store:
     """Reads and atomically writes objects by URI, locally or on S3, with one configuration."""
 
@@ -348,6 +358,89 @@ class Store:
         fs = self._s3()
         fs.invalidate_cache(path)
         return bool(fs.isfile(path))
+
+    def list(self, prefix: str | os.PathLike, pattern: str | None = None, *,
+             recursive: bool = False, page_size: int = 1000) -> builtins.list[Entry]:
+        """What lies in a folder or under an s3:// prefix, sorted by URI; empty if it is absent.
+
+        One listing answers many "does it exist?" questions (a request per name would be slow
+        on object storage), and every module lists through here.
+
+        Parameters
+        ----------
+        prefix : str or os.PathLike
+            A local folder, `file://` URI or `s3://bucket/key` prefix (read as a folder: the
+            entries are those under `prefix/`).
+        pattern : str, optional
+            A shell-style pattern (`fnmatch`, e.g. `"*.EOF"`) the entry *name* must match.
+        recursive : bool
+            False: the files and sub-folders directly in `prefix`. True: every file below it,
+            at any depth (no folder entries).
+        page_size : int
+            Keys asked for per S3 `ListObjectsV2` request (S3 returns at most 1000); the
+            listing follows the continuation tokens to the end.
+
+        Returns
+        -------
+        list of Entry
+        """
+        scheme, path = _split(prefix)
+        entries = self._list_local(path, recursive) if scheme == "file" else \
+            self._list_s3(path, recursive, page_size)
+        if pattern is not None:
+            entries = [e for e in entries if fnmatch.fnmatchcase(e.name, pattern)]
+        return sorted(entries, key=lambda e: e.uri)
+
+    @staticmethod
+    def _list_local(folder: str, recursive: bool) -> builtins.list[Entry]:
+        found = []
+        if recursive:
+            for root, _, names in os.walk(folder):
+                for name in names:
+                    path = os.path.join(root, name)
+                    with suppress(FileNotFoundError):  # removed while listing
+                        info = os.stat(path)
+                        found.append(Entry(path, name, info.st_size, info.st_mtime))
+            return found
+        try:
+            scan = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        for item in scan:
+            with suppress(FileNotFoundError):
+                if item.is_dir():
+                    found.append(Entry(item.path, item.name, None, None, is_dir=True))
+                else:
+                    info = item.stat()
+                    found.append(Entry(item.path, item.name, info.st_size, info.st_mtime))
+        return found
+
+    def _list_s3(self, path: str, recursive: bool, page_size: int) -> builtins.list[Entry]:
+        bucket, _, key = path.partition("/")
+        key_prefix = f"{key}/" if key else ""
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": key_prefix, "MaxKeys": page_size}
+        if not recursive:
+            request["Delimiter"] = "/"
+        fs = self._s3()
+        found = []
+        while True:
+            try:
+                page = fs.call_s3("list_objects_v2", **request)
+            except FileNotFoundError:  # no such bucket
+                return []
+            for item in page.get("Contents", []):
+                name = item["Key"][len(key_prefix):]
+                if not name or name.endswith("/"):  # a "folder marker" object
+                    continue
+                found.append(Entry(f"s3://{bucket}/{item['Key']}", name.rsplit("/", 1)[-1],
+                                   int(item["Size"]), item["LastModified"].timestamp()))
+            for common in page.get("CommonPrefixes", []):
+                name = common["Prefix"][len(key_prefix):].rstrip("/")
+                found.append(Entry(f"s3://{bucket}/{key_prefix}{name}", name, None, None,
+                                   is_dir=True))
+            if not page.get("IsTruncated"):
+                return found
+            request["ContinuationToken"] = page["NextContinuationToken"]
 
     def read_bytes(self, uri: str | os.PathLike) -> bytes:
         scheme, path = _split(uri)
@@ -736,25 +829,4 @@ def _staged(array: ArrayLike, profile: dict[str, Any], blocksize: int, scratch_d
             yield dataset
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-# --------------------------------------------------------------------------- shortcuts
-
-def exists(uri: str | os.PathLike, *, store: Store | None = None) -> bool:
-    return (store or Store()).exists(uri)
-
-
-def read_bytes(uri: str | os.PathLike, *, store: Store | None = None) -> bytes:
-    return (store or Store()).read_bytes(uri)
-
-
-def open(uri: str | os.PathLike, mode: str = "rb", *, store: Store | None = None):  # noqa: A001
-    return (store or Store()).open(uri, mode)
-
-
-def write_cog(uri: str | os.PathLike, array: ArrayLike, *, store: Store | None = None,
-              **kwargs: Any) -> str:
-    """`Store.write_cog` with a store configured from the environment unless one is given."""
-    return (store or Store()).write_cog(uri, array, **kwargs)
-
 

@@ -29,7 +29,7 @@ from s1tiling_cloud.store import (
     S3Config,
     Store,
     gdal_path,
-    write_cog,
+    join,
 )
 from tests.s3server import gdal_env, s3_client, storage_options
 
@@ -195,8 +195,8 @@ def test_pixel_function_is_called_strip_by_strip(tmp_path):
         return image[window.row_off:window.row_off + window.height]
 
     store = Store(environ={}, scratch_dir=tmp_path / "scratch")
-    write_cog(tmp_path / "a.tif", pixels, store=store, shape=image.shape, dtype="float32",
-              crs=CRS, transform=TRANSFORM, nodata=0)
+    store.write_cog(tmp_path / "a.tif", pixels, shape=image.shape, dtype="float32",
+                    crs=CRS, transform=TRANSFORM, nodata=0)
     assert windows == [(0, 512, 1100), (512, 512, 1100), (1024, 176, 1100)]
     with rasterio.open(tmp_path / "a.tif") as dataset:
         check_cog(dataset, dtype="float32", nodata=0.0, overviews=[2, 4], predictor="3")
@@ -436,6 +436,50 @@ def test_store_configured_from_the_environment(s3_server, bucket, monkeypatch, c
     secret = gdal_env(s3_server)["AWS_SECRET_ACCESS_KEY"]
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("s1tiling_cloud")]
     assert ours and not any(secret in message for message in ours)
+
+
+# --------------------------------------------------------------------------- listings
+
+LISTED = {"a.EOF": b"1", "b.json": b"22", "sub/c.json": b"333", "sub/deep/d.EOF": b"4444"}
+
+
+def check_listing(store: Store, root: str) -> None:
+    """The same tree, listed one level, recursively and by pattern."""
+    top = store.list(root)
+    assert [(e.name, e.size, e.is_dir) for e in top] == [
+        ("a.EOF", 1, False), ("b.json", 2, False), ("sub", None, True)]
+    assert all(e.uri == join(root, e.name) for e in top)
+    assert all(e.mtime > 0 for e in top if not e.is_dir)
+    everything = store.list(root, recursive=True)
+    assert [e.uri for e in everything] == [join(root, k) for k in sorted(LISTED)]
+    assert [e.size for e in everything] == [len(LISTED[k]) for k in sorted(LISTED)]
+    assert [e.name for e in store.list(root, "*.EOF", recursive=True)] == ["a.EOF", "d.EOF"]
+    assert [e.name for e in store.list(join(root, "sub"), "*.json")] == ["c.json"]
+    assert store.list(join(root, "absent")) == []
+    assert store.list(join(root, "a.EOF")) == []  # a file is not a folder
+
+
+def test_list_local_folder(tmp_path):
+    for key, data in LISTED.items():
+        (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / key).write_bytes(data)
+    check_listing(Store(environ={}), str(tmp_path))
+    assert [e.name for e in Store(environ={}).list(f"file://{tmp_path}", "*.json")] == ["b.json"]
+
+
+@pytest.mark.s3
+def test_list_s3_prefix_follows_pages(s3_server, bucket, s3_store):  # noqa: F811
+    root = f"s3://{bucket}/tree"
+    for key, data in LISTED.items():
+        s3_store.write_bytes(join(root, key), data)
+    s3_store.write_bytes(f"s3://{bucket}/tree-sibling/x.EOF", b"x")  # shares the key prefix
+    check_listing(s3_store, root)
+    # One key per request: four pages, the same entries.
+    paged = s3_store.list(root, recursive=True, page_size=1)
+    assert [e.uri for e in paged] == [join(root, k) for k in sorted(LISTED)]
+    assert [e.name for e in s3_store.list(root, page_size=1)] == ["a.EOF", "b.json", "sub"]
+    assert s3_store.list(f"s3://{bucket}-absent/tree") == []
+    assert [e.name for e in s3_store.list(f"s3://{bucket}")] == ["tree", "tree-sibling"]
 
 
 # --------------------------------------------------------------------------- killed writers

@@ -151,9 +151,10 @@ class Configuration:
 
     @property
     def dem_main_field_id(self) -> str:
-        """The first field whose name contains `id`/`ID` (else the first field): a DEM tile's name."""
-        ids = self.dem_field_ids
-        return next((f for f in ids if "id" in f or "ID" in f), ids[0] if ids else "id")
+        """The field of `dem_format` naming a DEM tile (`geo.dem.main_id_field`; "id" if none)."""
+        from ..geo.dem import main_id_field
+
+        return main_id_field(self.dem_field_ids) or "id"
 
     # ---- [DataSource] ----------------------------------------------------------------------
     download = _field("data_source", "download", "Download S1 products ([DataSource] download).")

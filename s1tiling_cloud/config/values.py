@@ -12,6 +12,7 @@ from datetime import date
 from urllib.parse import urlsplit
 
 from ..exceptions import ConfigurationError
+from ..outputs.names import split_tile_name
 
 __all__ = [
     "ALL_TILES",
@@ -25,8 +26,6 @@ __all__ = [
 
 #: The `tiles` / `roi_by_tiles` word meaning "every tile" (S1Tiling's `ALL`).
 ALL_TILES = "ALL"
-#: An MGRS tile name as S1Tiling's grid writes it (`33NWB`), with Sentinel-2's optional `T`.
-_TILE = re.compile(r"T?(\d{1,2})([C-HJ-NP-X])([A-HJ-NP-Z])([A-HJ-NP-V])")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -47,14 +46,14 @@ def tile_names(values: list[str], option: str, source: str | None, *,
         return [ALL_TILES]
     names = []
     for value in values:
-        match = _TILE.fullmatch(value.strip().upper())
-        if match is None or not 1 <= int(match[1]) <= 60:
+        parts = split_tile_name(value)
+        if parts is None or not 1 <= parts[0] <= 60:
             if not keep_malformed:
                 raise ConfigurationError(f"{option}: {value!r} is not a Sentinel-2 MGRS tile name "
                                          f"(like 31TCJ)", source)
             name = value.strip().upper()
         else:
-            name = f"{int(match[1]):02d}{match[2]}{match[3]}{match[4]}"
+            name = "{:02d}{}{}{}".format(*parts)
         if name not in names:
             names.append(name)
     return names

@@ -57,6 +57,7 @@ __all__ = [
     "DemSource",
     "DemTile",
     "cell_fields",
+    "main_id_field",
     "resampling_method",
 ]
 
@@ -370,12 +371,23 @@ def _describe(grid: Grid) -> str:
     return f"grid EPSG:{crs} {grid.shape[0]}x{grid.shape[1]} at {tuple(round(v, 3) for v in grid.bounds)}"
 
 
+def main_id_field(names: Sequence[str]) -> str | None:
+    """S1Tiling's main id of a DEM tile: the first field whose name contains `id` or `ID`, else
+    the first field; None without fields. The one rule, for the database's fields and for
+    `dem_format`'s.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Field names, in their order.
+    """
+    return next((n for n in names if "id" in n or "ID" in n), names[0] if names else None)
+
+
 def _main_id(fields: Mapping[str, Any]) -> str:
-    """S1Tiling's main id: the first field whose name contains `id` or `ID`."""
-    for name, value in fields.items():
-        if "id" in name or "ID" in name:
-            return str(value)
-    return str(next(iter(fields.values()), "?"))
+    """The value of a database feature's main id field (`main_id_field`)."""
+    name = main_id_field(list(fields))
+    return str(fields[name]) if name is not None else "?"
 
 
 def _read_database(path: str, layer: str | None, store: Store, grid: Grid):

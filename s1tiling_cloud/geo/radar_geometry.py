@@ -26,6 +26,7 @@ from ..safe import Sentinel1Product, srgr
 from ..safe.annotation import SPEED_OF_LIGHT
 from .ellipsoid import geodetic_to_ecef
 from .orbit import Orbit
+from .orbit_source import annotation_orbit
 from .range_doppler import radar_to_ground, zero_doppler
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,7 @@ class RadarGeometry:
         swath, pol = group.strip("/").split("/")[:2]
         info = product.open_group(f"{swath}/{pol}/orbit").attrs
         if orbit is None:
-            ds = product.open_group(f"{swath}/{pol}/orbit")
-            orbit = Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
-                                             ds.velocity.values)
+            orbit = annotation_orbit(product, f"{swath}/{pol}")
         tops = product.is_slc and info.get("lines_per_burst", 0) > 0
         timing = product.open_group(f"{swath}/{pol}/bursts") if tops else None
         geometry = cls(

@@ -34,7 +34,6 @@ from __future__ import annotations
 import functools
 import logging
 import math
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -48,6 +47,7 @@ from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 
 from s1tiling_cloud.exceptions import NoS2TileError
+from s1tiling_cloud.outputs.names import split_tile_name
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,6 @@ _ZONE_EXCEPTIONS: dict[tuple[int, str], tuple[float, float] | None] = {
     (36, "X"): None,
     (37, "X"): (33.0, 42.0),
 }
-_NAME_RE = re.compile(r"T?(\d{1,2})([A-Z])([A-Z])([A-Z])")
 #: Vertices per tile edge in `S2Tile.footprint` (about 11 km apart).
 _EDGE_POINTS = 10
 #: Longitude / latitude step used to densify polygons before projecting them (degrees).
@@ -176,18 +175,15 @@ def _band_strip(zone: int, band: str) -> Polygon:
 
 
 def _parse(name: str) -> tuple[int, str, str, str]:
-    """Split a tile name into zone, band, column and row letters; NoS2TileError if malformed."""
-    match = _NAME_RE.fullmatch(name.strip().upper()) if isinstance(name, str) else None
-    if match is None:
-        raise NoS2TileError(f"{name!r} is not a Sentinel-2 tile name (like 33TTG)")
-    zone, band, column, row = int(match[1]), match[2], match[3], match[4]
-    if not 1 <= zone <= 60:
-        raise NoS2TileError(f"{name!r}: UTM zone {zone} is not in 1..60")
-    if band not in _BANDS:
-        raise NoS2TileError(f"{name!r}: {band!r} is not a latitude band (C..X without I, O)")
-    if row not in _ROW_LETTERS:
-        raise NoS2TileError(f"{name!r}: {row!r} is not an MGRS row letter (A..V)")
-    return zone, band, column, row
+    """Split a tile name into zone, band, column and row letters (`outputs.names`'s one
+    definition of a tile name); NoS2TileError if malformed."""
+    parts = split_tile_name(name)
+    if parts is None:
+        raise NoS2TileError(f"{name!r} is not a Sentinel-2 tile name (like 33TTG: a UTM zone, a "
+                            "latitude band C..X, column and row letters, no I nor O)")
+    if not 1 <= parts[0] <= 60:
+        raise NoS2TileError(f"{name!r}: UTM zone {parts[0]} is not in 1..60")
+    return parts
 
 
 def _column_index(zone: int, column: str) -> int | None:

@@ -42,6 +42,7 @@ __all__ = [
     "parse_name",
     "relative_orbit",
     "remove_polarisation_marks",
+    "split_tile_name",
     "tile_fields",
 ]
 
@@ -153,10 +154,37 @@ def check_format(fmt: str, allowed: Iterable[str] = FIELDS) -> None:
             raise ConfigurationError(f"name format {fmt!r}: unknown conversion !{conversion}")
 
 
+#: The parts of an MGRS tile name (`33NWB`): UTM zone, latitude band (C..X), 100 km square
+#: column (A..Z) and row (A..V) letters, never I nor O. The one definition of a tile name.
+_TILE_PARTS = (r"\d{1,2}", r"[C-HJ-NP-X]", r"[A-HJ-NP-Z]", r"[A-HJ-NP-V]")
+#: A tile name as written in a product name, or, with Sentinel-2's `T` before it, anywhere.
+_TILE_NAME = re.compile("T?" + "".join(f"({part})" for part in _TILE_PARTS))
+
+
+def split_tile_name(name: str) -> tuple[int, str, str, str] | None:
+    """The UTM zone, latitude band, column and row letters of a tile name (`33NWB`, `t33nwb`,
+    `T33NWB`, `3NWB`), or None if `name` is not one (its letters may be in any case).
+
+    Parameters
+    ----------
+    name : str
+        The name, maybe with surrounding spaces.
+
+    Returns
+    -------
+    tuple of (int, str, str, str) or None
+        The zone (not checked against 1..60) and the three upper-case letters.
+    """
+    match = _TILE_NAME.fullmatch(name.strip().upper()) if isinstance(name, str) else None
+    if match is None:
+        return None
+    return int(match[1]), match[2], match[3], match[4]
+
+
 _FIELD_PATTERNS = {
     "flying_unit_code": r"s1[a-z]",
     "flying_unit_code_short": r"[A-Z]",
-    "tile_name": r"\d{1,2}[C-X][A-Z]{2}",
+    "tile_name": "".join(_TILE_PARTS),
     "polarisation": r"(?:hh|hv|vh|vv)",
     "orbit_direction": r"(?:ASC|DES)",
     "orbit": r"\d{3}",

@@ -22,7 +22,6 @@ from ..geo.dem import DemSource
 from ..geo.geoid import Geoid
 from ..geo.s2tile import existing_tiles
 from ..search.model import SearchOutcome
-from ..store import Store
 from .build import build_plan
 from .model import Plan
 
@@ -30,11 +29,6 @@ log = logging.getLogger(__name__)
 
 #: Pixels around a tile the DEM must cover (the heights stage reads that margin).
 DEM_MARGIN = 4
-
-
-def valid_tiles(names: list[str]) -> list[str]:
-    """The known S2 tile names among `names` (`geo.s2tile.existing_tiles`)."""
-    return existing_tiles(names)
 
 
 def check_dem(request: Request, tiles: list[str]) -> None:
@@ -74,7 +68,7 @@ def plan_request(request: Request, scenario: str | Scenario = "s1_process", *,
     check_scenario(request, chosen)
     every_tile = [t.upper() for t in request.processing.tiles] == ["ALL"]
     if not every_tile:
-        tiles = valid_tiles(list(request.processing.tiles))
+        tiles = existing_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)
     if chosen.needs_heights:
         check_geoid(request)  # with both missing, S1Tiling reports the geoid (76) first
@@ -86,15 +80,16 @@ def plan_request(request: Request, scenario: str | Scenario = "s1_process", *,
         # Every group is planned, done or not: what is already done is decided on the plan
         # (`runners.remaining`), from every output it promises, not from the σ° files only.
         outcome = find_products(request, items_per_page=searched_items_per_page,
-                                max_retries=nb_max_search_retries, skip_produced=False)
+                                max_retries=nb_max_search_retries)
     if every_tile:  # `tiles: ALL`: the tiles the products cover, checked once known
-        tiles = valid_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
+        tiles = existing_tiles(sorted(outcome.per_tile)) if outcome.per_tile else []
         if tiles and chosen.needs_heights:
             check_dem(request, tiles)
         outcome = dataclasses.replace(outcome, per_tile={t: outcome.per_tile[t] for t in tiles})
     check_found(outcome, chosen)
-    plan = build_plan(request, outcome, chosen, dl_wait=dl_wait, dl_timeout=dl_timeout)
-    return plan if chosen.makes_products else without_existing_maps(plan, request)
+    # A map that exists is not made again, and nothing is downloaded for it: that, as every
+    # "already done", is decided on the plan by `runners.remaining` (local runner, Argo).
+    return build_plan(request, outcome, chosen, dl_wait=dl_wait, dl_timeout=dl_timeout)
 
 
 def check_found(outcome: SearchOutcome, scenario: Scenario) -> None:
@@ -121,24 +116,3 @@ def check_found(outcome: SearchOutcome, scenario: Scenario) -> None:
     if outcome.unreadable:
         raise CorruptedDataSAFEError(*outcome.unreadable[0])
     raise NoS1ImageError()
-
-
-def without_existing_maps(plan: Plan, request: Request) -> Plan:
-    """The plan of a maps program without the maps already written, nor what only they needed
-    (downloads, orbit files, heights): S1GammaAreaMap/S1LIAMap/S1IAMap download nothing for a
-    map that exists, as S1Tiling."""
-    store = Store(request.storage.storage_options())
-    done = {n.id for n in plan.nodes if n.kind == "map" and n.stage != "heights" and n.outputs
-            and all(store.exists(uri) for uri in n.outputs)}
-    if not done:
-        return plan
-    for node_id in sorted(done):
-        log.info("%s: its maps exist already, nothing to do", node_id)
-    kept = [n for n in plan.nodes if n.id not in done]
-    while True:  # drop the nodes no kept node depends on, but for the maps themselves
-        needed = {d for n in kept for d in n.depends}
-        pruned = [n for n in kept if n.id in needed or (n.kind == "map" and n.stage != "heights")]
-        if len(pruned) == len(kept):
-            break
-        kept = pruned
-    return dataclasses.replace(plan, nodes=kept)

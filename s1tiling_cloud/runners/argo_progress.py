@@ -6,14 +6,12 @@ variable is unset and reporting does nothing, so stages call it unconditionally.
 
 Where to call it: `s1tiling_cloud.cli.stage` (or `stages.registry.run_stage`) does
 `report_progress(0, 1)` before the stage and `report_progress(1, 1)` after it; a long stage
-(ortho by blocks, ingest by bytes) calls `report_progress(done, total)` as it goes, or uses
-`ProgressFile` to limit the writes.
+(ortho by blocks, ingest by bytes) may call `report_progress(done, total)` as it goes.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 PROGRESS_ENV = "ARGO_PROGRESS_FILE"
@@ -38,24 +36,3 @@ def report_progress(done: int, total: int, path: str | os.PathLike | None = None
         return False
     return True
 
-
-class ProgressFile:
-    """Throttled reporting: at most one write every `interval` seconds, and always the last."""
-
-    def __init__(self, total: int, interval: float = 5.0, path: str | os.PathLike | None = None) -> None:
-        self.total, self.interval, self.path = total, interval, path
-        self._last = float("-inf")
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if done >= self.total or now - self._last >= self.interval:
-            self._last = now
-            report_progress(done, self.total, self.path)
-
-    def __enter__(self) -> ProgressFile:
-        self.update(0)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        if exc_info[0] is None:
-            self.update(self.total)

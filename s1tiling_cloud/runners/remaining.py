@@ -65,13 +65,7 @@ class Existing:
         return name in self._folders[folder]
 
     def _list(self, folder: str) -> set[str]:
-        fs = self.store._s3()  # noqa: SLF001 - the store's own S3 filesystem and options
-        path = folder.split("://", 1)[1]
-        try:
-            entries = fs.ls(path, detail=True, refresh=True)
-        except FileNotFoundError:
-            return set()
-        return {posixpath.basename(e["name"].rstrip("/")) for e in entries if e.get("type") == "file"}
+        return {entry.name for entry in self.store.list(folder) if not entry.is_dir}
 
 
 #: What a record knows of a node: None (no record), False (a record of other work, or of

@@ -61,12 +61,9 @@ def requested_tiles(request: Request) -> list[str] | None:
 
 def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_retries: int = 5,
                   tiles: Sequence[str] | None = None,
-                  storage_options: Mapping[str, Any] | None = None,
-                  skip_produced: bool = True) -> SearchOutcome:
-    """Search and filter the products of every tile of `request`.
-
-    `skip_produced`: drop the day × orbit groups whose S1Processor products exist already
-    (S1Tiling's filter); the map scenarios (LIA, IA, γ-area) need the products all the same.
+                  storage_options: Mapping[str, Any] | None = None) -> SearchOutcome:
+    """Search and filter the products of every tile of `request`, done or not (what is left
+    to do is decided on the plan: `runners.remaining`).
 
     `dag`: an `EODataAccessGateway` to use (else one from `[DataSource] eodag_config`, else
     eodag's default configuration); `storage_options`: how to reach `s1_images` and the
@@ -87,8 +84,7 @@ def find_products(request: Request, *, dag=None, items_per_page: int = 20, max_r
     for tile, candidates in found.items():
         if candidates is None:
             continue
-        kept, discarded = apply_filters(candidates, request, tile, listing=listing,
-                                        skip_produced=skip_produced)
+        kept, discarded = apply_filters(candidates, request, tile, listing=listing)
         outcome.per_tile[tile] = kept
         outcome.discarded += discarded
     return outcome

@@ -1,9 +1,10 @@
 """S1Tiling's filters of one tile's candidates (its "Filtering before download").
 
 In order: products that miss the tile; `discard_small_redundant` (same start: keep the last
-identifier); pairing by `day#relative_orbit`; the coverage ratio of each pair; pairs whose
-final outputs all exist already. Products already in the cache get their `location`, so they
-are not downloaded again. Every discard is returned as (product id, tile, reason).
+identifier); pairing by `day#relative_orbit`; the coverage ratio of each pair. Products already
+in the cache get their `location`, so they are not downloaded again. Groups whose outputs exist
+are kept: what is already done is decided on the plan (`runners.remaining`). Every discard is
+returned as (product id, tile, reason).
 """
 
 from __future__ import annotations
@@ -11,14 +12,11 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from shapely import wkt
 
 from ..config.model import Request
 from ..geo.s2tile import S2Tile
-from ..outputs.names import Naming, S1Image, default_dirs, name_regex, tile_fields
-from ..outputs.names import ProductName as _ProductName
 from ..store import join
 from .listing import Listing, filesystem
 from .model import S1Candidate
@@ -28,7 +26,6 @@ __all__ = [
     "apply_filters",
     "discard_outside",
     "discard_small_redundant",
-    "expected_outputs_exist",
     "filter_coverage",
     "group_key",
     "mark_cached",
@@ -115,60 +112,6 @@ def filter_coverage(groups: Mapping[str, list[S1Candidate]], tile: S2Tile, ratio
     return kept, discarded
 
 
-def _image(candidate: S1Candidate, polarisation: str) -> S1Image:
-    """The S1Image of one measurement, its name rebuilt from the product's facts."""
-    name = _ProductName.parse(candidate.id)
-    start = candidate.start.strftime("%Y%m%dt%H%M%S")
-    stop = candidate.stop.strftime("%Y%m%dt%H%M%S")
-    measurement = (f"{candidate.platform.lower()}-iw-grd-{polarisation}-{start}-{stop}-"
-                   f"{candidate.absolute_orbit:06d}-{name.datatake.lower()}-001.tiff")
-    return S1Image(measurement, candidate.orbit_direction, product=candidate.id,
-                   relative_orbit=candidate.relative_orbit, absolute_orbit=candidate.absolute_orbit)
-
-
-def _naming(request: Request) -> Naming:
-    processing = request.processing
-    return Naming(processing.calibration, dict(processing.fname_fmt), dict(processing.dname_fmt))
-
-
-def expected_outputs_exist(group: Sequence[S1Candidate], tile: str, request: Request,
-                           listing: Listing) -> bool:
-    """Whether the final products of a group already exist, in every polarisation asked.
-
-    A pair's names carry `txxxxxx`; a single product's may carry any time of its day (S1Tiling
-    matches names with a regex for the same reason: a re-run may pair differently).
-    """
-    naming = _naming(request)
-    dirs = default_dirs(request.paths.output, request.paths.tmp)
-    folder = naming.folder("final", {**dirs, "tile_name": tile})
-    names = listing.names(folder)
-    pols = [p for p in request.data_source.polarisations
-            if all(p in c.polarisations for c in group)]
-    if not pols or not names:
-        return False
-    for pol in pols:
-        fields = tile_fields([_image(c, pol) for c in group], tile)
-        if len(group) > 1:
-            expected = naming.filename("final", fields)
-            if expected not in names:
-                return False
-            continue
-        known = {k: v for k, v in fields.items()
-                 if k not in ("acquisition_stamp", "acquisition_time", "acquisition_start")}
-        pattern = name_regex(naming.fname("final"), known)
-        day = group[0].day
-        if not any(_same_day(pattern.match(n), day) for n in names):
-            return False
-    return True
-
-
-def _same_day(match: Any, day: str) -> bool:
-    if match is None:
-        return False
-    stamps = [v for k, v in match.groupdict().items() if k.startswith("acquisition_")]
-    return all(s.startswith(day) for s in stamps)
-
-
 def mark_cached(candidates: Sequence[S1Candidate], s1_images: str, listing: Listing
                 ) -> list[S1Candidate]:
     """Candidates with `location` set when the product is already in `s1_images`.
@@ -201,10 +144,10 @@ def _cached_location(product_id: str, s1_images: str, names: set[str], listing: 
 
 
 def apply_filters(candidates: Sequence[S1Candidate], request: Request, tile: str, *,
-                  listing: Listing | None = None,
-                  skip_produced: bool = True) -> tuple[list[S1Candidate], list[Discard]]:
-    """All of S1Tiling's filters for one tile: the products to use, and the discards
-    (`skip_produced`: also the groups whose final products exist)."""
+                  listing: Listing | None = None) -> tuple[list[S1Candidate], list[Discard]]:
+    """All of S1Tiling's filters for one tile: the products to use, and the discards. Every
+    group is kept, done or not: what is already done is decided on the plan
+    (`runners.remaining`), from every output it promises."""
     listing = listing or Listing(request.storage.storage_options())
     s2tile = S2Tile.from_name(tile)
     kept, discarded = discard_outside(candidates, s2tile)
@@ -215,10 +158,5 @@ def apply_filters(candidates: Sequence[S1Candidate], request: Request, tile: str
     groups, dropped = filter_coverage(groups, s2tile,
                                       request.data_source.tile_to_product_overlap_ratio)
     discarded += dropped
-    result: list[S1Candidate] = []
-    for key, group in groups.items():
-        if skip_produced and expected_outputs_exist(group, tile, request, listing):
-            discarded += [(c.id, tile, f"the outputs of {key} exist already") for c in group]
-        else:
-            result += group
+    result = [candidate for group in groups.values() for candidate in group]
     return mark_cached(result, request.paths.s1_images, listing), discarded

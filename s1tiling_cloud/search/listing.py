@@ -12,7 +12,7 @@ from typing import Any
 
 import fsspec
 
-from ..store import S3Config, is_remote
+from ..store import S3Config, Store, is_remote
 
 __all__ = ["Listing", "filesystem"]
 
@@ -29,20 +29,16 @@ def filesystem(uri: str, storage_options: Mapping[str, Any] | None = None):
 
 
 class Listing:
-    """Cached listings of folders, by URI (local or s3://)."""
+    """Cached listings of folders, by URI (local or s3://), made by `Store.list`."""
 
     def __init__(self, storage_options: Mapping[str, Any] | None = None) -> None:
         self.storage_options = dict(storage_options or {})
+        self._store = Store(self.storage_options)
         self._names: dict[str, set[str]] = {}
 
     def names(self, folder: str) -> set[str]:
         """The entry names (files and sub-folders) directly in `folder`; empty if it is absent."""
         key = folder.rstrip("/")
         if key not in self._names:
-            fs, path = filesystem(key, self.storage_options)
-            try:
-                entries = fs.ls(path, detail=False)
-            except (FileNotFoundError, NotADirectoryError):
-                entries = []
-            self._names[key] = {entry.rstrip("/").rsplit("/", 1)[-1] for entry in entries}
+            self._names[key] = {entry.name for entry in self._store.list(key)}
         return self._names[key]

@@ -74,22 +74,11 @@ class JsonDocuments:
         self.store.write_bytes(uri, dumps(document), JSON_MEDIA_TYPE)
 
     def find(self, folder: str, suffix: str = ".json") -> Iterator[str]:
-        """URIs of the documents under a folder (recursively), sorted."""
-        if is_remote(folder):
-            import s3fs
-
-            fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
-                                   **self.store.storage_options)
-            prefix = folder.split("://", 1)[1].rstrip("/")
-            for path in sorted(fs.find(prefix)):
-                if path.endswith(suffix):
-                    yield f"s3://{path}"
-            return
-        for root, dirs, files in os.walk(_local(folder)):
-            dirs.sort()
-            for name in sorted(files):
-                if name.endswith(suffix) and not name.startswith("."):
-                    yield os.path.join(root, name)
+        """URIs of the documents under a folder (recursively), sorted; hidden files (a
+        publisher's temporaries and locks) left out."""
+        for entry in self.store.list(folder, f"*{suffix}", recursive=True):
+            if not entry.name.startswith("."):
+                yield entry.uri
 
     # ----------------------------------------------------------- transactions
 

@@ -32,7 +32,7 @@ from pystac.extensions.sat import OrbitState, SatExtension
 from .. import __version__
 from ..exceptions import NotCompatibleInput
 from ..outputs.metadata import S1TILING_COMPATIBLE_VERSION
-from ..outputs.names import ProductName
+from ..outputs.names import ProductName, split_tile_name
 from ..store import COG_MEDIA_TYPE, Store
 from .footprint import valid_footprint
 from .hrefs import consumer_href
@@ -187,11 +187,12 @@ def _sat(item: pystac.Item, tags: Mapping[str, str]) -> None:
 
 
 def _mgrs(item: pystac.Item, tile: str) -> None:
-    match = re.fullmatch(r"(\d{1,2})([C-X])([A-Z]{2})", tile.upper())
-    if not match:
+    parts = split_tile_name(tile)
+    if parts is None:
         raise NotCompatibleInput(f"not an MGRS tile name: {tile!r}")
+    zone, band, column, row = parts
     MgrsExtension.ext(item, add_if_missing=True).apply(
-        latitude_band=match.group(2), grid_square=match.group(3), utm_zone=int(match.group(1)))
+        latitude_band=band, grid_square=column + row, utm_zone=zone)
 
 
 def _processing(item: pystac.Item, tags: Mapping[str, str], facts: Mapping[str, Any],

@@ -11,7 +11,6 @@ catalog are kept.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
@@ -21,13 +20,13 @@ from typing import Any
 import rasterio.errors
 
 from ..outputs.names import mask_name
-from ..store import Store, is_remote
+from ..store import Store
 from .hrefs import sibling
 from .item import ProductFiles, build_item, collection_id, item_dict, item_id
 from .publication import push_to_api
 from .static_catalog import StaticCatalog
 
-__all__ = ["RebuildReport", "find_products", "rebuild_catalog"]
+__all__ = ["RebuildReport", "product_files", "rebuild_catalog"]
 
 log = logging.getLogger(__name__)
 _CORRECTION_SUFFIX = re.compile(r"_(?:NormLim|GammaNaughtRTC|[A-Za-z]+_filtered|filtered|[a-z]+)$")
@@ -51,7 +50,7 @@ def rebuild_catalog(out_dir: str, catalog_uri: str | None = None, *,
     catalog = StaticCatalog(catalog_uri, storage_options)
     report = RebuildReport(catalog_uri)
     items = []
-    for files in find_products(out_dir, store, report):
+    for files in product_files(out_dir, store, report):
         try:
             tags = store.read_tags(next(iter(files.products.values())))
             key = (collection_id(tags), item_id(next(iter(files.products.values()))))
@@ -73,10 +72,10 @@ def rebuild_catalog(out_dir: str, catalog_uri: str | None = None, *,
     return report
 
 
-def find_products(out_dir: str, store: Store, report: RebuildReport | None = None
+def product_files(out_dir: str, store: Store, report: RebuildReport | None = None
                   ) -> Iterator[ProductFiles]:
     """The final products under `out_dir`, grouped by item, with their masks, quicklooks, maps."""
-    files = list(_files(out_dir, store))
+    files = [entry.uri for entry in store.list(out_dir, recursive=True)]
     by_name = {uri.rsplit("/", 1)[-1]: uri for uri in files}
     groups: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
     for uri in files:
@@ -113,18 +112,3 @@ def find_products(out_dir: str, store: Store, report: RebuildReport | None = Non
 def _map_kind(name: str) -> str:
     """`sin_LIA_31TCJ_007.tif` → `sin_LIA`; `LIA_31TCJ_007.tif` → `LIA`."""
     return "sin_LIA" if name.startswith("sin_LIA") else "LIA"
-
-
-def _files(folder: str, store: Store) -> Iterator[str]:
-    if is_remote(folder):
-        import s3fs
-
-        fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
-                               **store.storage_options)
-        for path in sorted(fs.find(folder.split("://", 1)[1].rstrip("/"))):
-            yield f"s3://{path}"
-        return
-    for root, dirs, names in os.walk(folder):
-        dirs.sort()
-        for name in sorted(names):
-            yield os.path.join(root, name)

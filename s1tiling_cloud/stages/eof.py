@@ -3,7 +3,7 @@
 S1Tiling's step 5 of the LIA workflow: the orbit files are searched in
 `eof_dir` first; when the cached ones cover [start, stop], nothing else happens (the provider
 is not contacted). Otherwise eodag searches `S1_AUX_POEORB`, the fewest files of the mission
-that cover the period are chosen (`search.eof.choose_eofs`), downloaded, checked (an Earth
+that cover the period are chosen (`geo.eof.choose_eofs`), downloaded, checked (an Earth
 Explorer file with state vectors) and published into `eof_dir` atomically: a local rename or
 one S3 PutObject. The outputs are the URIs of the files that cover the period, usually one
 for a product's acquisition. No file covering the period: `DownloadEOFFileError` (exit 67).
@@ -22,9 +22,10 @@ from typing import Any
 from lxml import etree
 
 from ..exceptions import DownloadEOFFileError
+from ..geo.eof import EOFCandidate, as_utc, cached_eofs, choose_eofs, uncovered
 from ..search import eodag_compat as compat
 from ..search.candidates import normalise_platform
-from ..search.eof import EOFCandidate, as_utc, cached_eofs, choose_eofs, search_eofs, uncovered
+from ..search.eof import search_eofs
 from ..store import Store, join
 from .base import StageCall, StageResult
 

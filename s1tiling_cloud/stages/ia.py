@@ -1,7 +1,7 @@
 """Stage `ia` (S1Tiling's S1IAMap): the incidence angle of an S2 tile for one relative orbit on
 the ellipsoid (no DEM: every pixel at height 0, the ellipsoid's normal), as `IA_` (uint16
 100 × degrees, nodata 0), `cos_IA_`, `sin_IA_`, `tan_IA_` (float32, nodata NaN), the ones asked
-in `outputs`. The orbit is found as for `lia` (`stages.orbit`); the geometry is exact on a
+in `outputs`. The orbit is found as for `lia` (`geo.orbit_source`); the geometry is exact on a
 160 m lattice and interpolated between (`engine.native.lia_lattice`), or exact at every pixel
 with `lattice=False`.
 """
@@ -19,10 +19,10 @@ from ..engine.native import angle_encoding
 from ..engine.native.lia import DEFAULT_BLOCK_ROWS, ia_blocks
 from ..engine.native.lia_lattice import ia_lattice
 from ..geo import Grid
+from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, ia_tags
 from .base import StageCall, StageResult
 from .lia import check_kinds
-from .orbit import map_orbit
 
 IA_KINDS = {"IA": "deg", "cos_IA": "cos", "sin_IA": "sin", "tan_IA": "tan"}
 

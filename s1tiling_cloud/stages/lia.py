@@ -14,7 +14,7 @@ product) when given. The maps depend on the relative orbit only, so any product 
 over the tile gives them; pixels whose zero-Doppler time falls outside the orbit's state vectors
 (± `orbit_margin_s` around the product for an EOF) are nodata. Without a product (S1Tiling ≥
 1.3's S1LIAMap/S1IAMap from orbit files alone), the pass of the relative orbit over the tile
-is found in the precise orbit files of `eof_dir` (`stages.orbit`). The geometry is exact on a 160 m
+is found in the precise orbit files of `eof_dir` (`geo.orbit_source`). The geometry is exact on a 160 m
 lattice and interpolated between (`engine.native.lia_lattice`, within 0.001° of the exact
 per-pixel maps of `engine.native.lia`, which `lattice=False` computes).
 """
@@ -33,9 +33,9 @@ from ..engine.native import angle_encoding
 from ..engine.native.lia import DEFAULT_BLOCK_ROWS, lia_blocks
 from ..engine.native.lia_lattice import lia_lattice
 from ..geo import Grid
+from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, lia_tags
 from .base import StageCall, StageResult, input_identity
-from .orbit import map_orbit
 from .ortho import _tile_heights
 
 LIA_KINDS = {"sin_LIA": "sin", "LIA": "deg"}

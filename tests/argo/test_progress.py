@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from s1tiling_cloud.runners.argo_progress import PROGRESS_ENV, ProgressFile, report_progress
+from s1tiling_cloud.runners.argo_progress import PROGRESS_ENV, report_progress
 
 
 def test_reports_n_of_m_where_argo_says(tmp_path, monkeypatch):
@@ -18,11 +18,3 @@ def test_does_nothing_outside_argo(monkeypatch):
     monkeypatch.delenv(PROGRESS_ENV, raising=False)
     assert report_progress(1, 2) is False
 
-
-def test_throttled_progress_always_writes_the_end(tmp_path):
-    path = tmp_path / "progress"
-    with ProgressFile(100, interval=3600, path=path) as progress:
-        assert path.read_text() == "0/100\n"
-        progress.update(50)
-        assert path.read_text() == "0/100\n"  # throttled
-    assert path.read_text() == "100/100\n"

@@ -10,7 +10,7 @@ import pytest
 from s1tiling_cloud.engine.native.lia import ia_map, lia_map
 from s1tiling_cloud.engine.native.lia_lattice import ia_lattice, lia_lattice
 from s1tiling_cloud.geo import Grid
-from s1tiling_cloud.stages.orbit import product_orbit
+from s1tiling_cloud.geo.orbit_source import product_orbit
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
 
 TRUTH_DEGREES = 0.01

@@ -25,6 +25,7 @@ from s1tiling_cloud.geo.dem import (
     COPERNICUS_30M_FORMAT,
     DemSource,
     cell_fields,
+    main_id_field,
     resampling_method,
 )
 from s1tiling_cloud.geo.geoid import Geoid, find_geoid_file
@@ -104,6 +105,13 @@ def away_from_hole(lon, lat, margin: float = 0.02) -> np.ndarray:
 
 
 # ---- grids and names ------------------------------------------------------------------------
+
+def test_main_id_is_the_first_field_naming_an_id():
+    assert main_id_field(["lat", "tile_id", "ID2"]) == "tile_id"
+    assert main_id_field(["FID", "id"]) == "FID"
+    assert main_id_field(["lat", "lon"]) == "lat"
+    assert main_id_field([]) is None
+
 
 def test_grid_from_tile_and_margin():
     tile = S2Tile.from_name("33TTG")

@@ -8,7 +8,8 @@ import pytest
 
 from s1tiling_cloud.exceptions import DownloadEOFFileError
 from s1tiling_cloud.geo import RadarGeometry
-from s1tiling_cloud.geo.eof import find_eof, orbit_for_product, read_eof
+from s1tiling_cloud.geo.eof import StateVectors, product_eofs, read_eof
+from s1tiling_cloud.geo.orbit_source import product_orbit
 from s1tiling_cloud.safe import Sentinel1Product
 from tests.conftest import GRD_ROME, SAFE_DIR
 
@@ -52,12 +53,14 @@ def eof_dir(tmp_path):
 def test_eof_orbit_gives_the_annotation_geometry(eof_dir):
     product = Sentinel1Product(SAFE_DIR / GRD_ROME)
     start, stop = product.manifest.start_time, product.manifest.stop_time
-    path = find_eof(eof_dir, "S1B", start, stop)
-    assert "POEORB" in path.name and path.name.startswith("S1B")
-    vectors = read_eof(path)
+    [chosen] = product_eofs(eof_dir, "S1B", start, stop)
+    assert chosen.kind == "POEORB" and chosen.platform == "S1B"
+    vectors = read_eof(chosen.location)
     assert vectors.positions.shape == (vectors.times.size, 3)
     assert (vectors.absolute_orbits == 30148).all()
-    orbit = orbit_for_product(eof_dir, "S1B", start, stop)
+    source = product_orbit(SAFE_DIR / GRD_ROME, eof_dir)
+    assert source.file == chosen.file_name and source.inputs[1] == chosen.location
+    orbit = source.orbit
     gcp = product.open_group("IW/VV/gcp")
     with_eof = RadarGeometry.open(product, "IW/VV", orbit=orbit)
     annotated = RadarGeometry.open(product, "IW/VV")
@@ -68,5 +71,40 @@ def test_eof_orbit_gives_the_annotation_geometry(eof_dir):
 
 def test_no_covering_orbit_file_is_a_typed_error(eof_dir):
     with pytest.raises(DownloadEOFFileError, match="S1A"):
-        find_eof(eof_dir, "S1A", np.datetime64("2021-12-25T05:11:22"),
-                 np.datetime64("2021-12-25T05:11:47"))
+        product_eofs(eof_dir, "S1A", np.datetime64("2021-12-25T05:11:22"),
+                     np.datetime64("2021-12-25T05:11:47"))
+
+
+def test_two_files_that_cover_a_product_together_give_one_orbit(tmp_path):
+    """No single file covers the acquisition: the choice rule takes the two that do, and
+    their vectors, merged, give the annotation's geometry; one file alone leaves a gap."""
+    product = Sentinel1Product(SAFE_DIR / GRD_ROME)
+    orbit = product.open_group("IW/VV/orbit")
+    times = orbit.azimuth_time.values
+    start, stop = product.manifest.start_time, product.manifest.stop_time
+    middle = np.datetime64(start, "s") + (np.datetime64(stop, "s") - np.datetime64(start, "s")) // 2
+
+    def stamp(moment):
+        return np.datetime_as_string(np.datetime64(moment, "s")).replace("-", "").replace(":", "")
+
+    first = (f"S1B_OPER_AUX_POEORB_OPOD_20220112T081234_V{stamp(times[0])}_{stamp(middle)}.EOF")
+    second = (f"S1B_OPER_AUX_POEORB_OPOD_20220112T081234_V{stamp(middle)}_{stamp(times[-1])}.EOF")
+    half = times <= middle + np.timedelta64(10, "s")
+    _write_eof(tmp_path / first, times[half], orbit.position.values[half],
+               orbit.velocity.values[half])
+    rest = times >= middle - np.timedelta64(10, "s")
+    _write_eof(tmp_path / second, times[rest], orbit.position.values[rest],
+               orbit.velocity.values[rest])
+    assert [c.file_name for c in product_eofs(tmp_path, "S1B", start, stop)] == [first, second]
+    source = product_orbit(SAFE_DIR / GRD_ROME, tmp_path)
+    assert source.file == f"{first},{second}"
+    merged = StateVectors.merged([read_eof(tmp_path / first), read_eof(tmp_path / second)])
+    np.testing.assert_array_equal(merged.times, times)  # each time once, in order
+    gcp = product.open_group("IW/VV/gcp")
+    lat, lon, height = gcp.latitude.values, gcp.longitude.values, gcp.height.values
+    np.testing.assert_allclose(
+        RadarGeometry.open(product, "IW/VV", orbit=source.orbit).ground_to_radar(lat, lon, height),
+        RadarGeometry.open(product, "IW/VV").ground_to_radar(lat, lon, height), atol=1e-6)
+    (tmp_path / second).unlink()
+    with pytest.raises(DownloadEOFFileError, match="S1B"):
+        product_eofs(tmp_path, "S1B", start, stop)

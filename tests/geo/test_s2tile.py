@@ -95,6 +95,24 @@ def test_one_digit_zone_is_normalised():
     assert S2Tile.from_name("1CCV").name == "01CCV"
 
 
+@pytest.mark.parametrize("name", ["33TIG", "33OTG", "33TTW", "33BTG", "33YTG", "333TTG", "33TT",
+                                  "61TTG", "TT33G"])
+def test_one_tile_name_rule_for_the_grid_the_configuration_and_stac(name):
+    """Letters MGRS never uses (I, O, rows past V, bands outside C..X) are no tile name,
+    wherever a name is read."""
+    from s1tiling_cloud.config.values import tile_names
+    from s1tiling_cloud.exceptions import ConfigurationError
+    from s1tiling_cloud.outputs.names import split_tile_name
+
+    with pytest.raises(NoS2TileError):
+        S2Tile.from_name(name)
+    with pytest.raises(ConfigurationError):
+        tile_names([name], "tiles", None)
+    assert split_tile_name(name) is None or split_tile_name(name)[0] > 60
+    assert split_tile_name(" t33ttg") == (33, "T", "T", "G")
+    assert tile_names(["t3ttg"], "tiles", None) == ["03TTG"]
+
+
 def test_upper_left_on_60m_grid_and_contains_its_square():
     rng = np.random.default_rng(0)
     checked = 0

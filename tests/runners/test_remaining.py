@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import uuid
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from s1tiling_cloud.runners.remaining import Existing, missing_outputs, pending_
 from s1tiling_cloud.runners.report import RAN
 from s1tiling_cloud.store import Store
 from tests.plan.requests import local_candidate, make_request, outcome_for
+from tests.s3server import s3_client, storage_options
 
 TILE = "31TCJ"
 
@@ -135,3 +137,20 @@ def test_outputs_made_with_other_settings_are_kept_as_s1tiling_does(scene, tmp_p
     report = run_plan(other, processes=0, progress=False)
     assert report.code == 0 and RAN not in {o.status for o in report.outcomes.values()}
     assert files(tmp_path) == before
+
+
+@pytest.mark.s3
+def test_existence_on_s3_from_one_listing_per_folder(s3_server):
+    """Objects are found in their folder's listing; a sub-folder is no output; a SAFE folder
+    exists with its manifest."""
+    bucket = f"remaining-{uuid.uuid4().hex[:12]}"
+    s3_client(s3_server).create_bucket(Bucket=bucket)
+    store = Store(storage_options(s3_server), environ={})
+    root = f"s3://{bucket}/out/{TILE}"
+    store.write_bytes(f"{root}/a.tif", b"a")
+    store.write_bytes(f"{root}/sub/b.tif", b"b")
+    store.write_bytes(f"s3://{bucket}/s1/P.SAFE/manifest.safe", b"<xfdu/>")
+    exists = Existing(store)
+    assert exists(f"{root}/a.tif") and not exists(f"{root}/sub") and not exists(f"{root}/c.tif")
+    assert exists(f"{root}/sub/b.tif") and exists(f"s3://{bucket}/s1/P.SAFE")
+    assert not exists(f"s3://{bucket}/s1/Q.SAFE") and not exists(f"s3://{bucket}-absent/x.tif")

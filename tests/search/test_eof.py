@@ -21,15 +21,15 @@ import rasterio
 
 from s1tiling_cloud.exceptions import DownloadEOFFileError, exit_code_for
 from s1tiling_cloud.geo import Grid
-from s1tiling_cloud.search import eodag_compat
-from s1tiling_cloud.search.eof import (
+from s1tiling_cloud.geo.eof import (
     EOFCandidate,
     choose_eofs,
     needed_eofs,
     parse_eof_name,
-    search_eofs,
     uncovered,
 )
+from s1tiling_cloud.search import eodag_compat
+from s1tiling_cloud.search.eof import search_eofs
 from s1tiling_cloud.stages.eof import fetch_eof
 from s1tiling_cloud.stages.lia import lia
 from s1tiling_cloud.stages.registry import STAGES, run_stage

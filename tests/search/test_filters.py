@@ -18,7 +18,6 @@ from s1tiling_cloud.search import requested_tiles
 from s1tiling_cloud.search.filters import (
     apply_filters,
     discard_small_redundant,
-    expected_outputs_exist,
     filter_coverage,
     group_key,
     mark_cached,
@@ -102,30 +101,16 @@ def test_coverage_ratio_sums_a_pair():
     assert filter_coverage(groups, GRID, 0) == (groups, [])
 
 
-def test_existing_outputs(tmp_path):
+def test_groups_whose_outputs_exist_are_kept(tmp_path):
+    """What is done is decided on the plan (`runners.remaining`), not by the search."""
     request = make_request(tmp_path)
     folder = tmp_path / "out" / TILE
     folder.mkdir(parents=True)
     pair = [candidate("20200108T044150"), candidate("20200108T044215")]
-    single = [candidate("20200120T044150")]
-
-    def exists(group) -> bool:
-        return expected_outputs_exist(group, TILE, request, Listing())
-
-    assert not exists(pair) and not exists(single)
-    (folder / f"s1a_{TILE}_vv_DES_007_20200108txxxxxx.tif").touch()
-    assert not exists(pair)  # VH is still missing
-    (folder / f"s1a_{TILE}_vh_DES_007_20200108txxxxxx.tif").touch()
-    assert exists(pair)
-    for pol in ("vv", "vh"):  # a single product: any time of its day will do
-        (folder / f"s1a_{TILE}_{pol}_DES_007_20200120t050000.tif").touch()
-    assert exists(single)
-    assert not exists([candidate("20200121T044150")])
-    assert not exists([candidate("20200120T044150", orbit=8)])
-    # The map scenarios (LIA, IA, γ-area) still need products whose σ° tiles exist.
-    kept, _ = apply_filters(pair, request, TILE, skip_produced=False)
-    assert [c.id for c in kept] == [c.id for c in pair]
-    assert apply_filters(pair, request, TILE)[0] == []
+    for pol in ("vv", "vh"):
+        (folder / f"s1a_{TILE}_{pol}_DES_007_20200108txxxxxx.tif").touch()
+    kept, discarded = apply_filters(pair, request, TILE)
+    assert [c.id for c in kept] == [c.id for c in pair] and discarded == []
 
 
 def test_cached_products_get_their_location(tmp_path):

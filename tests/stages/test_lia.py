@@ -32,11 +32,11 @@ from s1tiling_cloud.engine.native.lia import (
 from s1tiling_cloud.geo import Grid
 from s1tiling_cloud.geo.ellipsoid import E2, A, ellipsoid_normal, geodetic_to_ecef
 from s1tiling_cloud.geo.orbit import Orbit
+from s1tiling_cloud.geo.orbit_source import product_orbit
 from s1tiling_cloud.geo.range_doppler import zero_doppler
 from s1tiling_cloud.stages.ia import ia
 from s1tiling_cloud.stages.lia import lia
 from s1tiling_cloud.stages.normlim import apply_normlim, normlim
-from s1tiling_cloud.stages.orbit import product_orbit
 from s1tiling_cloud.stages.registry import STAGES, run_stage
 from s1tiling_cloud.store import Store
 from tests.conftest import GRD_ROME, SAFE_DIR

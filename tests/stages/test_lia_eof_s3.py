@@ -12,7 +12,7 @@ import pytest
 
 from s1tiling_cloud.exceptions import DownloadEOFFileError
 from s1tiling_cloud.geo import Grid
-from s1tiling_cloud.geo.eof import eof_names, find_eof, read_eof
+from s1tiling_cloud.geo.eof import eof_names, product_eofs, read_eof
 from s1tiling_cloud.stages.lia import lia
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
@@ -50,20 +50,21 @@ def _read(uri: str, options: dict) -> tuple[np.ndarray, dict]:
         return dataset.read(1), dataset.tags()
 
 
-def test_find_eof_lists_an_s3_prefix_as_a_folder(s3_server, tmp_path):
+def test_product_eofs_lists_an_s3_prefix_as_a_folder(s3_server, tmp_path):
     options = storage_options(s3_server)
     best = _orbit_files(tmp_path / "eof")
     prefix = upload(s3_server, "orbits", tmp_path / "eof", "find")
     start, stop = np.datetime64(SPEC.start_time, "s"), np.datetime64(SPEC.start_time, "s") + 4
     assert eof_names(prefix, options) == eof_names(tmp_path / "eof")
     assert len(eof_names(prefix, options)) == 4
-    local = find_eof(tmp_path / "eof", "S1A", start, stop)
-    remote = find_eof(prefix, "S1A", start, stop, options)
-    assert local == best and remote == f"{prefix}/{best.name}"
+    [local] = product_eofs(tmp_path / "eof", "S1A", start, stop)
+    [remote] = product_eofs(prefix, "S1A", start, stop, options)
+    assert local.location == str(best) and remote.location == f"{prefix}/{best.name}"
+    local, remote = local.location, remote.location
     assert read_eof(remote, options).times.size == read_eof(local).times.size > 1000
     assert eof_names(f"{prefix}-absent", options) == []
     with pytest.raises(DownloadEOFFileError, match="S1C"):
-        find_eof(prefix, "S1C", start, stop, options)
+        product_eofs(prefix, "S1C", start, stop, options)
 
 
 def test_lia_with_an_s3_eof_dir_equals_the_local_one(s3_server, tmp_path):

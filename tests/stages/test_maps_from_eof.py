@@ -9,9 +9,9 @@ import rasterio
 
 from s1tiling_cloud.exceptions import DownloadEOFFileError
 from s1tiling_cloud.geo import Grid
+from s1tiling_cloud.geo.orbit_source import eof_orbit
 from s1tiling_cloud.stages.ia import ia
 from s1tiling_cloud.stages.lia import lia
-from s1tiling_cloud.stages.orbit import eof_orbit
 from s1tiling_cloud.store import Store
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
 from tests.providers.eof_provider import write_eof

@@ -14,9 +14,9 @@ import rasterio
 
 from s1tiling_cloud.engine.native.lia import ia_map, lia_map
 from s1tiling_cloud.geo import Grid
+from s1tiling_cloud.geo.orbit_source import product_orbit
 from s1tiling_cloud.stages.gamma_area import gamma_area
 from s1tiling_cloud.stages.heights import heights
-from s1tiling_cloud.stages.orbit import product_orbit
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.registry import STAGES
 from s1tiling_cloud.stages.rtc import rtc

@@ -1,25 +1,37 @@
-"""The orbit that an incidence angle map (`lia`, `ia`) is computed from: a product's annotation
-state vectors, its precise orbit file, or, with no product at all, the pass of a relative orbit
-over a tile found in precise orbit files (S1Tiling >= 1.3's maps from orbit files alone). Both
-map stages look their orbit up the same way, so the lookup lives here, once."""
+"""The orbit of a product, built in one place: from the state vectors of its annotation, or
+from the precise orbit files that cover its acquisition (`eof.product_eofs`), or, without a
+product, the pass of a relative orbit over a tile found in the orbit files alone (S1Tiling ≥
+1.3's maps without S1 products). The stages and `RadarGeometry` take their orbit from here.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import DownloadEOFFileError
-from ..geo.ellipsoid import geodetic_to_ecef
-from ..geo.eof import eof_names, find_eof, read_eof
-from ..geo.orbit import Orbit
-from ..geo.s2tile import S2Tile
 from ..outputs.names import orbit_direction_code
 from ..outputs.names import relative_orbit as relative_orbit_of
 from ..safe import Sentinel1Product
 from ..store import join
+from .ellipsoid import geodetic_to_ecef
+from .eof import StateVectors, eof_names, product_eofs, read_eof
+from .orbit import Orbit
+from .s2tile import S2Tile
+
+__all__ = ["OrbitSource", "annotation_orbit", "eof_orbit", "map_orbit", "product_orbit"]
+
+
+def annotation_orbit(product: Sentinel1Product, group: str = "IW/VV") -> Orbit:
+    """The orbit of the state vectors in the annotation of `group` (`SWATH/POL`) of `product`."""
+    swath, pol = group.strip("/").split("/")[:2]
+    ds = product.open_group(f"{swath}/{pol}/orbit")
+    return Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
+                                    ds.velocity.values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,24 +45,43 @@ class OrbitSource:
     inputs: tuple[str, ...]
 
 
-def product_orbit(product: str, eof_dir: str | None = None, *, margin_s: float = 600.0,
+def product_orbit(product: str | os.PathLike, eof_dir: str | os.PathLike | None = None, *,
+                  margin_s: float = 600.0,
                   storage_options: Mapping[str, Any] | None = None) -> OrbitSource:
-    """The orbit of `product`: its annotation's state vectors, or its precise orbit file from
-    `eof_dir` (vectors within `margin_s` of the acquisition)."""
-    s1 = Sentinel1Product(product, dict(storage_options or {}) or None)
+    """The orbit of a product.
+
+    Parameters
+    ----------
+    product : str or os.PathLike
+        The product's location (SAFE folder, zip or s3:// URI).
+    eof_dir : str or os.PathLike, optional
+        A folder or s3:// prefix of orbit files: the orbit comes from the files of the
+        product's mission covering its acquisition (`eof.product_eofs`), their vectors within
+        `margin_s` of it. Without it, from the annotation's state vectors.
+    margin_s : float
+        Seconds of state vectors kept before the start and after the stop.
+    storage_options : mapping, optional
+        S3 settings (`store.S3Config`).
+
+    Returns
+    -------
+    OrbitSource
+        `file`: the orbit file's name (names, comma-separated, when two files cover the
+        acquisition together), or the product's.
+    """
+    s1 = Sentinel1Product(os.fspath(product), dict(storage_options or {}) or None)
     m = s1.manifest
     if eof_dir:
-        path = str(find_eof(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time,
-                            storage_options))
-        orbit = read_eof(path, storage_options).around(m.start_time, m.stop_time, margin_s).orbit()
-        return OrbitSource(orbit, path.rstrip("/").rsplit("/", 1)[-1], m.orbit_state,
-                           m.relative_orbit, (product, path))
+        files = product_eofs(eof_dir, f"S1{m.mission_letter}", m.start_time, m.stop_time,
+                             storage_options)
+        paths = [str(c.location) for c in files]
+        vectors = StateVectors.merged([read_eof(p, storage_options) for p in paths])
+        orbit = vectors.around(m.start_time, m.stop_time, margin_s).orbit()
+        return OrbitSource(orbit, ",".join(c.file_name for c in files), m.orbit_state,
+                           m.relative_orbit, (os.fspath(product), *paths))
     swath = s1.swaths[0]
-    pol = s1.polarisations(swath)[0]
-    ds = s1.open_group(f"{swath}/{pol}/orbit")
-    orbit = Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
-                                     ds.velocity.values)
-    return OrbitSource(orbit, s1.name, m.orbit_state, m.relative_orbit, (product,))
+    orbit = annotation_orbit(s1, f"{swath}/{s1.polarisations(swath)[0]}")
+    return OrbitSource(orbit, s1.name, m.orbit_state, m.relative_orbit, (os.fspath(product),))
 
 
 def eof_orbit(eof_dir: str, tile: str, relative_orbit: int, *, platforms: Sequence[str] = (),
@@ -106,7 +137,21 @@ def map_orbit(product: str | None, eof_dir: str | None, *, tile: str, relative_o
               platforms: Sequence[str] = (), orbit_direction: str | None = None,
               margin_s: float = 600.0, storage_options: Mapping[str, Any] | None = None
               ) -> OrbitSource:
-    """A product's orbit (`product_orbit`), or, without a product, a pass found in `eof_dir`."""
+    """The orbit an incidence-angle map (`lia`, `ia` stages) is computed from.
+
+    Parameters
+    ----------
+    product : str or None
+        The S1 product (`product_orbit`); None for a map from the orbit files alone.
+    eof_dir : str or None
+        Folder or s3:// prefix of precise orbit files.
+    tile, relative_orbit, platforms, orbit_direction
+        Without a product: the pass of `relative_orbit` over `tile` (`eof_orbit`).
+    margin_s : float
+        Seconds of state vectors kept around the acquisition (or the pass).
+    storage_options : mapping, optional
+        S3 settings (`store.S3Config`).
+    """
     if product:
         return product_orbit(product, eof_dir, margin_s=margin_s, storage_options=storage_options)
     if not eof_dir or relative_orbit is None:
@@ -114,4 +159,3 @@ def map_orbit(product: str | None, eof_dir: str | None, *, tile: str, relative_o
     return eof_orbit(eof_dir, tile, relative_orbit, platforms=platforms,
                      orbit_direction=orbit_direction, margin_s=margin_s,
                      storage_options=storage_options)
-
