@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from s1tiling_cloud.geo.s2tile import S2Tile
-from s1tiling_cloud.stages.base import run_stage
+from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
 
 TILE = "31TCJ"
