@@ -169,7 +169,7 @@ def test_a_run_without_catalog_gets_a_page_listing_its_files(demo, tmp_path):
 def test_report_of_a_folder_without_catalog_is_a_configuration_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "s1tiling_cloud.cli", "report", str(tmp_path)],
                           capture_output=True, text=True, timeout=120)
-    assert done.returncode == 72 and "no STAC catalog" in done.stdout
+    assert done.returncode == 72 and "no STAC catalog" in done.stderr  # errors go to stderr
     assert not (tmp_path / "index.html").exists()
 
 
