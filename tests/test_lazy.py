@@ -1,0 +1,60 @@
+"""Deferred imports (`s1tiling_cloud.lazy`): what is deferred still works when used."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import s1tiling_cloud.config as config
+import s1tiling_cloud.geo as geo
+from s1tiling_cloud.lazy import defer_module
+
+
+def test_package_exports_load_on_first_use():
+    from s1tiling_cloud.config.model import Request
+    from s1tiling_cloud.geo.grid import Grid
+
+    assert config.Request is Request and geo.Grid is Grid
+    assert {"Request", "load_request", "SCENARIOS"} <= set(dir(config))
+    with pytest.raises(AttributeError, match="no attribute 'Nothing'"):
+        config.Nothing  # noqa: B018
+
+
+def test_a_deferred_module_runs_on_first_attribute_access():
+    code = (
+        "import sys\n"
+        "from s1tiling_cloud.lazy import defer_module\n"
+        "defer_module('wave')\n"
+        "import wave\n"
+        "assert 'wave' in sys.modules and not hasattr(type(wave), 'open') and 'open' not in vars(wave)\n"
+        "assert callable(wave.open) and 'open' in vars(wave)\n"
+        "from wave import Wave_read\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "ok"
+
+
+def test_boto3_is_deferred_for_rasterio_and_works_when_used():
+    code = (
+        "import sys\n"
+        "import s1tiling_cloud.stages.base\n"
+        "assert 'boto3.session' not in sys.modules\n"  # rasterio imported, boto3 not run
+        "import rasterio.session\n"
+        "assert rasterio.session.boto3 is not None\n"
+        "assert rasterio.session.boto3.Session.__name__ == 'Session'\n"
+        "assert 'boto3.session' in sys.modules\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "ok"
+
+
+def test_defer_module_leaves_missing_and_imported_modules_alone():
+    before = sys.modules["json"]
+    defer_module("json")
+    assert sys.modules["json"] is before
+    defer_module("no_such_module_anywhere")
+    assert "no_such_module_anywhere" not in sys.modules
