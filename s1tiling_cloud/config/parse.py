@@ -16,6 +16,7 @@ import string
 from collections.abc import Mapping
 
 from ..exceptions import ConfigurationError
+from ..outputs.metadata import default_dem_info
 from ..store import Store
 from .ini import IniReader, split_list
 from .model import (
@@ -142,7 +143,7 @@ def _paths(ini: IniReader) -> PathsSection:
         dem_dir=dem_dir,
         dem_database=absolute_path(ini.get_optional("Paths", "dem_database")),
         dem_format=dem_format,
-        dem_info=ini.get_optional("Paths", "dem_info") or os.path.basename(dem_dir.rstrip("/")),
+        dem_info=ini.get_optional("Paths", "dem_info") or default_dem_info(dem_dir),
         geoid_file=absolute_path(ini.get_optional("Paths", "geoid_file")),
         lia=absolute_path(ini.get_optional("Paths", "lia")),
         ia=absolute_path(ini.get_optional("Paths", "ia")),

@@ -22,6 +22,7 @@ import enum
 import hashlib
 import json
 import math
+import os
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
@@ -301,6 +302,11 @@ def gamma_area_tags(images: Sequence[S1Image], *, tile_name: str, spatial_resolu
 
 #: The heights raster's key saying where the geoid stood in for a missing DEM (sea cells).
 GEOID_STANDS_IN = "DEM_GEOID"
+
+
+def default_dem_info(dem_dir: str) -> str:
+    """`DEM_INFO` when `[Paths] dem_info` is not set: the DEM folder's name, as S1Tiling."""
+    return os.path.basename(str(dem_dir).rstrip("/"))
 
 
 def dem_info(name: str, heights_tags: Mapping[str, str] | None = None) -> str:

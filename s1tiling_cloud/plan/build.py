@@ -32,6 +32,7 @@ from ..config.model import Request
 from ..config.scenario import Scenario
 from ..config.scenario import scenario as scenario_of
 from ..exceptions import ConfigurationError
+from ..outputs.metadata import default_dem_info
 from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
 from ..search.model import S1Candidate, SearchOutcome
 from ..stac.publication import published_documents
@@ -193,7 +194,8 @@ class _Builder:
         return {"dem_dir": paths.dem_dir, "dem_format": paths.dem_source_format,
                 "dem_database": paths.dem_database,
                 "geoid_file": paths.geoid_file,
-                "resampling": self.request.processing.dem_warp_resampling_method}
+                "resampling": self.request.processing.dem_warp_resampling_method,
+                "info": self.dem_info()}
 
     def s2_tmp(self, tile: str) -> str:
         return self.naming.folder("orthorectification", {**self.dirs, "tile_name": tile})
@@ -269,7 +271,7 @@ class _Builder:
 
     def dem_info(self) -> str:
         paths = self.request.paths
-        return paths.dem_info or os.path.basename(str(paths.dem_dir).rstrip("/"))
+        return paths.dem_info or default_dem_info(paths.dem_dir)
 
     # ---- scenarios ---------------------------------------------------------------------
 

@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..geo import DemSource, Geoid, Grid, ellipsoid_heights
-from ..outputs.metadata import GEOID_STANDS_IN, Provenance, complete_tags, dem_info
+from ..outputs.metadata import (
+    GEOID_STANDS_IN,
+    Provenance,
+    complete_tags,
+    default_dem_info,
+    dem_info,
+)
 from .base import StageCall, StageResult
 
 
@@ -26,10 +32,11 @@ class DemParams:
     dem_database: str | None = None
     geoid_file: str | None = None
     resampling: str = "cubic"
+    info: str = ""  # `[Paths] dem_info`, the tiles' `DEM_INFO` ("": the folder's name)
 
     @property
     def dem_info(self) -> str:
-        return os.path.basename(str(self.dem_dir).rstrip("/"))
+        return self.info or default_dem_info(self.dem_dir)
 
 
 def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping[str, Any],

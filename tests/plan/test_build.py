@@ -258,3 +258,14 @@ def test_maps_of_tiles_without_products_come_from_the_orbit_files(tmp_path, down
     fetched = sorted(n.id for n in stages(plan, "eof"))
     assert fetched == (["eof/S1A/20200108-20200108", "eof/S1A/20200120",  # the product's day
                         "eof/S1C/20200108-20200108"] if download else [])
+
+
+def test_dem_info_reaches_every_stage_that_writes_it(tmp_path):
+    """`[Paths] dem_info` is the `DEM_INFO` of the heights (which the maps copy) and of the
+    products; without it, the DEM folder's name."""
+    request = make_request(str(tmp_path), tiles=("31TCJ",))
+    named = dataclasses.replace(request, paths=dataclasses.replace(request.paths, dem_info="Copernicus 30 m"))
+    for req, expected in ((request, request.paths.dem_info or "dem"), (named, "Copernicus 30 m")):
+        plan = build_plan(req, outcome_for({"31TCJ": [PAIR[0]]}))
+        assert stages(plan, "heights")[0].args["dem"]["info"] == expected
+        assert stages(plan, "ortho")[0].args["params"]["dem_info"] == expected

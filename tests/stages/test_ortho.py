@@ -145,3 +145,14 @@ def test_heights_of_a_coastal_tile_take_the_geoid_over_sea_cells(tmp_path):
     assert np.isfinite(values).all()
     assert np.abs(values[:, :100] - geoid[:, :100]).max() < 1e-3  # 3.0-3.1 E: sea, h = geoid
     assert np.abs(values[:, -100:] - geoid[:, -100:] - 100.0).max() < 1e-2  # land at 100 m
+
+
+def test_heights_say_the_configured_dem_info(tmp_path):
+    """`DemParams.info` (`[Paths] dem_info`) is the tile's `DEM_INFO`, which LIA/IA maps copy."""
+    from s1tiling_cloud.testing import write_dem_tiles
+
+    write_dem_tiles(100.0, (59.1, 60.9), (4.1, 5.9), tmp_path / "dem", kind="srtm3")
+    out = str(tmp_path / "heights.tif")
+    heights("32VKM", 360.0, out, {"dem_dir": str(tmp_path / "dem"), "info": "SRTM 3 arcsec"})
+    with rasterio.open(out) as dataset:
+        assert dataset.tags()["DEM_INFO"].startswith("SRTM 3 arcsec; geoid over the sea cells")
