@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 
 from ..exceptions import ConfigurationError
-from ..outputs.names import DIR_FIELDS, FIELDS, Naming, check_format
+from ..outputs.names import DIR_FIELDS, FIELDS, IA_MAP_KINDS, Naming, check_format
 from ..store import Store
 from .creation_options import CREATION_OPTION_KEYS, CreationOptions
 from .ini import IniReader, split_list
@@ -48,7 +48,7 @@ CALIBRATIONS = ("sigma", "beta", "gamma", "dn", "normlim", "gamma_naught_rtc")
 INTERPOLATION_METHODS = ("nn", "linear", "bco")
 DEM_WARP_RESAMPLINGS = ("near", "bilinear", "cubic", "cubicspline", "lanczos", "average", "rms", "mode",
                         "max", "min", "med", "q1", "q3", "qum")
-IA_MAPS = ("deg", "cos", "sin", "tan")
+IA_MAPS = tuple(IA_MAP_KINDS.values())
 CACHE_DEM_BY = ("symlink", "copy")
 #: S1Tiling's `nodata.*` defaults (None: the application's own; RTC then gets '0').
 NODATA_DEFAULTS: Mapping[str, str | None] = {"SAR": "0", "LIA": "nan", "IA": "nan", "RTC": None,

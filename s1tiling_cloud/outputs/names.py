@@ -19,6 +19,8 @@ from typing import Any
 from ..exceptions import ConfigurationError
 
 __all__ = [
+    "IA_MAP_KINDS",
+    "LIA_MAP_KINDS",
     "CALIBRATION_LUT",
     "CALIBRATIONS_IN_S1",
     "DEFAULT_DNAME_FMTS",
@@ -86,6 +88,12 @@ CALIBRATION_LUT: Mapping[str, str] = MappingProxyType({"normlim": "beta", "gamma
 #: `calibration_type` (and `CALIBRATION`) of the corrected products, as S1Tiling writes them.
 FINAL_CALIBRATION_TYPE: Mapping[str, str] = MappingProxyType(
     {"normlim": "Normlim", "gamma_naught_rtc": "GammaNaughtRTC"})
+
+#: S1Tiling's `LIA_kind` / `IA_kind` file-name values and the value each map holds ("deg":
+#: degrees × 100; else that function of the angle).
+LIA_MAP_KINDS: Mapping[str, str] = MappingProxyType({"sin_LIA": "sin", "LIA": "deg"})
+IA_MAP_KINDS: Mapping[str, str] = MappingProxyType(
+    {"IA": "deg", "cos_IA": "cos", "sin_IA": "sin", "tan_IA": "tan"})
 
 #: The fields a format may use (S1Tiling's), plus the folder fields of `dname_fmt`.
 FIELDS = frozenset({

@@ -33,7 +33,14 @@ from ..config.scenario import Scenario
 from ..config.scenario import scenario as scenario_of
 from ..exceptions import ConfigurationError
 from ..outputs.metadata import default_dem_info
-from ..outputs.names import CALIBRATION_LUT, FINAL_CALIBRATION_TYPE, Naming, default_dirs, tile_fields
+from ..outputs.names import (
+    CALIBRATION_LUT,
+    FINAL_CALIBRATION_TYPE,
+    IA_MAP_KINDS,
+    Naming,
+    default_dirs,
+    tile_fields,
+)
 from ..search.model import S1Candidate, SearchOutcome
 from ..stac.publication import published_documents
 from ..stages import registry
@@ -50,7 +57,7 @@ from .products import (
 )
 
 #: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
-IA_KINDS = {"deg": "IA", "cos": "cos_IA", "sin": "sin_IA", "tan": "tan_IA"}
+IA_KINDS = {value: name for name, value in IA_MAP_KINDS.items()}
 
 
 def cache_uri(s1_images: str, product_id: str) -> str:

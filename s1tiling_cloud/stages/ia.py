@@ -21,10 +21,11 @@ from ..engine.native.lia_lattice import ia_lattice
 from ..geo import Grid
 from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, ia_tags
+from ..outputs.names import IA_MAP_KINDS
 from .base import StageCall, StageResult
 from .lia import check_kinds
 
-IA_KINDS = {"IA": "deg", "cos_IA": "cos", "sin_IA": "sin", "tan_IA": "tan"}
+IA_KINDS = IA_MAP_KINDS
 
 
 @dataclasses.dataclass(frozen=True)

@@ -35,10 +35,11 @@ from ..engine.native.lia_lattice import lia_lattice
 from ..geo import Grid
 from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, lia_tags
+from ..outputs.names import LIA_MAP_KINDS
 from .base import StageCall, StageResult, input_identity
 from .ortho import _tile_heights
 
-LIA_KINDS = {"sin_LIA": "sin", "LIA": "deg"}
+LIA_KINDS = LIA_MAP_KINDS
 
 
 @dataclasses.dataclass(frozen=True)
