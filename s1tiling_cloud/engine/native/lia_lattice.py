@@ -113,10 +113,9 @@ def _lattice_row(a, y, step, inv, out):
 
 
 @numba.njit(cache=True, inline="always")
-def _along(row, x, step, inv, k):
-    """A lattice row from `_lattice_row` interpolated linearly at pixel column `x`."""
-    j = x // step
-    fx = (x - j * step) * inv
+def _along(row, j, fx, k):
+    """A lattice row from `_lattice_row` interpolated linearly at `fx` between nodes j, j + 1
+    (a pixel column x: j = x // step, fx = (x - j·step) / step)."""
     return row[j, k] + fx * (row[j + 1, k] - row[j, k])
 
 
@@ -148,10 +147,12 @@ def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, ou
             _lattice_row(ground, yy, step, inv, row_g)
             _lattice_row(normal, yy, step, inv, row_n)
             for x in range(cols):
+                j = x // step
+                fx = (x - j * step) * inv
                 h = heights[yy, x]
                 for k in range(3):
-                    points[yy - a, x, k] = (_along(row_g, x, step, inv, k)
-                                            + h * _along(row_n, x, step, inv, k))
+                    points[yy - a, x, k] = (_along(row_g, j, fx, k)
+                                            + h * _along(row_n, j, fx, k))
         row_low = np.empty((nodes, 3))
         row_high = np.empty((nodes, 3))
         rowp = np.empty((3, 3))
@@ -177,12 +178,14 @@ def _lia_kernel(heights, ground, normal, low, high, lo, inv_span, step, mode, ou
                 if n0 * p0 + n1 * p1 + n2 * p2 < 0.0:
                     n0, n1, n2 = -n0, -n1, -n2
                 w = (heights[y, x] - lo) * inv_span
-                s0 = _along(row_low, x, step, inv, 0)
-                s1 = _along(row_low, x, step, inv, 1)
-                s2 = _along(row_low, x, step, inv, 2)
-                s0 += w * (_along(row_high, x, step, inv, 0) - s0)
-                s1 += w * (_along(row_high, x, step, inv, 1) - s1)
-                s2 += w * (_along(row_high, x, step, inv, 2) - s2)
+                j = x // step
+                fx = (x - j * step) * inv
+                s0 = _along(row_low, j, fx, 0)
+                s1 = _along(row_low, j, fx, 1)
+                s2 = _along(row_low, j, fx, 2)
+                s0 += w * (_along(row_high, j, fx, 0) - s0)
+                s1 += w * (_along(row_high, j, fx, 1) - s1)
+                s2 += w * (_along(row_high, j, fx, 2) - s2)
                 if mode == 1:  # the normal projected on the plane through P, S and the centre
                     m0 = p1 * s2 - p2 * s1
                     m1 = p2 * s0 - p0 * s2
@@ -216,14 +219,16 @@ def _ia_kernel(ground, normal, sat, height, step, out):
             _lattice_row(normal, y, step, inv, row_n)
             _lattice_row(sat, y, step, inv, row_s)
             for x in range(cols):
-                n0 = _along(row_n, x, step, inv, 0)
-                n1 = _along(row_n, x, step, inv, 1)
-                n2 = _along(row_n, x, step, inv, 2)
+                j = x // step
+                fx = (x - j * step) * inv
+                n0 = _along(row_n, j, fx, 0)
+                n1 = _along(row_n, j, fx, 1)
+                n2 = _along(row_n, j, fx, 2)
                 nn = math.sqrt(n0 * n0 + n1 * n1 + n2 * n2)
                 n0, n1, n2 = n0 / nn, n1 / nn, n2 / nn
-                u0 = _along(row_s, x, step, inv, 0) - _along(row_g, x, step, inv, 0) - height * n0
-                u1 = _along(row_s, x, step, inv, 1) - _along(row_g, x, step, inv, 1) - height * n1
-                u2 = _along(row_s, x, step, inv, 2) - _along(row_g, x, step, inv, 2) - height * n2
+                u0 = _along(row_s, j, fx, 0) - _along(row_g, j, fx, 0) - height * n0
+                u1 = _along(row_s, j, fx, 1) - _along(row_g, j, fx, 1) - height * n1
+                u2 = _along(row_s, j, fx, 2) - _along(row_g, j, fx, 2) - height * n2
                 cos = (n0 * u0 + n1 * u1 + n2 * u2) / math.sqrt(u0 * u0 + u1 * u1 + u2 * u2)
                 if cos != cos:
                     out[y, x] = np.nan
