@@ -5,7 +5,8 @@ for its scenario, searches the products, plans the work and runs it with the loc
 then returns the run's `Situation` (`.code` is the exit code). The four entry points keep
 S1Tiling's signatures; their one body, `run_scenario`, takes the program from the scenario
 registry (`config.scenario`). Errors found before any work
-(configuration 72, tiles 73, DEM 75, geoid 76) are raised, typed, as S1Tiling raises them.
+(configuration 72, tiles 73, no S1 product 74 or only corrupted ones 71, DEM 75, geoid 76)
+are raised, typed, as S1Tiling raises them.
 
 Accepted for compatibility, without effect here: `debug_tasks` and `watch_ram` (no Dask
 graph), `cache_before_ortho` (only the window a tile needs is calibrated, in memory),
@@ -101,6 +102,10 @@ ConfigurationError
     (72) The request is invalid, or invalid for this program.
 NoS2TileError
     (73) None of the requested tiles exists.
+NoS1ImageError
+    (74) No Sentinel-1 product was found for the tiles and dates (products programs only).
+CorruptedDataSAFEError
+    (71) The only products found could not be read; it names the first.
 MissingDEMError
     (75) A tile's DEM is missing (programs that read the DEM).
 MissingGeoidError
@@ -168,7 +173,7 @@ debug_caches
     Raises
     ------
     Error
-        The typed errors of the checks before any work (72, 73, 75, 76); ValueError for an
+        The typed errors of the checks before any work (71, 72, 73, 74, 75, 76); ValueError for an
         unknown scenario.
     """
     request = request_of(config_opt)

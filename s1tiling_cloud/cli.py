@@ -28,13 +28,13 @@ from .config.scenario import SCENARIOS, Scenario
 from .exceptions import Error, exit_code_for
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # one line however wide: pods and CI logs
 log = logging.getLogger("s1tiling_cloud")
 #: What a command raises to end as typer means it (exit codes, usage errors): not failures.
 _TYPER_EXITS = (typer.Exit, typer.Abort, typer.BadParameter, typer.TyperException)
 
 
-def _exit_for(error: Exception, *, trace: bool = False) -> typer.Exit:
+def _exit_for(error: Exception, *, trace: bool = False, command: str = "command") -> typer.Exit:
     """Print `error` as one line on standard error (secrets masked), and the exit that ends
     the process with S1Tiling's code for it (78 for an untyped error)."""
     from rich.markup import escape  # "[Processing] calibration" is text, not markup
@@ -42,7 +42,7 @@ def _exit_for(error: Exception, *, trace: bool = False) -> typer.Exit:
     from .config.secrets import redact, secret_values
 
     if trace:
-        log.error("%s", type(error).__name__, exc_info=error)
+        log.error("%s failed: %s", command, type(error).__name__, exc_info=error)
     elif not isinstance(error, Error):
         log.debug("unexpected error", exc_info=error)
     message = redact(str(error), secret_values())
@@ -62,7 +62,8 @@ def _guarded(command: Callable[..., Any], trace_untyped: bool = False) -> Callab
             raise
         except Exception as error:
             trace = bool(kwargs.get("trace_errors")) or (trace_untyped and not isinstance(error, Error))
-            raise _exit_for(error, trace=trace) from error
+            what = f"stage {kwargs['name']}" if command.__name__ == "stage" else command.__name__
+            raise _exit_for(error, trace=trace, command=what) from error
 
     return guarded
 
@@ -463,7 +464,7 @@ def workflow_children(
     sys.stdout.write(render_yaml(workflows))
 
 
-@workflow_app.command("plan-pod", hidden=True)
+@workflow_app.command("plan-pod", hidden=True, trace_untyped=True)
 def workflow_plan_pod(
     scenario: Annotated[str, typer.Option()], workflow_name: Annotated[str, typer.Option()],
     outputs_dir: Annotated[Path, typer.Option()],
@@ -496,7 +497,7 @@ def workflow_plan_pod(
              settings=settings, outputs_dir=outputs_dir, workflow_uid=workflow_uid or None)
 
 
-@workflow_app.command("launch", hidden=True)
+@workflow_app.command("launch", hidden=True, trace_untyped=True)
 def workflow_launch(
     manifest: Annotated[str, typer.Argument(help="URI of a child workflow's manifest (JSON)")],
     namespace: Annotated[str, typer.Option()],

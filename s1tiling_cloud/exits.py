@@ -18,6 +18,9 @@ MISSING_DEM = 75
 MISSING_GEOID = 76
 MISSING_APP = 77
 UNKNOWN_REASON = 78
+#: The codes S1Tiling ends with; a pod's other codes (137 after a kill at its deadline, 1 of a
+#: crashed interpreter) are not S1Tiling's answers and read as `UNKNOWN_REASON`.
+S1TILING_CODES = frozenset({OK, *range(TASK_FAILED, UNKNOWN_REASON + 1)})
 #: Not S1Tiling's: a run stopped by a signal (SIGINT, SIGTERM) ends as the shell says a process
 #: killed by it does, 128 + the signal's number: 130 (SIGINT), 143 (SIGTERM).
 INTERRUPTED_BASE = 128

@@ -57,7 +57,9 @@ def lazy_exports(package: str, exports: Mapping[str, str]
 
 class _Deferred(types.ModuleType):
     """A placeholder in `sys.modules` that imports the real module on its first attribute
-    look-up, then takes on its namespace (references to the placeholder keep working).
+    look-up, then hands every look-up and assignment to it, so references to the placeholder
+    (another module's `boto3` global) see the real module as it changes (submodules imported
+    later, `boto3.setup_default_session`).
 
     Not `importlib.util.LazyLoader`: on Python 3.11 an `import` statement of a module already
     in `sys.modules` reads its `__spec__`, which makes LazyLoader run the module there and then.
@@ -65,17 +67,29 @@ class _Deferred(types.ModuleType):
     does.
     """
 
-    def __getattr__(self, attribute: str) -> Any:
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
+    def _real(self) -> types.ModuleType:
+        real = self.__dict__.get("_deferred_real")
+        if real is None:
+            name = self.__name__
+            if sys.modules.get(name) is self:
+                del sys.modules[name]
             try:
-                module = importlib.import_module(name)
+                real = importlib.import_module(name)
             except BaseException:
                 sys.modules[name] = self
                 raise
-            self.__dict__.update(vars(module))
-        return object.__getattribute__(self, attribute)
+            self.__dict__["_deferred_real"] = real
+        return real
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._real(), attribute)
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        real = self.__dict__.get("_deferred_real")
+        if real is None:
+            super().__setattr__(attribute, value)
+        else:
+            setattr(real, attribute, value)
 
 
 def defer_module(name: str) -> None:

@@ -29,7 +29,7 @@ def test_a_deferred_module_runs_on_first_attribute_access():
         "defer_module('wave')\n"
         "import wave\n"
         "assert 'wave' in sys.modules and not hasattr(type(wave), 'open') and 'open' not in vars(wave)\n"
-        "assert callable(wave.open) and 'open' in vars(wave)\n"
+        "assert callable(wave.open) and sys.modules['wave'] is not wave\n"  # the real one now
         "from wave import Wave_read\n"
         "print('ok')\n"
     )
@@ -58,3 +58,21 @@ def test_defer_module_leaves_missing_and_imported_modules_alone():
     assert sys.modules["json"] is before
     defer_module("no_such_module_anywhere")
     assert "no_such_module_anywhere" not in sys.modules
+
+
+def test_the_placeholder_follows_the_real_module_after_loading():
+    """Submodules imported later and assignments reach the real module, as a plain import."""
+    code = (
+        "import sys\n"
+        "import s1tiling_cloud\n"
+        "import boto3\n"
+        "boto3.setup_default_session(region_name='eu-west-3')\n"
+        "assert boto3.DEFAULT_SESSION is sys.modules['boto3'].DEFAULT_SESSION is not None\n"
+        "import boto3.s3.transfer\n"
+        "assert boto3.s3.transfer.TransferConfig is sys.modules['boto3.s3.transfer'].TransferConfig\n"
+        "boto3.marker = 1\n"
+        "assert sys.modules['boto3'].marker == 1\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -11,7 +11,7 @@ from typing import Any
 from hera.workflows import DAG, Container, Parameter, Step, Steps, Task, Workflow
 from hera.workflows import models as m
 
-from ..config.scenario import SCENARIOS
+from ..config.scenario import scenario as scenario_of
 from ..plan.model import Node, Plan
 from ..stages.registry import stage, stage_arguments
 from . import podspec
@@ -126,8 +126,7 @@ def part_workflow(plan: Plan, part: Part, *, settings: ArgoSettings, parent: Par
         args = json.dumps(stage_arguments(node.stage, node.args, plan.storage_options), sort_keys=True)
         tasks.append(Task(name=names[node.id], template=template, depends=depends,
                           arguments={"stage": node.stage, "args": args}))
-    known = SCENARIOS.get(plan.scenario)
-    scenario_template = known.template if known else slug(plan.scenario).lower()
+    scenario_template = scenario_of(plan.scenario).template
     labels = {LABEL_SCENARIO: plan.scenario, LABEL_PART: part.name, LABEL_LEVEL: str(part.level),
               "app.kubernetes.io/name": "s1tiling-cloud"}
     tiles = _tiles(part.nodes)

@@ -102,7 +102,7 @@ def plan_pod(config_text: str, *, scenario: str, workflow_name: str, settings: A
     Raises
     ------
     Error
-        The typed errors of the request's checks (72, 73, 75, 76).
+        The typed errors of the request's checks (71, 72, 73, 74, 75, 76).
     """
     plan = planner(config_text, scenario)
     lists = write_parts(plan, workflow_name=workflow_name, settings=settings, parent_uid=workflow_uid)

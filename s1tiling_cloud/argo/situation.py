@@ -111,10 +111,11 @@ def combined(situations: Iterable[Situation]) -> Situation:
 
 def planning_failure(workflow: Mapping[str, Any]) -> int | None:
     """The exit code of a planning pod that failed for a reason other than the search (72: the
-    configuration, 73: no S2 tile, 74: no S1 image...): S1Tiling ends with it, before any count."""
+    configuration, 73: no S2 tile, 74: no S1 image...): S1Tiling ends with it, before any count.
+    A code that is not S1Tiling's (none, or 137 when Argo killed the pod at its deadline) is 78."""
     for stage, phase, code in outcomes(workflow):
         if stage == "plan" and phase in FAILED_PHASES and code != exits.DOWNLOAD_ERROR:
-            return code if code is not None else exits.UNKNOWN_REASON
+            return code if code in exits.S1TILING_CODES else exits.UNKNOWN_REASON
     return None
 
 

@@ -13,6 +13,7 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..exceptions import ConfigurationError
 from .base import StageResult
 
 #: The pod kinds a stage asks for (their sizes are the deployment's: `argo.defaults.POD_SIZES`).
@@ -104,11 +105,12 @@ STAGES: dict[str, Stage] = {stage.name: stage for stage in (
 
 
 def stage(name: str) -> Stage:
-    """The stage called `name`; KeyError naming the known ones otherwise."""
+    """The stage called `name`; `ConfigurationError` (72) naming the known ones otherwise (a
+    plan written by another version, or edited by hand)."""
     try:
         return STAGES[name]
     except KeyError:
-        raise KeyError(f"unknown stage {name!r}; one of {sorted(STAGES)}") from None
+        raise ConfigurationError(f"unknown stage {name!r}; one of {', '.join(sorted(STAGES))}") from None
 
 
 def stage_function(name: str) -> Callable[..., StageResult]:

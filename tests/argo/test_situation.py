@@ -51,3 +51,10 @@ def test_planning_failures_and_stopped_workflows(fixture, code):
 
 def test_a_launcher_reporting_its_child_is_not_counted_twice():
     assert situation_from_workflow(load("parent_terminated")) == Situation()
+
+
+def test_a_planning_pod_killed_at_its_deadline_is_78_not_137():
+    """Argo kills a pod past `activeDeadlineSeconds` (exit 137): not an S1Tiling code."""
+    workflow = load("parent_config_error")
+    workflow["status"]["nodes"]["p1a"]["message"] = "Error (exit code 137)"
+    assert workflow_exit_code(workflow) == exits.UNKNOWN_REASON
