@@ -486,13 +486,16 @@ def workflow_plan_pod(
     import os
 
     from .argo import ArgoSettings, plan_pod
+    from .config.secrets import EXTRA_VARIABLE
 
     keys = tuple(json.loads(semaphore_keys)) if semaphore_keys else None
     settings = ArgoSettings().with_(namespace=namespace, image=image, service_account=service_account,
                                     stage_service_account=stage_service_account,
                                     max_nodes=max_nodes, parallelism=parallelism or None,
                                     s3_secret=s3_secret, eodag_secret=eodag_secret,
-                                    semaphore_configmap=semaphore_configmap, semaphore_keys=keys)
+                                    semaphore_configmap=semaphore_configmap, semaphore_keys=keys,
+                                    # the chart's, on this pod: the children's pods get the same
+                                    secret_variables=os.environ.get(EXTRA_VARIABLE))
     plan_pod(os.environ.get(config_env, ""), scenario=scenario, workflow_name=workflow_name,
              settings=settings, outputs_dir=outputs_dir, workflow_uid=workflow_uid or None)
 

@@ -155,11 +155,16 @@ RETRY_POLICIES: dict[str, RetryPolicy] = {
     "control": RetryPolicy(3, "10s", 2, None, (exits.UNKNOWN_REASON,)),
 }
 
-#: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs).
+#: The variables the pods get from the Secrets (`podspec.secret_sources`) that are credentials
+#: though their names do not say so (config/secrets.py recognises AWS_ACCESS_KEY_ID,
+#: AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and eodag's `…__AUTH__…` by name): never expanded
+#: by `%(VAR)s` in a request, masked in logs. Not `AWS_*`: it would mask AWS_REGION and the
+#: endpoint in every log line. The chart's `secrets.variables`; `ArgoSettings.secret_variables`.
+DEFAULT_SECRET_VARIABLES = "EODAG__*"
+
+#: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs), and
+#: (`podspec.pod_env`) `S1TILING_CLOUD_SECRET_VARIABLES`.
 POD_ENV: dict[str, str] = {
-    # The variables the pods get from the Secrets (`podspec.secret_sources`): never expanded
-    # by `%(VAR)s` in a request (config/secrets.py); the chart's `secrets.variables`.
-    "S1TILING_CLOUD_SECRET_VARIABLES": "AWS_*,EODAG__*",
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
     "XDG_CACHE_HOME": "/tmp/.cache",
@@ -182,10 +187,14 @@ class ArgoSettings:
         The planning and launching pods' ServiceAccount; the stage pods'.
     s3_secret, eodag_secret, semaphore_configmap : str
         The chart's Secrets and download-semaphore ConfigMap.
+    secret_variables : str
+        `S1TILING_CLOUD_SECRET_VARIABLES` of every pod (`DEFAULT_SECRET_VARIABLES`); the
+        planning pod passes its own on to the child workflows it renders.
     search_credentials : bool
         Whether the planning pod gets the eodag Secret: only for a provider whose search needs
         credentials (cop_dataspace, peps, geodes and creodias search Sentinel-1 GRD without);
-        the chart's `secrets.eodag.forSearch` sets it in the installed templates.
+        the chart's `secrets.eodag.forSearch` does the same to the installed templates (it
+        adds the Secret to their planning pod's YAML).
     semaphore_keys : tuple of str
         The keys of that ConfigMap (providers with their own download limit).
     argo_server : str
@@ -210,6 +219,7 @@ class ArgoSettings:
     s3_secret: str = DEFAULT_S3_SECRET
     eodag_secret: str = DEFAULT_EODAG_SECRET
     search_credentials: bool = False
+    secret_variables: str = DEFAULT_SECRET_VARIABLES
     semaphore_configmap: str = DEFAULT_SEMAPHORE_CONFIGMAP
     semaphore_keys: tuple[str, ...] = tuple(sorted(SEMAPHORE_LIMITS))
     argo_server: str = ""

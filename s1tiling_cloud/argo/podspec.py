@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from hera.workflows import Container, Env, Parameter, Resources, RetryStrategy, SecretEnvFrom
 from hera.workflows import models as m
 
+from ..config.secrets import EXTRA_VARIABLE
 from .defaults import ANNOTATION_LONGEST_RUN, POD_ENV, ArgoSettings, RetryPolicy, seconds
 
 TMP_VOLUME = "tmp"
@@ -56,8 +57,8 @@ def secret_sources(settings: ArgoSettings, *, eodag: bool) -> list[SecretEnvFrom
     return sources
 
 
-def pod_env(extra: dict[str, str] | None = None) -> list[Env]:
-    values = {**POD_ENV, **(extra or {})}
+def pod_env(settings: ArgoSettings, extra: dict[str, str] | None = None) -> list[Env]:
+    values = {EXTRA_VARIABLE: settings.secret_variables, **POD_ENV, **(extra or {})}
     return [Env(name=name, value=value) for name, value in values.items()]
 
 
@@ -105,7 +106,7 @@ def container_template(name: str, settings: ArgoSettings, kind: str, *, command:
         command=list(command),
         inputs=list(inputs) or None,
         outputs=list(outputs) or None,
-        env=pod_env(env),
+        env=pod_env(settings, env),
         env_from=secret_sources(settings, eodag=eodag),
         resources=resources(settings, kind),
         retry_strategy=retry_strategy(policy) if retried else None,

@@ -134,7 +134,7 @@ def test_pods_carry_the_production_defaults():
     assert active_deadline(RETRY_POLICIES["map"]) == 3600  # no map stage in this plan
     assert "activeDeadlineSeconds" not in wrapper  # a steps template: Argo refuses it there
     env = {e["name"]: e["value"] for e in ortho["container"]["env"]}
-    assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*"
+    assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "EODAG__*"
 
 
 def test_a_campaign_splits_into_valid_child_workflows(argo_schema):
@@ -161,3 +161,14 @@ def test_lia_scenario_renders(argo_schema):
     stages = {p["value"] for t in document["spec"]["templates"] if t.get("dag")
               for task in t["dag"]["tasks"] for p in task["arguments"]["parameters"] if p["name"] == "stage"}
     assert {"lia", "normlim", "ortho"} <= stages
+
+
+def test_the_secret_variables_reach_every_pod_of_the_children():
+    """The planning pod renders the children with its own `S1TILING_CLOUD_SECRET_VARIABLES`
+    (the chart's `secrets.variables`), so stage and ingest pods refuse and mask the same names."""
+    settings = ArgoSettings(secret_variables="EODAG__*,MY_TOKEN_FILE")
+    document = plan_to_workflows(campaign(["33TTG"], 2), settings=settings)[0].to_dict()
+    containers = [t["container"] for t in document["spec"]["templates"] if "container" in t]
+    assert containers and all(
+        {e["name"]: e.get("value") for e in c["env"]}["S1TILING_CLOUD_SECRET_VARIABLES"]
+        == "EODAG__*,MY_TOKEN_FILE" for c in containers)

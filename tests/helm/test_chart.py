@@ -12,6 +12,7 @@ import yaml
 
 from s1tiling_cloud import __version__
 from s1tiling_cloud.argo.checks import check_object_names
+from s1tiling_cloud.argo.defaults import DEFAULT_SECRET_VARIABLES
 from tests.conftest import ARGO_SCHEMA
 from tests.helm.render import CHART, ROOT, by_kind, render, validation_errors
 
@@ -242,13 +243,13 @@ def _plan_envs(documents) -> dict[str, tuple[list[str], dict[str, str]]]:
 def test_the_planning_pod_holds_no_provider_credentials_unless_its_search_needs_them():
     for secrets, env in _plan_envs(render()).values():
         assert secrets == ["s1tiling-cloud-s3"]
-        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*"
+        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == DEFAULT_SECRET_VARIABLES
     documents = render({"secrets": {"eodag": {"name": "eo-providers", "forSearch": True},
-                                    "variables": ["AWS_*", "EODAG__*", "MY_TOKEN_FILE"]}})
+                                    "variables": ["EODAG__*", "MY_TOKEN_FILE"]}})
     assert [e for d in documents for e in validation_errors(d)] == []
     for secrets, env in _plan_envs(documents).values():
         assert secrets == ["s1tiling-cloud-s3", "eo-providers"]
-        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "AWS_*,EODAG__*,MY_TOKEN_FILE"
+        assert env["S1TILING_CLOUD_SECRET_VARIABLES"] == "EODAG__*,MY_TOKEN_FILE"
 
 
 def test_the_image_can_be_pinned_by_digest():
