@@ -111,3 +111,14 @@ def test_nearest_splat_reaches_the_last_row_and_column():
     u, v = np.array([[2.2, 0.0]]), np.array([[1.0, 2.4]])
     splat(acc, u, v, np.array([[1.0, 2.0]]), np.ones((1, 2), bool), False)
     assert acc[2, 1] == 1.0 and acc[0, 2] == 2.0 and acc.sum() == 3.0
+
+
+def test_the_default_margin_is_the_stage_s(scene):
+    """No `pad`: the margin of `DEFAULT_OUTER_MARGIN_RATIO`, the stage's and S1Tiling's."""
+    from s1tiling_cloud.engine.native import DEFAULT_OUTER_MARGIN_RATIO
+    from s1tiling_cloud.stages.gamma_area import GammaAreaParams
+
+    assert GammaAreaParams().outer_margin_ratio == DEFAULT_OUTER_MARGIN_RATIO
+    grid = scene[0]
+    np.testing.assert_array_equal(
+        _g(scene), _g(scene, pad=margin_pixels(grid, DEFAULT_OUTER_MARGIN_RATIO)))
