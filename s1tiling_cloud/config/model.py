@@ -13,6 +13,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..engine.native import DEFAULT_OUTER_MARGIN_RATIO
+
 
 @dataclass
 class PathsSection:
@@ -132,7 +134,7 @@ class ProcessingSection:
     resample_dem_factor_y: float = 2.0
     distribute_area: bool = True  # S1Tiling: False; see docs/coming-from-s1tiling.md
     inner_margin_ratio: float = 0.01
-    outer_margin_ratio: float = 0.04
+    outer_margin_ratio: float = DEFAULT_OUTER_MARGIN_RATIO
     min_gamma_area: float = 1.0
     calibration_factor: float = 1.0
     nodata: dict[str, str] = field(default_factory=dict)

@@ -13,6 +13,7 @@ import math
 import os
 from collections.abc import Mapping
 
+from ..engine.native import DEFAULT_OUTER_MARGIN_RATIO
 from ..exceptions import ConfigurationError
 from ..outputs.names import DIR_FIELDS, FIELDS, IA_MAP_KINDS, Naming, check_format
 from ..store import Store
@@ -124,7 +125,7 @@ def parse_processing(ini: IniReader,
         resample_dem_factor_y=_positive(ini, "resample_dem_factor_y", 2.0),
         distribute_area=ini.getboolean(SECTION, "distribute_area", True),
         inner_margin_ratio=_ratio(ini, "inner_margin_ratio", 0.01),
-        outer_margin_ratio=_ratio(ini, "outer_margin_ratio", 0.04),
+        outer_margin_ratio=_ratio(ini, "outer_margin_ratio", DEFAULT_OUTER_MARGIN_RATIO),
         min_gamma_area=ini.getfloat(SECTION, "min_gamma_area", 1.0),
         calibration_factor=ini.getfloat(SECTION, "calibration_factor", 1.0),
         nodata=_nodata(ini),

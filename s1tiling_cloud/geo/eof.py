@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -34,10 +34,12 @@ __all__ = [
     "cached_eofs",
     "choose_eofs",
     "eof_names",
+    "eof_preference",
     "file_orbits",
     "list_eofs",
     "needed_eofs",
     "parse_eof_name",
+    "product_eofs",
     "read_eof",
     "uncovered",
 ]
@@ -201,14 +203,30 @@ def uncovered(candidates: Iterable[EOFCandidate], start: datetime,
     return [*gaps, (cursor, stop)]
 
 
+def eof_preference(platform: str | None, cursor: datetime,
+                   stop: datetime) -> Callable[[EOFCandidate], tuple]:
+    """The sort key of the one rule of file choice (greater: better), for the files that are
+    to give the orbit from `cursor` to `stop`.
+
+    In order: the requested mission's; valid at the cursor; covering all of [cursor, stop]
+    alone (S1Tiling's and eof's practice: one file when one covers the period, even a
+    restituted one); a precise (POEORB) before a restituted (RESORB) one; reaching furthest
+    towards `stop` (fewer files); the newest processing.
+    """
+    def key(c: EOFCandidate) -> tuple:
+        return (platform is None or c.platform == platform.upper(),
+                c.valid_from <= cursor <= c.valid_to, c.covers(cursor, stop),
+                c.kind == "POEORB", min(c.valid_to, stop), c.created)
+    return key
+
+
 def choose_eofs(candidates: Sequence[EOFCandidate], platform: str | None, start: datetime | str,
                 stop: datetime | str) -> tuple[list[EOFCandidate], list[tuple[datetime, datetime]]]:
     """The fewest files that cover [start, stop], and what stays uncovered.
 
-    The one rule of file choice. From the start onwards, each step keeps, among the files valid
-    at the cursor, the requested mission's first, then a precise (POEORB) before a restituted
-    one, then the one valid the longest (one file, when one covers the whole period), then the
-    newest processing. Two files are chosen only where no single one covers the period.
+    The one rule of file choice (`eof_preference`). From the start onwards, each step keeps the
+    best of the files valid at the cursor for what remains of the period: one file when one
+    covers it; two or more are chosen only where no single one covers the period.
     """
     start, stop = as_utc(start), as_utc(stop)
     pool = [c for c in candidates if c.intersects(start, stop)]
@@ -218,8 +236,7 @@ def choose_eofs(candidates: Sequence[EOFCandidate], platform: str | None, start:
         valid = [c for c in pool if c.valid_from <= cursor <= c.valid_to and c not in chosen]
         if not valid:
             return chosen, uncovered(chosen, start, stop)
-        best = max(valid, key=lambda c: (platform is None or c.platform == platform.upper(),
-                                         c.kind == "POEORB", c.valid_to, c.created))
+        best = max(valid, key=eof_preference(platform, cursor, stop))
         chosen.append(best)
         if best.valid_to >= stop:
             return chosen, []
@@ -294,13 +311,18 @@ def _utc_text(text: str) -> str:
 
 def read_eof(source: str | os.PathLike | bytes,
              storage_options: Mapping[str, Any] | None = None) -> StateVectors:
-    """Parse an EOF file (bytes, a path or an s3:// URI)."""
+    """Parse an EOF file (bytes, a path or an s3:// URI); DownloadEOFFileError naming it when
+    it is not XML (a cached file cut short, or not an orbit file): it must be fetched again."""
     data = source if isinstance(source, bytes) else Store(storage_options).read_bytes(source)
-    root = etree.fromstring(data, parser=etree.XMLParser(huge_tree=True))
+    what = "EOF" if isinstance(source, bytes) else os.fspath(source)
+    try:
+        root = etree.fromstring(data, parser=etree.XMLParser(huge_tree=True))
+    except etree.XMLSyntaxError as error:
+        raise DownloadEOFFileError(f"{what} is not a readable orbit file ({error}): remove it "
+                                   "so that it is fetched again") from error
     osvs = root.findall(".//{*}List_of_OSVs/{*}OSV")
     if not osvs:
-        raise DownloadEOFFileError(f"{source if not isinstance(source, bytes) else 'EOF'} holds "
-                                   "no state vector")
+        raise DownloadEOFFileError(f"{what} holds no state vector")
 
     def column(tag: str) -> np.ndarray:
         return np.array([float(o.findtext(f"{{*}}{tag}")) for o in osvs])

@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import DownloadEOFFileError
+from ..exceptions import ConfigurationError, DownloadEOFFileError
 from ..outputs.names import orbit_direction_code
 from ..outputs.names import relative_orbit as relative_orbit_of
 from ..safe import Sentinel1Product
-from ..store import join
 from .ellipsoid import geodetic_to_ecef
-from .eof import StateVectors, eof_names, product_eofs, read_eof
+from .eof import StateVectors, list_eofs, product_eofs, read_eof
 from .orbit import Orbit
 from .s2tile import S2Tile
 
@@ -100,11 +99,12 @@ def eof_orbit(eof_dir: str, tile: str, relative_orbit: int, *, platforms: Sequen
     wanted = {p.upper() for p in platforms}
     centre = S2Tile.from_name(tile).footprint.centroid
     ground = geodetic_to_ecef(centre.y, centre.x, 0.0).reshape(3)
-    for name in eof_names(eof_dir, storage_options):
-        platform = name[:3].upper()
+    candidates = sorted(list_eofs(eof_dir, storage_options=storage_options),
+                        key=lambda c: c.file_name)
+    for candidate in candidates:
+        platform, name, path = candidate.platform, candidate.file_name, str(candidate.location)
         if wanted and platform not in wanted:
             continue
-        path = join(str(eof_dir), name)
         vectors = read_eof(path, storage_options)
         relative = np.array([relative_orbit_of(platform, n) if n >= 0 else -1
                              for n in vectors.absolute_orbits])
@@ -151,11 +151,17 @@ def map_orbit(product: str | None, eof_dir: str | None, *, tile: str, relative_o
         Seconds of state vectors kept around the acquisition (or the pass).
     storage_options : mapping, optional
         S3 settings (`store.S3Config`).
+
+    Raises
+    ------
+    ConfigurationError
+        Without a product, when `eof_dir` or `relative_orbit` is missing (exit 72).
     """
     if product:
         return product_orbit(product, eof_dir, margin_s=margin_s, storage_options=storage_options)
     if not eof_dir or relative_orbit is None:
-        raise ValueError("a map without an S1 product needs eof_dir and relative_orbit")
+        raise ConfigurationError("a map without an S1 product needs eof_dir ([Paths]) and a "
+                                 "relative orbit")
     return eof_orbit(eof_dir, tile, relative_orbit, platforms=platforms,
                      orbit_direction=orbit_direction, margin_s=margin_s,
                      storage_options=storage_options)

@@ -11,6 +11,7 @@ import functools
 import os
 import posixpath
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,29 +148,34 @@ class FsspecOpener(FileContainer):
 CRC_READ_BLOCK = 16 * 2**20
 
 
-def _zip_crc_failure(fs: fsspec.AbstractFileSystem, path: str) -> str | None:
+def _zip_crc_failure(fs: fsspec.AbstractFileSystem, path: str, text: str) -> str | None:
     """The first member of the zip `path` whose data fails its CRC (None: all good).
 
     GDAL's /vsizip/ and fsspec's windowed reads take stored members without checking their
     CRC, so a damaged measurement would give wrong pixels and no error. The check reads the
     whole zip once per process and version of the object (size, and modification time or S3
     ETag): for a remote zip that is one download of it, the price of knowing the pixels are
-    the product's.
+    the product's. A zip that cannot be read through (truncated, a broken deflate stream, a
+    compression zipfile lacks) is a CorruptedDataSAFEError naming `text`; other read errors
+    (the network's) propagate, and as the cache keeps only completed passes, the next opening
+    tries again.
     """
     info = fs.info(path)
     version = str(info.get("ETag") or info.get("LastModified") or info.get("mtime") or "")
-    return _crc_failure_of_version(fs, path, int(info.get("size") or 0), version)
+    try:
+        return _crc_failure_of_version(fs, path, int(info.get("size") or 0), version)
+    except (zipfile.BadZipFile, EOFError, zlib.error, NotImplementedError) as error:
+        raise CorruptedDataSAFEError(text, f"not a readable zip ({error})") from error
 
 
 @functools.lru_cache(maxsize=64)
 def _crc_failure_of_version(fs: fsspec.AbstractFileSystem, path: str, size: int,
                             version: str) -> str | None:
+    """One complete pass (lru_cache keeps results, never exceptions: a failed read is not
+    remembered as a good zip)."""
     options = {} if _is_local(fs) else {"block_size": CRC_READ_BLOCK, "cache_type": "readahead"}
-    try:
-        with fs.open(path, "rb", **options) as handle, zipfile.ZipFile(handle) as archive:
-            return archive.testzip()
-    except (zipfile.BadZipFile, EOFError, OSError):
-        return None  # not a readable zip: said by the opening that follows
+    with fs.open(path, "rb", **options) as handle, zipfile.ZipFile(handle) as archive:
+        return archive.testzip()
 
 
 def _is_local(fs: fsspec.AbstractFileSystem) -> bool:
@@ -180,8 +186,15 @@ def _strip_manifest(path: str) -> str:
     return path[: -len(MANIFEST)].rstrip("/") if path.endswith(MANIFEST) else path.rstrip("/")
 
 
-def open_location(url: str | os.PathLike, storage_options: dict | None = None) -> SafeLocation:
-    """Resolve a user's location to a SafeLocation, with typed errors for bad input."""
+def open_location(url: str | os.PathLike, storage_options: dict | None = None, *,
+                  check_crc: bool = True) -> SafeLocation:
+    """Resolve a user's location to a SafeLocation, with typed errors for bad input.
+
+    `check_crc` (zips only): read the whole zip first to check every member's CRC (see
+    `_zip_crc_failure`). Opening a product to process it keeps it; the plan's scan of
+    `s1_images`, which reads only each manifest (small, and one that is damaged fails to
+    parse), turns it off so as not to read N products of 1-4 GB at every plan.
+    """
     storage_options = dict(storage_options or {})
     text = os.fspath(url)
     if isinstance(url, Path) or "://" not in text:
@@ -191,7 +204,7 @@ def open_location(url: str | os.PathLike, storage_options: dict | None = None) -
     if not fs.exists(path):
         raise FileNotFoundError(f"No such product: {text}")
     if path.lower().endswith(".zip") and fs.isfile(path):
-        return _open_zip(text, fs, path, storage_options)
+        return _open_zip(text, fs, path, storage_options, check_crc)
     if not fs.isdir(path):
         raise NotSentinel1ProductError(text, "neither a SAFE folder, a manifest.safe nor a zip")
     if not fs.exists(posixpath.join(path, MANIFEST)):
@@ -199,9 +212,9 @@ def open_location(url: str | os.PathLike, storage_options: dict | None = None) -
     return SafeLocation(text, fs, path, storage_options=storage_options)
 
 
-def _open_zip(text: str, fs, path: str, storage_options: dict) -> SafeLocation:
+def _open_zip(text: str, fs, path: str, storage_options: dict, check_crc: bool) -> SafeLocation:
     local = path if _is_local(fs) else None
-    bad = _zip_crc_failure(fs, path)
+    bad = _zip_crc_failure(fs, path, text) if check_crc else None
     if bad is not None:
         raise CorruptedDataSAFEError(text, f"zip member {bad} fails its CRC check")
     try:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..geo.eof import EOFCandidate, as_utc, parse_eof_name
+from ..geo.eof import EOFCandidate, as_utc, eof_preference, parse_eof_name
 from . import eodag_compat as compat
 
 __all__ = ["EOF_COLLECTION", "ORBITS_PROPERTY", "search_eofs"]
@@ -31,16 +31,6 @@ QUERY_MARGIN = timedelta(days=2)
 #: vectors. Providers do not say them for orbit files (then the relative orbit is checked on the
 #: files, `file_orbits`); the tests' provider does, and eodag keeps it when mapped.
 ORBITS_PROPERTY = "s1tiling:absolute_orbits"
-
-def _requested(candidate: EOFCandidate, platform: str | None) -> bool:
-    return platform is None or candidate.platform == platform.upper()
-
-
-def _preference(candidate: EOFCandidate, platform: str | None) -> tuple:
-    """Best last: the requested mission, the newest validity, the newest processing."""
-    return (_requested(candidate, platform), candidate.valid_from, candidate.valid_to,
-            candidate.created)
-
 
 def _orbit_range(properties: Mapping[str, Any]) -> tuple[int, int] | None:
     """First and last absolute orbits, when the provider says them (`ORBITS_PROPERTY`)."""
@@ -74,8 +64,9 @@ def search_eofs(dag, platform: str | None, start: datetime | str, stop: datetime
     """The precise orbit files eodag finds for [start, stop], best first.
 
     Every mission is asked for (satellites of one constellation share the tracks, and S1Tiling
-    accepts another mission's file for an orbit); the requested `platform` comes first, then
-    the newest validity, then the newest processing. Only POEORB files intersecting the period
+    accepts another mission's file for an orbit); they are ranked by the one rule of file
+    choice, `geo.eof.eof_preference` from the start (the requested `platform` first, then one
+    file covering the whole period, then the newest processing). Only POEORB files intersecting the period
     are kept, and, with `relative_orbit`, those that span it (when the provider says which
     orbits a file spans; otherwise it is checked on the file).
     """
@@ -93,6 +84,6 @@ def search_eofs(dag, platform: str | None, start: datetime | str, stop: datetime
         if relative_orbit is not None and not candidate.has_relative_orbit(relative_orbit):
             continue
         found.setdefault(candidate.id, candidate)
-    ranked = sorted(found.values(), key=lambda c: _preference(c, platform), reverse=True)
+    ranked = sorted(found.values(), key=eof_preference(platform, start, stop), reverse=True)
     log.info("%d precise orbit files found for %s - %s", len(ranked), start, stop)
     return ranked

@@ -91,6 +91,7 @@ def scan_products(s1_images: str, source: DataSourceSection, *,
 
 
 def _candidate(location: str, product_id: str, storage_options: dict[str, Any]) -> S1Candidate:
-    safe = open_location(location, storage_options)
+    # the manifest only: no CRC pass over the whole zip (the stages check it when they open it)
+    safe = open_location(location, storage_options, check_crc=False)
     manifest = parse_manifest(safe.read(MANIFEST), safe.url)
     return candidate_from_manifest(manifest, product_id, location)

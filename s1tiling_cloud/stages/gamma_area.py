@@ -25,11 +25,12 @@ import numpy as np
 from ..engine.native.gamma_area import (
     DEFAULT_BLOCK_ROWS,
     DEFAULT_CELL_FACTOR,
+    DEFAULT_OUTER_MARGIN_RATIO,
     OUTSIDE,
     gamma_area_blocks,
     margin_pixels,
 )
-from ..exceptions import NotCompatibleInput
+from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_tags
 from ..outputs.names import S1Image
@@ -44,18 +45,29 @@ PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
 @dataclasses.dataclass(frozen=True)
 class GammaAreaParams:
     """`distribute_area` and `outer_margin_ratio`: S1Tiling's `[Processing]` keys (see
-    `gamma_area_blocks` and `margin_pixels`); `halo`: the margin in pixels instead, when
-    `outer_margin_ratio` is None."""
+    `gamma_area_blocks` and `margin_pixels`); `halo`: the margin in pixels instead, given with
+    `outer_margin_ratio` None (both given: ConfigurationError, rather than one silently
+    ignored; so is a negative margin)."""
 
     resolution: float = 10.0
     block_rows: int = DEFAULT_BLOCK_ROWS
     cell_factor: float = DEFAULT_CELL_FACTOR
     halo: int | None = None
     distribute_area: bool = True
-    outer_margin_ratio: float | None = 0.04
+    outer_margin_ratio: float | None = DEFAULT_OUTER_MARGIN_RATIO
     dem_info: str = ""
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = False
+
+    def __post_init__(self) -> None:
+        if self.halo is not None and self.outer_margin_ratio is not None:
+            raise ConfigurationError(
+                f"gamma_area: halo ({self.halo} pixels) replaces outer_margin_ratio "
+                f"({self.outer_margin_ratio}): give outer_margin_ratio None with it")
+        for name in ("halo", "outer_margin_ratio"):
+            value = getattr(self, name)
+            if value is not None and not value >= 0:
+                raise ConfigurationError(f"gamma_area: {name} is >= 0, not {value}")
 
 
 def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output: str,

@@ -70,3 +70,55 @@ def test_margin_pixels_from_the_ratio():
     assert margin_pixels(Grid.from_tile("31TCJ", 60.0), 0.0) == 0
     with pytest.raises(ValueError):
         margin_pixels(Grid.from_tile("31TCJ", 60.0), -0.1)
+
+
+def _facets(heights):
+    """The kernel's three areas for corner `heights` (5 × 5: 4 × 4 facets) near 43.6° N, the
+    satellite at a fixed point to the west, 700 km up."""
+    from s1tiling_cloud.engine.native.gamma_area_kernels import corner_frames, facet_areas
+    from s1tiling_cloud.geo.ellipsoid import geodetic_to_ecef
+
+    step = 2.0
+    ii, jj = np.meshgrid(np.arange(4.0), np.arange(4.0), indexing="ij")
+    lonlat = np.ascontiguousarray(np.stack([1.44 + 1e-4 * step * jj, 43.6 - 1e-4 * step * ii]))
+    sat = np.asarray(geodetic_to_ecef(np.array(43.6), np.array(-3.0), np.array(700e3)),
+                     dtype=np.float64).reshape(3, 1, 1)
+    satellite = np.ascontiguousarray(np.broadcast_to(sat, (3, 4, 4)))
+    origin, normal = np.empty((5, 5, 3)), np.empty((5, 5, 3))
+    corner_frames(lonlat, step, 0.0, origin, normal)
+    out = [np.empty((4, 4)) for _ in range(3)]
+    facet_areas(origin, normal, np.ascontiguousarray(heights, dtype=np.float64), satellite, step,
+                0.0, np.ones((4, 4), bool), *out)
+    return out
+
+
+def test_a_dem_void_keeps_its_ellipsoid_facets():
+    heights = np.full((5, 5), 300.0)
+    heights[2, 2] = np.nan  # a void: the 4 facets around that corner
+    a_gamma, a_gamma_e, a_sigma_e = _facets(heights)
+    _, flat_gamma_e, flat_sigma_e = _facets(np.zeros((5, 5)))
+    assert np.isnan(a_gamma[1:3, 1:3]).all() and np.isfinite(a_gamma).sum() == 12
+    # the ellipsoid's areas do not depend on the heights, voids included
+    np.testing.assert_array_equal(a_gamma_e, flat_gamma_e)
+    np.testing.assert_array_equal(a_sigma_e, flat_sigma_e)
+    assert (a_sigma_e > 0).all()
+
+
+def test_nearest_splat_reaches_the_last_row_and_column():
+    from s1tiling_cloud.engine.native.gamma_area_kernels import splat
+
+    acc = np.zeros((3, 3))
+    u, v = np.array([[2.2, 0.0]]), np.array([[1.0, 2.4]])
+    splat(acc, u, v, np.array([[1.0, 2.0]]), np.ones((1, 2), bool), False)
+    assert acc[2, 1] == 1.0 and acc[0, 2] == 2.0 and acc.sum() == 3.0
+
+
+def test_the_default_margin_is_the_stage_s(scene):
+    """No `pad`: the margin of `DEFAULT_OUTER_MARGIN_RATIO`, the stage's and S1Tiling's."""
+    from s1tiling_cloud.engine.native import DEFAULT_OUTER_MARGIN_RATIO
+    from s1tiling_cloud.stages.gamma_area import GammaAreaParams
+
+    assert GammaAreaParams().outer_margin_ratio == DEFAULT_OUTER_MARGIN_RATIO
+    grid = scene[0]
+    np.testing.assert_array_equal(
+        _g(scene), _g(scene, pad=margin_pixels(grid, DEFAULT_OUTER_MARGIN_RATIO)))

@@ -139,6 +139,25 @@ def test_outputs_made_with_other_settings_are_kept_as_s1tiling_does(scene, tmp_p
     assert files(tmp_path) == before
 
 
+def test_a_deleted_gamma_area_map_is_made_again_with_only_its_inputs(tmp_path):
+    """γ°RTC, every product of the tile's date done but its γ-area map deleted: the map is
+    pending with the inputs it needs (the products, the heights), no σ°/RTC/mask again."""
+    from tests.plan.test_build import PAIR
+
+    request = make_request(str(tmp_path), calibration="gamma_naught_rtc")
+    plan = build_plan(request, outcome_for({TILE: [*PAIR]}))
+    for node in plan.nodes:
+        if promises(node):  # the published outputs: what stays after a run
+            for uri in node.outputs:
+                Store().write_bytes(uri, b"done")
+    assert pending_plan(plan).nodes == []
+    area = promised(plan, "gamma_area", ".tif")
+    Store().remove(area)
+    reduced = pending_plan(plan)
+    assert sorted(n.stage for n in reduced.nodes) == ["gamma_area", "heights", "ingest", "ingest"]
+    assert missing_outputs(plan, Existing(Store())) == [area]
+
+
 @pytest.mark.s3
 def test_existence_on_s3_from_one_listing_per_folder(s3_server):
     """Objects are found in their folder's listing; a sub-folder is no output; a SAFE folder

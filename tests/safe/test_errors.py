@@ -205,6 +205,51 @@ def test_a_zip_on_s3_failing_its_crc_is_a_corrupted_product(tmp_path, s3_server)
     assert url in str(caught.value) and tiff in str(caught.value) and "CRC" in str(caught.value)
 
 
+def test_a_failed_crc_pass_is_not_remembered(tmp_path, monkeypatch):
+    """A read error during the CRC pass (the network's) propagates and is not cached as a good
+    zip: the next opening reads it again and finds the damaged member."""
+    from s1tiling_cloud.safe import location
+
+    archive, tiff = _zip_with_a_damaged_member(tmp_path)
+    real = location.zipfile.ZipFile
+    calls = []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("connection reset")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(location.zipfile, "ZipFile", flaky)
+    with pytest.raises(OSError, match="connection reset"):
+        Sentinel1Product(archive)
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(archive)
+    assert tiff in str(caught.value)
+
+
+def test_an_unsupported_compression_is_a_corrupted_product(tmp_path, monkeypatch):
+    """zipfile's NotImplementedError (a compression it lacks) during the CRC pass: 71."""
+    from s1tiling_cloud.safe import location
+
+    archive, _ = _zip_with_a_damaged_member(tmp_path)
+
+    def unsupported(*args, **kwargs):
+        raise NotImplementedError("That compression method is not supported")
+
+    monkeypatch.setattr(location.zipfile, "ZipFile", unsupported)
+    with pytest.raises(CorruptedDataSAFEError) as caught:
+        Sentinel1Product(archive)
+    assert exit_code_for(caught.value) == 71 and archive.name in str(caught.value)
+
+
+def test_open_location_can_skip_the_crc_pass(tmp_path):
+    from s1tiling_cloud.safe.location import MANIFEST, open_location
+
+    archive, _ = _zip_with_a_damaged_member(tmp_path)
+    assert open_location(archive, check_crc=False).read(MANIFEST)
+
+
 def test_a_manifest_saying_ew_over_iw_files_is_refused(tmp_path):
     from s1tiling_cloud.testing import SyntheticGRD, write_grd
 

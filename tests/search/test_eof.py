@@ -137,6 +137,37 @@ def test_names_coverage_and_choice():
     assert not across.has_relative_orbit(172) and not across.has_relative_orbit(100)
 
 
+def test_one_file_covering_the_period_beats_two():
+    """A RESORB covering the whole acquisition beats a POEORB covering its start only (which
+    would need a second file merged in); among files that cover it, the POEORB."""
+    poeorb_start = _named("S1A_OPER_AUX_POEORB_OPOD_20200128T120000_V20200107T044000_"
+                          "20200108T044152.EOF")
+    poeorb_rest = _named("S1A_OPER_AUX_POEORB_OPOD_20200128T130000_V20200108T044151_"
+                         "20200109T044100.EOF")
+    resorb = _named("S1A_OPER_AUX_RESORB_OPOD_20200108T060000_V20200108T030000_"
+                    "20200108T063000.EOF")
+    assert choose_eofs([poeorb_start, poeorb_rest, resorb], "S1A", START, STOP) == ([resorb], [])
+    poeorb_all = _named("S1A_OPER_AUX_POEORB_OPOD_20200128T140000_V20200107T225942_"
+                        "20200109T005942.EOF")
+    assert choose_eofs([poeorb_start, resorb, poeorb_all], "S1A", START, STOP) == (
+        [poeorb_all], [])
+    # no single file: the chain of the precise ones
+    assert choose_eofs([poeorb_start, poeorb_rest], "S1A", START, STOP) == (
+        [poeorb_start, poeorb_rest], [])
+
+
+def test_a_malformed_cached_eof_is_a_typed_error(tmp_path):
+    from s1tiling_cloud.exceptions import DownloadEOFFileError
+    from s1tiling_cloud.geo.eof import file_orbits, read_eof
+
+    broken = tmp_path / "S1A_OPER_AUX_POEORB_OPOD_20200128T120000_V20200107T225942_20200109T005942.EOF"
+    broken.write_text("<Earth_Explorer_File><Data_Block>")  # cut short
+    with pytest.raises(DownloadEOFFileError, match=broken.name):
+        read_eof(str(broken))
+    with pytest.raises(DownloadEOFFileError, match=broken.name):
+        file_orbits(str(broken))
+
+
 # --- eodag search ---------------------------------------------------------------------------
 
 def test_search_finds_the_intersecting_files_best_first(orbit_files):

@@ -45,6 +45,19 @@ def test_scan_finds_folders_and_zips(cache, archive, tmp_path):
     assert [entry for entry, _ in skipped] == [BROKEN]
 
 
+def test_the_scan_does_not_read_whole_zips(cache, archive, tmp_path, monkeypatch):
+    """The scan reads a zip's manifest only: no CRC pass (a full read, a download for s3://)."""
+    from s1tiling_cloud.safe import location
+
+    def whole_read(*args):
+        raise AssertionError("the scan read a whole zip")
+
+    monkeypatch.setattr(location, "_zip_crc_failure", whole_read)
+    source = make_request(tmp_path, download=False).data_source
+    found, _ = scan_products(str(cache), source)
+    assert archive.id("C") in locations(found)
+
+
 @pytest.mark.parametrize(("criteria", "roles"), [
     ({"orbit_direction": "ASC"}, {"D"}),
     ({"relative_orbit_list": [7]}, {"A", "B", "C"}),

@@ -8,6 +8,7 @@ import dataclasses
 from datetime import timedelta
 
 import numpy as np
+import pytest
 import rasterio
 
 from s1tiling_cloud.geo import Grid
@@ -81,3 +82,20 @@ def test_the_plan_takes_the_pass_covering_most_of_the_tile(tmp_path):
     assert node.args["product"] == [f"{tmp_path}/s1/{c.id}.SAFE" for c in PAIR]
     assert node.depends == [f"ingest/{c.id}" for c in PAIR] + [f"heights/{TILE}"]
     assert plan.node(f"rtc/{TILE}/007/20200108/vv").args["params"]["calibration_factor"] == 1.5
+
+
+@pytest.mark.parametrize("values", [
+    {"halo": 16},  # with the default outer_margin_ratio: which one?
+    {"halo": 16, "outer_margin_ratio": 0.02},
+    {"outer_margin_ratio": -0.1},
+    {"halo": -1, "outer_margin_ratio": None},
+])
+def test_contradictory_or_negative_margins_are_configuration_errors(values):
+    from s1tiling_cloud.exceptions import ConfigurationError, exit_code_for
+    from s1tiling_cloud.stages.base import params_from
+    from s1tiling_cloud.stages.gamma_area import GammaAreaParams
+
+    with pytest.raises(ConfigurationError) as caught:
+        params_from(GammaAreaParams, values)
+    assert exit_code_for(caught.value) == 72
+    assert params_from(GammaAreaParams, {"halo": 16, "outer_margin_ratio": None}).halo == 16

@@ -77,5 +77,7 @@ def test_lia_and_ia_maps_from_the_eof_alone_are_the_products(inputs):
 
 
 def test_a_map_without_a_product_needs_the_orbit_files(inputs):
-    with pytest.raises(ValueError, match="eof_dir and relative_orbit"):
+    from s1tiling_cloud.exceptions import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="needs eof_dir"):  # 72
         lia(None, TILE, inputs["heights"], {"sin_LIA": str(inputs["folder"] / "x.tif")})

@@ -52,9 +52,14 @@ respect to (row, col) changes sign from the ellipsoid's), 2 shadow (the facet fa
 the radar, A_γ ≤ 0), 3 both, 0 neither; 255 outside the radar image. Cast shadows (facets
 occluded by other terrain) are not traced.
 
-Memory: ~15 float64 arrays of a block of the grown grid, the accumulator (3 float64 per radar
-cell the grid reaches: ~0.7 GB for a 10 m tile in 2 × 2 cells of a 10 m GRD) and 9 bytes per
-tile pixel (cell coordinates as float32, mask).
+Memory: the first pass accumulates every facet of the grown grid before the first block is
+yielded (the generator's first `next()`), so what is held at once is the accumulator (3 float64
+per radar cell the grid reaches: ~0.7 GB for a 10 m tile in 2 × 2 cells of a 10 m GRD), 9 bytes
+per tile pixel (cell coordinates as float32, mask) and one block's temporaries: ~20 float64
+arrays of the block's rows of the grown grid (heights, radar positions with and without the
+heights, ECEF frames, the three areas, cell coordinates), ~0.5 GB for 256 rows of a 10 m tile
+with its 4.4 km margin. The `gamma_area` stage around it peaked at ~4.1 GiB RSS on a 10 m tile
+(docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -70,9 +75,11 @@ from ...geo.grid import Grid
 from ...geo.orbit import Orbit
 from ...geo.range_doppler import zero_doppler
 from ...geo.tile_projection import TileProjector
+from . import DEFAULT_OUTER_MARGIN_RATIO
 from .gamma_area_kernels import corner_frames, facet_areas, gather, splat
 
-#: Rows per block (a 10 m tile's block of 256 rows: ~2.9 M facets, ~0.8 GB of temporaries).
+#: Rows per block of both passes (256 rows of a 10 m tile and its margin: ~3 M facets; the
+#: temporaries this bounds: the module's docstring, "Memory").
 DEFAULT_BLOCK_ROWS = 256
 #: Facet corners between the nodes of the lattice of exact lon/lat and satellite positions.
 LATTICE_STEP = 32
@@ -137,12 +144,13 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
     orbit : Orbit, optional
         The orbit of the look vectors (default: the projector's).
     block_rows : int
-        Rows per block of both passes (memory: ~30 float64 arrays of a block of the grown grid).
+        Rows per block of both passes (memory: the module's docstring).
     halo, pad : int, optional
         Rows and columns of edge-replicated heights around the grid whose facets count too, so
         that the radar cells on the grid's edges are complete (`pad`; `halo` is its older
-        name; default: 2 km of pixels and at least 8). They must cover the ground distance
-        over which the facets of one radar cell spread (layover).
+        name; default: `margin_pixels` of `DEFAULT_OUTER_MARGIN_RATIO`, the stage's and
+        S1Tiling's default, 4.4 km of a tile). They must cover the ground distance over which
+        the facets of one radar cell spread (layover).
     cell : (int, int), optional
         Radar cell (lines, pixels); default :func:`radar_cell` with `cell_factor`.
     distribute_area : bool
@@ -155,15 +163,16 @@ def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
         Consecutive blocks of at most `block_rows` rows of the grid.
 
     Two passes (see the module's docstring): every facet of the grown grid is splatted into
-    one accumulator of the radar cells the grid covers, keeping each pixel's radar position;
-    then the accumulator is gathered at the pixels, block by block.
+    one accumulator of the radar cells the grid covers, keeping each pixel's radar position
+    (all of it on the first `next()`); then the accumulator is gathered at the pixels, block
+    by block.
     """
     heights = np.asarray(heights, dtype=np.float32)
     if heights.shape != grid.shape:
         raise ValueError(f"heights of shape {heights.shape} on a grid of {grid.shape}")
     orbit = orbit or projector.geometry.orbit
     if pad is None:
-        pad = max(8, math.ceil(2000.0 / grid.resolution_m)) if halo is None else int(halo)
+        pad = margin_pixels(grid, DEFAULT_OUTER_MARGIN_RATIO) if halo is None else int(halo)
     block_rows = max(1, int(block_rows))
     cell = cell or radar_cell(projector, grid, cell_factor)
     state = _accumulate(grid, heights, projector, orbit, int(pad), cell, block_rows,

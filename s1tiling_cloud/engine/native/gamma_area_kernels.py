@@ -70,7 +70,9 @@ def corner_frames(lonlat, step, row0, origin, normal):  # pragma: no cover - com
 
 @numba.njit(cache=True, inline="always")
 def _corner(origin, normal, heights, i, j, scale):  # pragma: no cover - compiled
-    h = heights[i, j] * scale
+    # scale 0 is the ellipsoid: the height is not read, so that a DEM void (NaN) keeps its
+    # ellipsoid facet (NaN × 0 would be NaN).
+    h = 0.0 if scale == 0.0 else heights[i, j] * scale
     return (origin[i, j, 0] + h * normal[i, j, 0], origin[i, j, 1] + h * normal[i, j, 1],
             origin[i, j, 2] + h * normal[i, j, 2])
 
@@ -101,7 +103,8 @@ def facet_areas(origin, normal, heights, satellite, step, row0, wanted,
                 a_gamma, a_gamma_e, a_sigma_e):  # pragma: no cover - compiled
     """Per facet (i, j) of a block whose corners are (origin, normal, heights) rows i, i + 1:
     A_γ of the DEM facet, A_γ,E and A_σ,E of the ellipsoid facet below it (float64; NaN where
-    not `wanted` or where a height or the satellite's position is NaN). `satellite` (3, n_i,
+    not `wanted` or where the satellite's position is NaN; A_γ also where a height is NaN, the
+    ellipsoid's areas not: they do not depend on the heights). `satellite` (3, n_i,
     n_j) is the lattice of satellite positions, facet (i, j)'s centre at corner indices
     (row0 + i + 0.5, j + 0.5)."""
     n_rows, n_cols = a_gamma.shape
@@ -122,8 +125,8 @@ def facet_areas(origin, normal, heights, satellite, step, row0, wanted,
 @numba.njit(cache=True)
 def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
     """Add each valid weight `w` to `acc` at (u, v) (cell indices): bilinearly to the 4 cells
-    around it when `distribute`, else all to the nearest cell; points whose 4 cells are not
-    all in `acc` are skipped."""
+    around it when `distribute`, else all to the nearest cell; points whose cells (the 4, or
+    the nearest) are not all in `acc` are skipped."""
     n_u, n_v = acc.shape
     for i in range(u.shape[0]):
         for j in range(u.shape[1]):
@@ -131,7 +134,7 @@ def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
                 continue
             if not distribute:
                 k, m = int(math.floor(u[i, j] + 0.5)), int(math.floor(v[i, j] + 0.5))
-                if 0 <= k < n_u - 1 and 0 <= m < n_v - 1:
+                if 0 <= k < n_u and 0 <= m < n_v:
                     acc[k, m] += w[i, j]
                 continue
             fu, fv = math.floor(u[i, j]), math.floor(v[i, j])

@@ -2,8 +2,8 @@
 
 In a module of their own so that `engine.native.mask`'s constants (the radius a stage records)
 load without numba: a `mask` stage that reuses its output never imports it. Parallel over rows:
-on 2 cores that costs less CPU than one thread (`benchmarks/mask_tile.py`'s opening, measured
-0.14 s parallel vs 0.28 s single-threaded for a 10980² tile).
+on 2 cores that costs less CPU than one thread, about half of it for a 10980² tile
+(`benchmarks/mask_tile.py`; the figures and their runs: docs/benchmarks.md, the border mask).
 """
 
 from __future__ import annotations
