@@ -35,7 +35,7 @@ from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_t
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from .base import StageCall, StageResult, input_identity
-from .ortho import _tile_heights
+from .maps import tile_heights
 
 #: Our key of a γ-area map: the radar pixel's area on the ellipsoid, A_σ,E (m²).
 PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
@@ -79,7 +79,7 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     if reused := call.reused(outputs, provenance):
         return reused
     grid = Grid.from_tile(tile, params.resolution)
-    heights = _tile_heights(store, heights_uri, grid)
+    heights = tile_heights(store, heights_uri, grid)
     values = np.full(grid.shape, np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
     images, pixel_areas = [], []
