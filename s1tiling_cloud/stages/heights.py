@@ -32,7 +32,11 @@ class DemParams:
     dem_database: str | None = None
     geoid_file: str | None = None
     resampling: str = "cubic"
-    info: str = ""  # `[Paths] dem_info`, the tiles' `DEM_INFO` ("": the folder's name)
+    #: `[Paths] dem_info`, the tile's `DEM_INFO` tag ("": the folder's name). A tag only, so
+    #: not in the provenance (as S1Tiling does not recompute for metadata): existing heights,
+    #: and the maps and products made from them, are reused when only it changes; a new
+    #: `DEM_INFO` needs a fresh run (their outputs removed).
+    info: str = ""
 
     @property
     def dem_info(self) -> str:
@@ -51,8 +55,9 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
     source = DemSource.from_config(dem.dem_dir, dem.dem_database, dem.dem_format,
                                    storage_options=store.storage_options)
     selection = source.require(grid, margin=4)
-    provenance = Provenance("heights", {"tile": tile, "resolution": resolution,
-                                        "dem": dataclasses.asdict(dem)}, selection.uris)
+    recorded = {k: v for k, v in dataclasses.asdict(dem).items() if k != "info"}
+    provenance = Provenance("heights", {"tile": tile, "resolution": resolution, "dem": recorded},
+                            selection.uris)
     if reused := call.reused([out_uri], provenance):
         return reused
     # Where no DEM tile is (the sea), the height over the geoid is 0, as OTB takes it.
