@@ -33,9 +33,9 @@ class DemParams:
     geoid_file: str | None = None
     resampling: str = "cubic"
     #: `[Paths] dem_info`, the tile's `DEM_INFO` tag ("": the folder's name). A tag only, so
-    #: not in the provenance (as S1Tiling does not recompute for metadata): existing heights,
-    #: and the maps and products made from them, are reused when only it changes; a new
-    #: `DEM_INFO` needs a fresh run (their outputs removed).
+    #: not in the provenance (S1Tiling does not recompute for metadata either): when only it
+    #: changes, the heights and the maps copying their tag (LIA, γ area) are reused with the
+    #: old name (remove them for the new one); the products, whose params name it, are redone.
     info: str = ""
 
     @property
