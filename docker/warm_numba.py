@@ -2,7 +2,7 @@
 
 Every pod is a fresh process: without a cache, each one would spend tens of seconds compiling
 the kernels it uses. Running the chain (heights, ortho, concatenate, mask, quicklook) on a
-tiny synthetic product, then the despeckle filters and a LIA map, fills $NUMBA_CACHE_DIR with
+tiny synthetic product, then the despeckle filters and the maps (LIA, IA, γ area), fills $NUMBA_CACHE_DIR with
 the kernels for the argument types the stages use; the image keeps that folder as the seed the
 `s1tiling-cloud` wrapper copies to the pod's writable cache folder.
 """
@@ -29,7 +29,10 @@ FILTERS = ({"method": "lee", "window_radius": 1, "nblooks": 4},
 
 def stage_calls(tmp: Path) -> list[tuple[str, dict]]:
     """The stages with numba kernels, on a tiny product over 31TCJ (local files)."""
-    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=300, samples=400), tmp)
+    # 40 m pixels (12 × 16 km): the γ-area map sizes its radar cell from a 64² sub-grid of
+    # the tile, which a 3 × 4 km product would not span
+    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=300, samples=400,
+                                     pixel_spacing=40.0), tmp)
     lon0, lat0, lon1, lat1 = S2Tile.from_name(TILE).footprint.bounds
     write_dem_tiles(0.0, (lat0 - 0.05, lat1 + 0.05), (lon0 - 0.05, lon1 + 0.05), tmp / "dem",
                     kind="srtm3")
@@ -42,8 +45,15 @@ def stage_calls(tmp: Path) -> list[tuple[str, dict]]:
              ("mask", {"product": final, "output": str(tmp / "mask.tif")}),
              ("quicklook", {"product": final, "output": str(tmp / "quicklook.jpg")}),
              ("lia", {"product": str(product), "tile": TILE, "heights_uri": heights,
-                      "outputs": {"sin_LIA": str(tmp / "sin_LIA.tif")},
-                      "params": {"resolution": RESOLUTION}})]
+                      "outputs": {"sin_LIA": str(tmp / "sin_LIA.tif"), "LIA": str(tmp / "LIA.tif")},
+                      "params": {"resolution": RESOLUTION}}),
+             ("ia", {"product": str(product), "tile": TILE,
+                     "outputs": {"IA": str(tmp / "IA.tif"), "cos_IA": str(tmp / "cos_IA.tif")},
+                     "params": {"resolution": RESOLUTION}}),
+             ("gamma_area", {"product": str(product), "tile": TILE, "heights_uri": heights,
+                             "output": str(tmp / "GAMMA_AREA.tif"),
+                             "mask_output": str(tmp / "GAMMA_AREA_mask.tif"),
+                             "params": {"resolution": RESOLUTION}})]
     calls += [("despeckle", {"product": final, "output": str(tmp / f"filtered_{n}.tif"),
                              "params": params}) for n, params in enumerate(FILTERS)]
     return calls

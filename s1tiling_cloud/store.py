@@ -51,7 +51,6 @@ __all__ = [
     "is_jpeg",
     "is_remote",
     "join",
-    "jpeg_comment",
 ]
 
 log = logging.getLogger(__name__)
@@ -364,7 +363,7 @@ class Store:
         """What lies in a folder or under an s3:// prefix, sorted by URI; empty if it is absent.
 
         One listing answers many "does it exist?" questions (a request per name would be slow
-        on object storage), and every module lists through here.
+        on object storage); the modules that ask about many names list through here.
 
         Parameters
         ----------
@@ -711,12 +710,12 @@ class Store:
 
     def write_jpeg(self, uri: str | os.PathLike, pixels: np.ndarray, *, crs: Any = None,
                    transform: Affine | None = None, tags: Mapping[str, str] | None = None,
-                   quality: int = 75) -> str:
+                   quality: int = 75, comment: str | None = None) -> str:
         """A one-band Byte JPEG (a quicklook) with its metadata in GDAL's `.aux.xml` sidecar.
 
-        The provenance hash of `tags` (`PROVENANCE_HASH`) is also written inside the JPEG (its
-        COM marker, `jpeg_comment`), and the sidecar is published after the image: a JPEG whose
-        sidecar is missing or stale never passes for up to date.
+        `comment` goes inside the JPEG (its COM marker: the quicklook stage puts its provenance
+        there, `stages.base.jpeg_comment`), and the sidecar is published after the image: a
+        JPEG whose sidecar is missing or stale never passes for up to date.
 
         Parameters
         ----------
@@ -730,6 +729,8 @@ class Store:
             Its metadata (default domain).
         quality : int
             JPEG quality (GDAL's `QUALITY`).
+        comment : str, optional
+            The JPEG's comment (GDAL's `COMMENT`).
         """
         byte = np.asarray(pixels)
         if byte.ndim != 2 or byte.dtype != np.uint8:
@@ -737,8 +738,8 @@ class Store:
         out_h, out_w = byte.shape
         all_tags = {str(k): str(v) for k, v in (tags or {}).items()}
         options: dict[str, Any] = {"QUALITY": quality}
-        if "PROVENANCE_HASH" in all_tags:
-            options["COMMENT"] = jpeg_comment(all_tags["PROVENANCE_HASH"])
+        if comment:
+            options["COMMENT"] = comment
         profile = {"driver": "MEM", "count": 1, "height": out_h, "width": out_w,
                    "dtype": "uint8"}
         if crs is not None:
@@ -772,11 +773,6 @@ def is_jpeg(uri: str | os.PathLike) -> bool:
     """Whether `uri` names a JPEG (a quicklook)."""
     return os.fspath(uri).lower().endswith((".jpg", ".jpeg"))
 
-
-def jpeg_comment(digest: str) -> str:
-    """The comment a quicklook's JPEG carries for provenance `digest` (the re-run rule reads it)."""
-    # rasterio upper-cases creation option values: compare case-insensitively.
-    return f"PROVENANCE_HASH={digest}"
 
 
 def _geometry(array: ArrayLike, shape: tuple[int, ...] | None, dtype: Any):

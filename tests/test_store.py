@@ -459,6 +459,19 @@ def check_listing(store: Store, root: str) -> None:
     assert store.list(join(root, "a.EOF")) == []  # a file is not a folder
 
 
+
+def test_a_jpeg_s_comment_is_the_caller_s(tmp_path):
+    """`write_jpeg` writes the comment it is given, and reads no meaning into the tags (the
+    provenance comment is the quicklook stage's: `stages.base.jpeg_comment`)."""
+    store = Store()
+    pixels = np.full((32, 32), 128, np.uint8)
+    plain, commented = tmp_path / "plain.jpg", tmp_path / "commented.jpg"
+    tags = {"PROVENANCE_HASH": "sha256:0"}
+    store.write_jpeg(plain, pixels, crs=CRS, transform=TRANSFORM, tags=tags)
+    store.write_jpeg(commented, pixels, crs=CRS, transform=TRANSFORM, tags=tags, comment="hello")
+    assert "COMMENT" not in store.read_tags(plain)
+    assert store.read_tags(commented)["COMMENT"].lower() == "hello"
+
 def test_list_local_folder(tmp_path):
     for key, data in LISTED.items():
         (tmp_path / key).parent.mkdir(parents=True, exist_ok=True)

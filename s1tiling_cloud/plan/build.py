@@ -31,6 +31,7 @@ from typing import Any
 from ..config.model import Request
 from ..config.scenario import Scenario
 from ..config.scenario import scenario as scenario_of
+from ..config.values import ALL_TILES
 from ..exceptions import ConfigurationError
 from ..outputs.metadata import default_dem_info
 from ..outputs.names import (
@@ -56,8 +57,9 @@ from .products import (
     s1_image,
 )
 
-#: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds).
-IA_KINDS = {value: name for name, value in IA_MAP_KINDS.items()}
+#: `ia_maps_to_produce` values → the `ia` stage's output keys (S1Tiling's IA kinds): the
+#: inverse of `outputs.names.IA_MAP_KINDS`.
+IA_NAME_OF_KIND = {value: name for name, value in IA_MAP_KINDS.items()}
 
 
 def cache_uri(s1_images: str, product_id: str) -> str:
@@ -85,7 +87,7 @@ def build_plan(request: Request, outcome: SearchOutcome, scenario: str | Scenari
             builder.maps_tile(tile, candidates, chosen)
     if chosen.maps_from_orbit_files:
         # S1Tiling ≥ 1.3: without S1 products, the maps come from the precise orbit files.
-        for tile in sorted(set(request.processing.tiles) - {"ALL"}):
+        for tile in sorted(set(request.processing.tiles) - {ALL_TILES}):
             if not outcome.per_tile.get(tile):
                 builder.eof_maps_tile(tile, chosen)
     return Plan(scenario=chosen.name, nodes=builder.ordered(),
@@ -245,7 +247,7 @@ class _Builder:
         chosen, uri, depends = self.map_input(tile, orbit, candidates, products)
         depends = [*depends, *self.eof(chosen, products)]
         fields = self.map_fields(tile, chosen)
-        kinds = [IA_KINDS[k] for k in self.request.processing.ia_maps_to_produce]
+        kinds = [IA_NAME_OF_KIND[k] for k in self.request.processing.ia_maps_to_produce]
         outputs = {k: self.naming.path("ia_product", {**fields, "IA_kind": k}, self.dirs) for k in kinds}
         return self.add(Node(
             id=f"ia/{tile}/{orbit:03d}", stage="ia", label=f"ia {tile} {orbit:03d}",
@@ -270,8 +272,7 @@ class _Builder:
             label=f"gamma_area {tile} {orbit:03d}",
             args={"product": uris[0] if len(uris) == 1 else uris, "tile": tile,
                   "heights_uri": heights.outputs[0], "output": output,
-                  "params": {"resolution": self.resolution, "dem_info": self.dem_info(),
-                             "metadata": self.metadata,
+                  "params": {"resolution": self.resolution, "metadata": self.metadata,
                              "distribute_area": self.request.processing.distribute_area,
                              "outer_margin_ratio": self.request.processing.outer_margin_ratio}},
             depends=[*depends, heights.id], outputs=[output], products=list(products)))
@@ -312,14 +313,14 @@ class _Builder:
                 outputs_of[orbit] = {k: self.naming.path("lia_product", {**fields, "LIA_kind": k},
                                                          self.dirs) for k in kinds}
             else:
-                kinds = [IA_KINDS[i] for i in self.request.processing.ia_maps_to_produce]
+                kinds = [IA_NAME_OF_KIND[i] for i in self.request.processing.ia_maps_to_produce]
                 outputs_of[orbit] = {k: self.naming.path("ia_product", {**fields, "IA_kind": k},
                                                          self.dirs) for k in kinds}
         names = {o: [os.path.basename(next(iter(out.values()))).rsplit(".", 1)[0]]
                  for o, out in outputs_of.items()}
         every = [n for ns in names.values() for n in ns]
         depends = self.eof_range(every)
-        heights = self.heights(tile, every) if lia_map else None
+        heights = self.heights(tile, every) if scenario.needs_heights else None
         for orbit, outputs in outputs_of.items():
             stage = "lia" if lia_map else "ia"
             params: dict[str, Any] = {"resolution": self.resolution, "metadata": self.metadata}
@@ -366,7 +367,7 @@ class _Builder:
         if scenario.map_stage == "lia":
             name = self.naming.filename("lia_product", {**fields, "LIA_kind": "sin_LIA"})
         elif scenario.map_stage == "ia":
-            kind = IA_KINDS[self.request.processing.ia_maps_to_produce[0]]
+            kind = IA_NAME_OF_KIND[self.request.processing.ia_maps_to_produce[0]]
             name = self.naming.filename("ia_product", {**fields, "IA_kind": kind})
         else:
             name = self.naming.filename("gamma_area_product", fields)

@@ -37,8 +37,9 @@ class Node:
     label: str = ""
     outputs: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
-    #: The pod kind its stage runs in ("ingest", "ortho", "light", "map"): the planner copies
-    #: it from `stages.registry`, which Argo reads too.
+    #: The pod kind its stage runs in ("ingest", "ortho", "light", "map"), copied from
+    #: `stages.registry` for readers of `plan --json`: informational only. The Argo render
+    #: reads the registry itself (`argo.children`) and the local runner has no pods.
     kind: str = "light"
     #: Its outputs are intermediates (tmp): removed once every node reading them succeeded,
     #: unless the run keeps them (`debug_caches`).

@@ -16,6 +16,7 @@ import logging
 from ..config.model import Request
 from ..config.scenario import Scenario, check_scenario
 from ..config.scenario import scenario as scenario_of
+from ..config.values import ALL_TILES
 from ..exceptions import CorruptedDataSAFEError, MissingDEMError, NoS1ImageError
 from ..geo import Grid
 from ..geo.dem import DemSource
@@ -62,11 +63,14 @@ def plan_request(request: Request, scenario: str | Scenario = "s1_process", *,
                  dl_wait: float = 2, dl_timeout: float = 20,
                  outcome: SearchOutcome | None = None) -> Plan:
     """Check the request for `scenario`, search its products (unless `outcome` is given), and
-    plan the work. Raises the typed errors of the checks; search failures are counted in the
-    plan (`plan.search["search_failures"]`), not raised."""
+    plan the work. Raises the typed errors of the checks, `check_found`'s included: a given
+    `outcome` is checked too (74, or 71 when its only products could not be read). With
+    `tiles: ALL`, the scan of `s1_images` raises 71 itself when every product there is
+    unreadable (`search._scan`). Search failures are counted in the plan
+    (`plan.search["search_failures"]`), not raised."""
     chosen = scenario_of(scenario)
     check_scenario(request, chosen)
-    every_tile = [t.upper() for t in request.processing.tiles] == ["ALL"]
+    every_tile = [t.upper() for t in request.processing.tiles] == [ALL_TILES]
     if not every_tile:
         tiles = existing_tiles(list(request.processing.tiles))
         request = with_tiles(request, tiles)

@@ -4,9 +4,11 @@ Argo sets `ARGO_PROGRESS_FILE` in every pod's main container and reads `N/M` fro
 line written) to show the node's progress in the UI and in `argo get`. Outside a pod the
 variable is unset and reporting does nothing, so stages call it unconditionally.
 
-Where to call it: `s1tiling_cloud.cli.stage` (or `stages.registry.run_stage`) does
-`report_progress(0, 1)` before the stage and `report_progress(1, 1)` after it; a long stage
-(ortho by blocks, ingest by bytes) may call `report_progress(done, total)` as it goes.
+Who calls it: `s1tiling_cloud.cli.stage` (the pods' command; not `stages.registry.run_stage`,
+which in-process callers use) does `report_progress(0, 1)` before the stage and
+`report_progress(1, 1)` after it; `argo.pods` reports a followed child workflow's progress as
+it polls. A long stage (ortho by blocks, ingest by bytes) could call
+`report_progress(done, total)` as it goes; none does yet.
 """
 
 from __future__ import annotations

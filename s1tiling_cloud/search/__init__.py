@@ -111,7 +111,9 @@ def _search(request: Request, tiles: Sequence[str], dag, items_per_page: int, ma
 def _scan(request: Request, tiles: Sequence[str] | None, listing: Listing,
           unreadable: list[tuple[str, str]]) -> dict[str, list[S1Candidate] | None]:
     """The cache's products, given to each tile they intersect (all they cover for `ALL`);
-    the products that cannot be read go to `unreadable`."""
+    the products that cannot be read go to `unreadable`. For `ALL`, no tile at all is
+    `CorruptedDataSAFEError` (71, the first unreadable product) when some could not be read,
+    else `NoS2TileError` (73)."""
     candidates, skipped = scan_products(request.paths.s1_images, request.data_source,
                                         listing=listing, unreadable=unreadable)
     for entry, reason in skipped:

@@ -20,7 +20,7 @@ import rasterio.errors
 
 from ..exceptions import ConfigurationError
 from ..outputs.metadata import Provenance
-from ..store import Store, is_jpeg, jpeg_comment
+from ..store import Store, is_jpeg
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,13 @@ class StageCall:
         timed from the call's start."""
         return StageResult(self.stage, list(outputs), skipped=skipped,
                            seconds=round(time.perf_counter() - self.started, 3), details=details)
+
+
+def jpeg_comment(digest: str) -> str:
+    """The comment a quicklook's JPEG carries for provenance `digest` (`write_quicklook` writes
+    it, `provenance_matches` reads it: the sidecar alone could be stale)."""
+    # rasterio upper-cases creation option values: compare case-insensitively.
+    return f"PROVENANCE_HASH={digest}"
 
 
 def provenance_matches(store: Store, uri: str | os.PathLike, provenance: Provenance) -> bool:

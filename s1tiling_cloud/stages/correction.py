@@ -5,7 +5,7 @@ its tile (and orbit), and the output is reused while both inputs and the params 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +33,14 @@ def read_correction_inputs(call: StageCall, product: str, map_uri: str, params: 
                            calibration: str, product_key: str, map_key: str, map_name: str,
                            bands: Sequence[int] = (1,),
                            same_keys: Sequence[str] = ("S2_TILE_CORRESPONDING_CODE",),
-                           output: str) -> CorrectionInputs | None:
+                           output: str,
+                           rules: Mapping[str, Any] | None = None) -> CorrectionInputs | None:
     """The inputs of `call`'s stage correcting `product` with `map_uri`, or None when `output`
     already records this very provenance (the re-run rule). `NotCompatibleInput` when the
     product is not `calibration`, or the map is on another grid or has another value of
-    `same_keys`."""
+    `same_keys`. `rules`: what else changes the output without being a parameter (the
+    version of a rule of the stage), recorded in the provenance so that a change of rule
+    redoes the outputs made before it."""
     store, stage = call.store, call.stage
     with store.open_raster(product) as dataset:
         tags = dict(dataset.tags())
@@ -46,7 +49,7 @@ def read_correction_inputs(call: StageCall, product: str, map_uri: str, params: 
         if found != calibration:
             raise NotCompatibleInput(f"{product} is calibrated {found!r}: {stage} needs {calibration}")
         map_tags = store.read_tags(map_uri)
-        provenance = Provenance(stage, {**dataclasses.asdict(params),
+        provenance = Provenance(stage, {**dataclasses.asdict(params), **(rules or {}),
                                         product_key: input_identity(tags),
                                         map_key: input_identity(map_tags)},
                                 [product, map_uri])

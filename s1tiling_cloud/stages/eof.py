@@ -21,7 +21,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..exceptions import DownloadEOFFileError
+from ..exceptions import ConfigurationError, DownloadEOFFileError
 from ..geo.eof import EOFCandidate, as_utc, cached_eofs, choose_eofs, uncovered
 from ..search import eodag_compat as compat
 from ..search.candidates import normalise_platform
@@ -48,8 +48,8 @@ def fetch_eof(platform: str, start: str, stop: str, eof_dir: str,
     call = StageCall("eof", storage_options)
     platform = normalise_platform(platform)
     first, last = as_utc(start), as_utc(stop)
-    if last < first:
-        raise ValueError(f"the period ends ({stop}) before it starts ({start})")
+    if last < first:  # a bad argument: exit 72, as a bad parameter of any stage
+        raise ConfigurationError(f"the period ends ({stop}) before it starts ({start})")
     cached = cached_eofs(eof_dir, platform, storage_options)
     if not uncovered(cached, first, last):
         chosen, _ = choose_eofs(cached, platform, first, last)

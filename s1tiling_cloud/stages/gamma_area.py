@@ -7,7 +7,8 @@ pixel, A_γ = G · C · A_σ,E, where (engine `gamma_area_blocks`, per radar cel
 - C = Σ A_γ,E / Σ A_σ,E (cos θ_E of the radar cell),
 - A_σ,E = range × azimuth pixel spacing: the radar pixel's area on the ellipsoid (a GRD's
   pixels are ground range), recorded as `ELLIPSOID_PIXEL_AREA` (ours);
-and, when `mask_output` is given, a uint8 layover (1) / shadow (2) mask (255 outside).
+`DEM_INFO` is the heights' tag (`[Paths] dem_info`, as the `heights` stage wrote it), as for
+`lia`; and, when `mask_output` is given, a uint8 layover (1) / shadow (2) mask (255 outside).
 
 See `engine.native.gamma_area` for the derivation and the algorithm; `rtc` applies the map.
 """
@@ -32,11 +33,11 @@ from ..engine.native.gamma_area import (
 )
 from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..geo import Grid, TileProjector
-from ..outputs.metadata import Provenance, complete_tags, dem_info, gamma_area_tags
+from ..outputs.metadata import Provenance, complete_tags, gamma_area_tags
 from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from .base import StageCall, StageResult, input_identity
-from .ortho import _tile_heights
+from .maps import tile_heights
 
 #: Our key of a γ-area map: the radar pixel's area on the ellipsoid, A_σ,E (m²).
 PIXEL_AREA_KEY = "ELLIPSOID_PIXEL_AREA"
@@ -55,7 +56,7 @@ class GammaAreaParams:
     halo: int | None = None
     distribute_area: bool = True
     outer_margin_ratio: float | None = DEFAULT_OUTER_MARGIN_RATIO
-    dem_info: str = ""
+    dem_info: str = ""  # unused: `DEM_INFO` is the heights' tag, as `lia`'s (older plans set it)
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     overviews: bool = False
 
@@ -91,7 +92,7 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     if reused := call.reused(outputs, provenance):
         return reused
     grid = Grid.from_tile(tile, params.resolution)
-    heights = _tile_heights(store, heights_uri, grid)
+    heights = tile_heights(store, heights_uri, grid)
     values = np.full(grid.shape, np.nan, np.float32)
     mask = np.full(grid.shape, OUTSIDE, np.uint8)
     images, pixel_areas = [], []
@@ -124,8 +125,7 @@ def gamma_area(product: str | Sequence[str], tile: str, heights_uri: str, output
     del heights
     compute_s = round(time.perf_counter() - clock, 3)
     tags = gamma_area_tags(images, tile_name=tile, spatial_resolution=params.resolution,
-                           dem_info=dem_info(params.dem_info, heights_tags) if params.dem_info
-                           else heights_tags.get("DEM_INFO", ""))
+                           dem_info=heights_tags.get("DEM_INFO", ""))
     tags[PIXEL_AREA_KEY] = f"{pixel_areas[0]:.6g}"
     tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
     overviews = "auto" if params.overviews else None

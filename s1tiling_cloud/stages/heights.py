@@ -32,7 +32,11 @@ class DemParams:
     dem_database: str | None = None
     geoid_file: str | None = None
     resampling: str = "cubic"
-    info: str = ""  # `[Paths] dem_info`, the tiles' `DEM_INFO` ("": the folder's name)
+    #: `[Paths] dem_info`, the tile's `DEM_INFO` tag ("": the folder's name). A tag only, so
+    #: not in the provenance (S1Tiling does not recompute for metadata either): when only it
+    #: changes, the heights and the maps copying their tag (LIA, γ area) are reused with the
+    #: old name (remove them for the new one); the products, whose params name it, are redone.
+    info: str = ""
 
     @property
     def dem_info(self) -> str:
@@ -51,8 +55,9 @@ def heights(tile: str, resolution: float, out_uri: str, dem: DemParams | Mapping
     source = DemSource.from_config(dem.dem_dir, dem.dem_database, dem.dem_format,
                                    storage_options=store.storage_options)
     selection = source.require(grid, margin=4)
-    provenance = Provenance("heights", {"tile": tile, "resolution": resolution,
-                                        "dem": dataclasses.asdict(dem)}, selection.uris)
+    recorded = {k: v for k, v in dataclasses.asdict(dem).items() if k != "info"}
+    provenance = Provenance("heights", {"tile": tile, "resolution": resolution, "dem": recorded},
+                            selection.uris)
     if reused := call.reused([out_uri], provenance):
         return reused
     # Where no DEM tile is (the sea), the height over the geoid is 0, as OTB takes it.

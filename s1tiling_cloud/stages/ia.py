@@ -23,9 +23,7 @@ from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, ia_tags
 from ..outputs.names import IA_MAP_KINDS
 from .base import StageCall, StageResult
-from .lia import check_kinds
-
-IA_KINDS = IA_MAP_KINDS
+from .maps import check_kinds
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +45,7 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
     `sin_IA`, `tan_IA` to URIs (S1Tiling's `ia_maps_to_produce`)."""
     call = StageCall("ia", storage_options)
     params = call.params(IAParams, params)
-    check_kinds(outputs, IA_KINDS)
+    check_kinds(outputs, IA_MAP_KINDS)
     store = call.store
     source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
                        platforms=platforms, orbit_direction=orbit_direction,
@@ -67,7 +65,7 @@ def ia(product: str | None, tile: str, outputs: Mapping[str, str],
     compute_s = round(time.perf_counter() - clock, 3)
     written = []
     for name, uri in outputs.items():
-        kind = IA_KINDS[name]
+        kind = IA_MAP_KINDS[name]
         tags = complete_tags(ia_tags(kind, tile_name=tile, orbit_direction=source.orbit_direction,
                                      relative_orbit=source.relative_orbit,
                                      spatial_resolution=params.resolution, eof_file=source.file),

@@ -37,9 +37,7 @@ from ..geo.orbit_source import map_orbit
 from ..outputs.metadata import Provenance, complete_tags, lia_tags
 from ..outputs.names import LIA_MAP_KINDS
 from .base import StageCall, StageResult, input_identity
-from .ortho import _tile_heights
-
-LIA_KINDS = LIA_MAP_KINDS
+from .maps import check_kinds, tile_heights
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,7 +70,7 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
     `relative_orbit` found in `eof_dir`): `outputs` maps `sin_LIA` and/or `LIA` to URIs."""
     call = StageCall("lia", storage_options)
     params = call.params(LIAParams, params)
-    check_kinds(outputs, LIA_KINDS)
+    check_kinds(outputs, LIA_MAP_KINDS)
     store = call.store
     heights_tags = store.read_tags(heights_uri)
     source = map_orbit(product, eof_dir, tile=tile, relative_orbit=relative_orbit,
@@ -85,7 +83,7 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
     if reused := call.reused(list(outputs.values()), provenance):
         return reused
     grid = Grid.from_tile(tile, params.resolution)
-    heights = _tile_heights(store, heights_uri, grid)
+    heights = tile_heights(store, heights_uri, grid)
     clock = time.perf_counter()
     if params.lattice:
         degrees = lia_lattice(grid, heights, source.orbit, normal=params.normal)
@@ -99,7 +97,7 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
     dem_list = [d.strip() for d in heights_tags.get("DEM_LIST", "").split(",") if d.strip()]
     written = []
     for name, uri in outputs.items():
-        kind = LIA_KINDS[name]
+        kind = LIA_MAP_KINDS[name]
         tags = lia_tags(kind, tile_name=tile, orbit_direction=source.orbit_direction,
                         relative_orbit=source.relative_orbit,
                         spatial_resolution=params.resolution,
@@ -119,14 +117,6 @@ def lia(product: str | None, tile: str, heights_uri: str, outputs: Mapping[str, 
                      valid_fraction=round(valid / degrees.size, 6),
                      lia_range=[round(float(np.nanmin(degrees)), 4),
                                 round(float(np.nanmax(degrees)), 4)] if valid else None)
-
-
-def check_kinds(outputs: Mapping[str, str], kinds: Mapping[str, str]) -> None:
-    """ValueError unless `outputs` maps some of `kinds`' names (and only those) to URIs."""
-    unknown = set(outputs) - set(kinds)
-    if not outputs or unknown:
-        raise ValueError(f"outputs must map some of {sorted(kinds)} to URIs; got "
-                         f"{sorted(outputs)}")
 
 
 def map_name(kind: str, tile: str, relative_orbit: int) -> str:

@@ -13,7 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.mask import MASK_RADIUS, border_mask
+# The engine under its module's name: `border_mask` was this stage's own name once, and an
+# import of it from here must not silently get the engine's function.
+from ..engine.native import mask as mask_engine
 from ..outputs.metadata import Provenance, complete_tags, mask_tags
 from .base import StageCall, StageResult, input_identity
 from .engines import otb_finishing, without_native_engine
@@ -30,14 +32,15 @@ def mask(product: str, output: str, storage_options: Mapping[str, Any] | None = 
     otb = otb_finishing(engine)
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
-        recorded = without_native_engine({"radius": MASK_RADIUS, "source": input_identity(base),
+        recorded = without_native_engine({"radius": mask_engine.MASK_RADIUS, "source": input_identity(base),
                                           "engine": engine})
         provenance = Provenance(STAGE, recorded, [product])
         if reused := call.reused([output], provenance):
             return reused
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
-    values = otb.border_mask(image, MASK_RADIUS) if otb else border_mask(image, MASK_RADIUS)
+    radius = mask_engine.MASK_RADIUS
+    values = otb.border_mask(image, radius) if otb else mask_engine.border_mask(image, radius)
     valid = int(np.count_nonzero(values))
     del image
     store.write_cog(output, values, crs=crs, transform=transform, nodata=None, dtype=np.uint8,

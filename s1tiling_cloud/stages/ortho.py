@@ -28,6 +28,7 @@ from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageCall, StageResult, input_identity, provenance_matches
 from .engines import check_engine
+from .maps import tile_heights
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -107,7 +108,7 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
 
     grid = Grid.from_tile(tile, params.resolution)
     with ThreadPoolExecutor(max_workers=1) as reader:  # the heights decode while the SAFE opens
-        pending_heights = reader.submit(_tile_heights, store, heights_uri, grid)
+        pending_heights = reader.submit(tile_heights, store, heights_uri, grid)
         s1 = Sentinel1Product(product, store.storage_options)
         if s1.manifest.product_type != "GRD":
             raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
@@ -195,24 +196,6 @@ def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoPa
                             spatial_resolution=params.resolution,
                             dem_info=params.dem_info, concatenated=False)
     return complete_tags(tags, extra=params.metadata, provenance=provenance)
-
-
-def _tile_heights(store: Store, uri: str, grid: Grid) -> np.ndarray:
-    """The tile's ellipsoidal heights (float32, NaN where unknown); a raster of another grid is
-    refused rather than silently misplacing every pixel."""
-    with store.open_raster(uri) as dataset:
-        found = Grid.of(dataset)
-        if (found.crs != grid.crs or found.shape != grid.shape
-                or not found.transform.almost_equals(grid.transform)):
-            raise NotCompatibleInput(f"heights {uri} are on {found.shape} {found.crs} "
-                                     f"{tuple(found.transform)[:6]}, not on the tile's grid "
-                                     f"{grid.shape} {grid.crs} {tuple(grid.transform)[:6]}")
-        # Not `masked=True`: building and filling a mask costs 3 s more on a 10980² tile.
-        values = dataset.read(1, out_dtype=np.float32)
-        nodata = dataset.nodata
-        if nodata is not None and not np.isnan(nodata):
-            values[values == np.float32(nodata)] = np.nan
-        return values
 
 
 def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,

@@ -24,7 +24,7 @@ from ..outputs import quicklook_pixels
 from ..outputs.metadata import Provenance, complete_tags, quicklook_tags
 from ..outputs.quicklook_pixels import STRETCHES
 from ..store import Store
-from .base import StageCall, StageResult, input_identity
+from .base import StageCall, StageResult, input_identity, jpeg_comment
 
 STAGE = "quicklook"
 
@@ -89,7 +89,7 @@ def write_quicklook(store: Store, uri: str, array: np.ndarray, ratio: float = 5,
 
     Metadata: like S1Tiling's (in the JPEG's `.aux.xml` sidecar, with the georeferencing), the
     given tags plus `IMAGE_TYPE=QUICKLOOK`, `QUICKLOOK_SCALE`, `QUICKLOOK_PIXEL_RANGE`; the
-    provenance hash of `tags` also goes inside the JPEG (`Store.write_jpeg`).
+    provenance hash of `tags` also goes inside the JPEG (its comment, `base.jpeg_comment`).
 
     Parameters
     ----------
@@ -126,4 +126,6 @@ def write_quicklook(store: Store, uri: str, array: np.ndarray, ratio: float = 5,
     if stretch != "linear":
         all_tags["QUICKLOOK_STRETCH"] = stretch
     shrunk = transform @ Affine.scale(width / out_w, height / out_h) if transform is not None else None
-    return store.write_jpeg(uri, byte, crs=crs, transform=shrunk, tags=all_tags, quality=quality)
+    digest = all_tags.get("PROVENANCE_HASH")
+    return store.write_jpeg(uri, byte, crs=crs, transform=shrunk, tags=all_tags, quality=quality,
+                            comment=jpeg_comment(digest) if digest else None)

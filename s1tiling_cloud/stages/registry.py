@@ -84,7 +84,9 @@ def _stage(name: str, function: str | None = None, **facts: Any) -> Stage:
 #: Pod kinds: "map" holds five or six float64 planes of a tile's geometry; `heights` is
 #: "light": it warps the DEM into one float32 band of the tile (482 MB at 10 m) with GDAL's
 #: buffers bounded to 128 MB and adds the geoid block by block, well inside a light pod's
-#: 2 GiB; its warp's threads still use the node's idle cores (pods have no CPU limit).
+#: 2 GiB; its warp's threads still use the node's idle cores (pods have no CPU limit). Moving
+#: it from "map" also gives it the light pods' retry bound (`argo.defaults.RETRY_POLICIES`:
+#: `longest_run` 30 min instead of 1 h), ample for a stage of seconds to a minute.
 STAGES: dict[str, Stage] = {stage.name: stage for stage in (
     _stage("ingest", pod_kind="ingest"),
     _stage("eof", "fetch_eof", pod_kind="ingest"),

@@ -38,6 +38,12 @@ class RTCParams:
     overviews: bool = True
 
 
+#: The rule of `reference_pixel_area`, in the provenance: maps without `ELLIPSOID_PIXEL_AREA`
+#: (S1Tiling's) were once taken at `reference_area` whatever their `PixelSpacing` ×
+#: `LineSpacing`, so the γ°_T made that way record no rule and are redone.
+REFERENCE_RULE = {"reference": "spacing"}
+
+
 def reference_pixel_area(tags: Mapping[str, str], default: float) -> float:
     """The radar pixel's area on the ellipsoid A_σ,E (m²) of a γ-area map, from its tags.
 
@@ -75,7 +81,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     inputs = read_correction_inputs(
         call, product, gamma_area_uri, params, calibration="sigma", product_key="sigma",
         map_key="gamma_area", map_name="γ-area", bands=(1,), output=output,
-        same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"))
+        same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"),
+        rules=REFERENCE_RULE)
     if inputs is None:
         return call.skip([output])
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance

@@ -269,3 +269,8 @@ def test_dem_info_reaches_every_stage_that_writes_it(tmp_path):
         plan = build_plan(req, outcome_for({"31TCJ": [PAIR[0]]}))
         assert stages(plan, "heights")[0].args["dem"]["info"] == expected
         assert stages(plan, "ortho")[0].args["params"]["dem_info"] == expected
+        rtc_plan = build_plan(dataclasses.replace(req, processing=dataclasses.replace(
+            req.processing, calibration="gamma_naught_rtc")), outcome_for({"31TCJ": [PAIR[0]]}))
+        # the maps copy the heights' DEM_INFO: one value, given once
+        assert "dem_info" not in stages(rtc_plan, "gamma_area")[0].args["params"]
+        assert stages(rtc_plan, "heights")[0].args["dem"]["info"] == expected

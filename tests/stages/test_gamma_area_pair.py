@@ -42,13 +42,14 @@ def test_the_map_of_a_pair_holds_what_either_product_sees(tmp_path):
     maps = {}
     for name, products in (("first", first), ("second", second), ("pair", [first, second])):
         maps[name] = str(tmp_path / f"{name}.tif")
-        gamma_area(products, TILE, heights, maps[name], {"resolution": RES})
+        # a stale `dem_info` of an older plan: the map still says the heights' DEM_INFO
+        gamma_area(products, TILE, heights, maps[name], {"resolution": RES, "dem_info": "stale"})
     valid = {name: np.isfinite(_read(uri)[0]) for name, uri in maps.items()}
     assert valid["first"].sum() > 100 and valid["second"].sum() > 100
     assert (valid["second"] & ~valid["first"]).sum() > 100  # the pair is not one product
     np.testing.assert_array_equal(valid["pair"], valid["first"] | valid["second"])
     area, tags = _read(maps["pair"])
-    assert tags["DATA_TYPE"] == "meters^2"
+    assert tags["DATA_TYPE"] == "meters^2" and tags["DEM_INFO"] == "flat"
     pixel = float(tags["ELLIPSOID_PIXEL_AREA"])
     assert pixel == 40.0 * 40.0
     cos = area[valid["pair"]] / pixel  # flat terrain: A_γ = A_σ,E cos θ_E

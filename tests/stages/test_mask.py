@@ -76,3 +76,11 @@ def test_a_rerun_is_skipped_until_the_product_changes(tmp_path):
     assert not border_mask(product, out).skipped
     with rasterio.open(out) as dataset:
         assert not dataset.read(1)[:, :LEFT + 10].any()
+
+
+def test_the_stage_module_has_no_border_mask():
+    """`border_mask` was the stage's old name: importing it from the stage module fails rather
+    than silently giving the engine's function (of another signature)."""
+    import s1tiling_cloud.stages.mask as stage_module
+
+    assert not hasattr(stage_module, "border_mask")

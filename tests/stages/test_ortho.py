@@ -156,3 +156,8 @@ def test_heights_say_the_configured_dem_info(tmp_path):
     heights("32VKM", 360.0, out, {"dem_dir": str(tmp_path / "dem"), "info": "SRTM 3 arcsec"})
     with rasterio.open(out) as dataset:
         assert dataset.tags()["DEM_INFO"].startswith("SRTM 3 arcsec; geoid over the sea cells")
+    # a tag only: not in the provenance, so a changed name reuses the heights (and all made
+    # from them), as before the name was configurable
+    renamed = {"dem_dir": str(tmp_path / "dem"), "info": "another name"}
+    assert heights("32VKM", 360.0, out, renamed).skipped
+    assert heights("32VKM", 360.0, out, {"dem_dir": str(tmp_path / "dem")}).skipped

@@ -96,6 +96,25 @@ def test_a_refused_value_is_exit_72(name, params):
     assert result.exit_code == exits.CONFIG_ERROR, result.output
 
 
+@pytest.mark.parametrize(("name", "outputs"), [
+    ("lia", {"cos_LIA": MISSING}),  # was ValueError, exit 78 (which Argo retries)
+    ("ia", {"LIA": MISSING}),
+    ("ia", {}),
+])
+def test_a_wrong_output_kind_is_exit_72(name, outputs):
+    result = CliRunner().invoke(app, ["stage", name, "--args",
+                                      json.dumps({**REQUIRED[name], "outputs": outputs})])
+    assert result.exit_code == exits.CONFIG_ERROR, result.output
+
+
+def test_a_reversed_eof_period_is_exit_72(tmp_path):
+    arguments = {"platform": "S1A", "start": "2024-01-02T00:00:00", "stop": "2024-01-01T00:00:00",
+                 "eof_dir": str(tmp_path)}
+    result = CliRunner().invoke(app, ["stage", "eof", "--args", json.dumps(arguments)])
+    assert result.exit_code == exits.CONFIG_ERROR, result.output
+    assert "before it starts" in result.output
+
+
 @pytest.mark.parametrize(("scenario", "calibration"), PLANS)
 def test_plan_nodes_name_registered_stages_and_argo_gives_them_the_plan_s_pod_kind(
         scenario, calibration):

@@ -4,6 +4,8 @@ stage's `reference_area`."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import rasterio
@@ -47,4 +49,8 @@ def test_rtc_of_a_map_without_our_pixel_area(tmp_path, tags, pixel_area):
     rtc(sigma_uri, map_uri, out)
     with rasterio.open(out) as dataset:
         gamma0 = dataset.read(1)
+        recorded = json.loads(dataset.tags()["PROVENANCE_PARAMS"])
     np.testing.assert_allclose(gamma0, 0.05 / 0.7, rtol=1e-6)  # γ°_T = σ° A_σ,E / A_γ
+    # the rule is in the provenance: a γ°_T made before it (reference_area whatever the map's
+    # spacings) is not reused
+    assert recorded["reference"] == "spacing"
