@@ -10,7 +10,7 @@ import pytest
 from pyproj import Transformer
 from rasterio.transform import from_origin
 
-from s1tiling_cloud.engine.native.gamma_area import gamma_area_blocks, margin_pixels
+from s1tiling_cloud.engine.native.gamma_area import gamma_area_blocks, margin_pixels, radar_cell
 from s1tiling_cloud.geo import Grid, TileProjector
 from s1tiling_cloud.safe import Sentinel1Product
 from s1tiling_cloud.testing import SyntheticGRD, write_grd
@@ -122,3 +122,14 @@ def test_the_default_margin_is_the_stage_s(scene):
     grid = scene[0]
     np.testing.assert_array_equal(
         _g(scene), _g(scene, pad=margin_pixels(grid, DEFAULT_OUTER_MARGIN_RATIO)))
+
+
+def test_a_product_meeting_a_corner_of_a_large_grid_has_a_radar_cell(scene):
+    """A product that covers one point of the coarse sub-grid (a tile's corner): the cell
+    comes from the pixels next to it, not a NaN median (which crashed the stage)."""
+    grid, _, projector = scene
+    x, y = Transformer.from_crs(4326, 32631, always_xy=True).transform(1.44, 43.6)
+    huge = Grid("EPSG:32631", from_origin(x - RES / 2, y + RES / 2, RES, RES), (16000, 16000))
+    lines, pixels = radar_cell(projector, huge)
+    near_lines, near_pixels = radar_cell(projector, grid)
+    assert abs(lines - near_lines) <= 1 and abs(pixels - near_pixels) <= 1

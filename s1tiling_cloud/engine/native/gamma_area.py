@@ -119,9 +119,25 @@ def radar_cell(projector: TileProjector, grid: Grid, cell_factor: float = DEFAUL
     steps = []
     for values in (line, pixel):
         d_row, d_col = (np.abs(d) / step for d in np.gradient(values))
-        per_facet = np.nanmedian(np.maximum(d_row, d_col)) if np.isfinite(values).any() else 1.0
-        steps.append(max(1, math.ceil(cell_factor * float(per_facet) - 1e-9)))
-    return steps[0], steps[1]
+        per_facet = np.maximum(d_row, d_col)
+        steps.append(np.nanmedian(per_facet) if np.isfinite(per_facet).any() else np.nan)
+    if not np.isfinite(steps).all():  # the image meets too few of those points (a corner of the
+        steps = _steps_by_neighbours(projector, grid, step)  # tile): the pixels next to them
+    return tuple(max(1, math.ceil(cell_factor * float(s) - 1e-9)) for s in steps)
+
+
+def _steps_by_neighbours(projector: TileProjector, grid: Grid, step: int) -> list[float]:
+    """Radar lines and pixels per facet step from each sub-grid point's next row and column
+    pixels (1.0 where the image meets none of them: any cell then holds the few facets)."""
+    rows, cols = grid.shape
+    here = projector.project(grid[0:rows - 1:step, 0:cols - 1:step], 0.0)
+    below = projector.project(grid[1::step, 0:cols - 1:step], 0.0)
+    right = projector.project(grid[0:rows - 1:step, 1::step], 0.0)
+    steps = []
+    for k in range(2):
+        per_facet = np.maximum(np.abs(below[k] - here[k]), np.abs(right[k] - here[k]))
+        steps.append(float(np.nanmedian(per_facet)) if np.isfinite(per_facet).any() else 1.0)
+    return steps
 
 
 def gamma_area_blocks(grid: Grid, heights: np.ndarray, projector: TileProjector,
