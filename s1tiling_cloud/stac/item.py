@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pystac.extensions.file import FileExtension
 from pystac.extensions.mgrs import MgrsExtension
 from pystac.extensions.processing import ProcessingExtension
 from pystac.extensions.projection import ProjectionExtension
-from pystac.extensions.raster import DataType, RasterBand, RasterExtension
+from pystac.extensions.raster import DataType, NoDataStrings, RasterBand, RasterExtension
 from pystac.extensions.sar import FrequencyBand, ObservationDirection, Polarization, SarExtension
 from pystac.extensions.sat import OrbitState, SatExtension
 
@@ -312,6 +313,8 @@ def _map_asset(item: pystac.Item, store: Store, name: str, uri: str, public_url:
         tags, dtype, nodata = dict(dataset.tags()), dataset.dtypes[0], dataset.nodata
         resolution = abs(dataset.transform.a)
     unit, scale = _MAP_UNITS.get(tags.get("DATA_TYPE", ""), (None, None))
+    if nodata is not None and math.isnan(nodata):  # JSON has no NaN: the extension's "nan"
+        nodata = NoDataStrings.NAN
     band = RasterBand.create(nodata=nodata, data_type=DataType(dtype), unit=unit, scale=scale,
                              spatial_resolution=resolution)
     _file_asset(item, store, name, uri, public_url, media_type=COG_MEDIA_TYPE,

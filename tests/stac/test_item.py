@@ -107,3 +107,24 @@ def test_item_validates_offline_and_mutations_fail(first_item, schema_dir):
     }
     for name, change in mutations.items():
         assert problems(broken(change), validator), f"mutation {name!r} passed validation"
+
+
+def test_a_map_with_nan_nodata_is_written_as_json(tmp_path):
+    """sin LIA maps have NaN as nodata: the raster extension's "nan", not a bare NaN that a
+    strict JSON writer refuses (a NORMLIM product's publication failed on it)."""
+    from datetime import UTC, datetime
+
+    import pystac
+    from affine import Affine
+
+    from s1tiling_cloud.stac.item import _map_asset
+
+    store = Store()
+    uri = str(tmp_path / "sin_LIA_31TCJ_007.tif")
+    store.write_cog(uri, np.full((64, 64), np.nan, np.float32), crs="EPSG:32631",
+                    transform=Affine(60, 0, 300000, 0, -60, 4900020), nodata=float("nan"),
+                    tags={"DATA_TYPE": "sin(LIA)"})
+    item = pystac.Item("x", None, None, datetime(2020, 1, 8, tzinfo=UTC), {})
+    _map_asset(item, store, "sin_LIA", uri, None)
+    text = json.dumps(item_dict(item), allow_nan=False)
+    assert json.loads(text)["assets"]["sin_LIA"]["raster:bands"][0]["nodata"] == "nan"
