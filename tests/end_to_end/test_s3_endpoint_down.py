@@ -26,6 +26,7 @@ from tests.tcp_gate import TcpGate
 from .conftest import (
     GOOD_BUCKET,
     PAIR,
+    TILE,
     cli_command,
     download,
     keys,
@@ -58,36 +59,57 @@ def _temporary(key: str) -> bool:
     return ".tmp" in name or name.startswith((".ingest-", "s1tc-"))
 
 
-def test_s3_endpoint_down_then_back(good_run, moto, gate, provider, cli_env, tmp_path):
-    client = moto.client()
-    bucket = GOOD_BUCKET  # its own bucket: the products' provenance tags name their inputs
-    reference = rasters(download(client, bucket, "out/", tmp_path / "reference"))
-    # The pair's products, STAC item included, are to be made again.
-    for key in [k for k in keys(client, bucket, "out/") if PAIR[0] in k]:
-        client.delete_object(Bucket=bucket, Key=key)
-    # The good run's request, but for this bucket and through the gate (the provider's catalog,
-    # another service, stays reachable).
-    config = write_request(tmp_path / "request.cfg", bucket=bucket, endpoint=gate.endpoint,
-                           eodag_config=provider.configs["good"])
-    env = {**cli_env, **BOUNDED}
-
-    gate.close()
-    process = subprocess.Popen(cli_command(config), env=env, cwd=tmp_path, text=True,
+def _run_to_end(config, env, cwd, *, while_running=None) -> tuple[int, str, int]:
+    """Run the CLI in its own process group until it ends (`GIVE_UP_S` at most: a hang fails);
+    `while_running(process)` is called once it has started. Its code, output and pid."""
+    process = subprocess.Popen(cli_command(config), env=env, cwd=cwd, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
+        if while_running is not None:
+            while_running(process)
         output, _ = process.communicate(timeout=GIVE_UP_S)
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         output, _ = process.communicate(timeout=60)
         pytest.fail(f"a run with its endpoint down did not end in {GIVE_UP_S} s:\n{output[-4000:]}")
-    assert process.returncode == 78, output[-4000:]
+    # No worker outlives the run.
+    assert wait_for(lambda: not group_pids(process.pid), 60), _described(group_pids(process.pid))
+    return process.returncode, output, process.pid
+
+
+def _first_ortho(client) -> bool:
+    return any(k.endswith("_sigma.tif") for k in keys(client, GOOD_BUCKET, f"tmp/S2/{TILE}/"))
+
+
+@pytest.mark.parametrize("when", ["before the run", "mid-run"])
+def test_s3_endpoint_down_then_back(when, good_run, moto, gate, provider, cli_env, tmp_path):
+    client = moto.client()
+    bucket = GOOD_BUCKET  # its own bucket: the products' provenance tags name their inputs
+    reference = rasters(download(client, bucket, "out/", tmp_path / "reference"))
+    # The pair's products, STAC item included, are to be made again.
+    for key in [k for k in keys(client, bucket, "out/") if PAIR[0] in k]:
+        client.delete_object(Bucket=bucket, Key=key)
+    # The good run's request, but through the gate (the provider's catalog, another service,
+    # stays reachable).
+    config = write_request(tmp_path / "request.cfg", bucket=bucket, endpoint=gate.endpoint,
+                           eodag_config=provider.configs["good"])
+    env = {**cli_env, **BOUNDED}
+
+    def close_mid_run(process) -> None:
+        assert wait_for(lambda: _first_ortho(client) or process.poll() is not None, 180)
+        assert process.poll() is None, "the run ended before the endpoint went down"
+        gate.close()
+
+    if when == "before the run":
+        gate.close()
+    code, output, _ = _run_to_end(config, env, tmp_path,
+                                  while_running=close_mid_run if when == "mid-run" else None)
+    assert code == 78, output[-4000:]
     assert f"StorageUnreachableError: the storage endpoint {gate.endpoint} cannot be reached" \
         in output, output[-4000:]
     assert "Traceback" not in output, output[-4000:]
-    # No worker outlives the run.
-    assert wait_for(lambda: not group_pids(process.pid), 60), _described(group_pids(process.pid))
 
     gate.open()
     again = run_cli(config, env, moto, timeout=300)

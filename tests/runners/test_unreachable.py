@@ -49,3 +49,13 @@ def test_gdal_vsis3(dead_endpoint):
 def test_other_errors_are_left_alone():
     assert storage_unreachable(FileNotFoundError("s3://bucket/key.tif")) is None
     assert storage_unreachable(ValueError("refused")) is None
+
+
+def test_a_stage_that_cannot_reach_the_storage_ends_the_run_with_78(dead_endpoint):
+    from s1tiling_cloud.runners.report import FAILED, NodeOutcome, situation_of
+    from s1tiling_cloud.runners.worker import describe
+
+    error = describe(StorageUnreachableError(dead_endpoint, "refused"))
+    situation = situation_of([NodeOutcome("n", "ortho", "ortho", FAILED, error=error)])
+    assert situation.unreachable == dead_endpoint
+    assert (situation.nb_computation_errors, situation.code) == (1, 78)
