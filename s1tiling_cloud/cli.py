@@ -40,7 +40,9 @@ def _exit_for(error: Exception, *, trace: bool = False, command: str = "command"
     from rich.markup import escape  # "[Processing] calibration" is text, not markup
 
     from .config.secrets import redact, secret_values
+    from .runners.unreachable import storage_unreachable
 
+    error = storage_unreachable(error) or error
     if trace:
         log.error("%s failed: %s", command, type(error).__name__, exc_info=error)
     elif not isinstance(error, Error):

@@ -229,6 +229,24 @@ class StacPublicationError(Error):
         return (type(self), self.args)
 
 
+class StorageUnreachableError(Error):
+    """The object storage endpoint cannot be reached (refused, reset, timed out).
+
+    S1Tiling has no code for it: it ends a run with 78 (`exits.UNKNOWN_REASON`), the code a
+    workflow's retry rule retries. Nothing is lost: a re-run once the endpoint answers again
+    completes the request.
+    """
+
+    def __init__(self, endpoint: str, reason: str, *args) -> None:
+        self.endpoint = endpoint
+        self.reason = reason
+        super().__init__(f"the storage endpoint {endpoint} cannot be reached ({reason}); "
+                         "run again once it answers", *args)
+
+    def __reduce__(self):
+        return (type(self), (self.endpoint, self.reason))
+
+
 def exit_code_for(exc: BaseException) -> int:
     """The exit code S1Tiling returns when `exc` ends a run (78 for anything unexpected)."""
     return getattr(exc, "exit_code", exits.UNKNOWN_REASON) if isinstance(exc, Error) else (

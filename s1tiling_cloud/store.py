@@ -356,7 +356,10 @@ class Store:
             return os.path.isfile(path)
         fs = self._s3()
         fs.invalidate_cache(path)
-        return bool(fs.isfile(path))
+        try:  # not `fs.isfile`: it answers False for an endpoint that cannot be reached
+            return fs.info(path)["type"] == "file"
+        except (FileNotFoundError, PermissionError):
+            return False
 
     def list(self, prefix: str | os.PathLike, pattern: str | None = None, *,
              recursive: bool = False, page_size: int = 1000) -> builtins.list[Entry]:

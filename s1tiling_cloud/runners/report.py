@@ -35,6 +35,8 @@ class RunSituation(exits.Situation):
     interrupted: int | None = None
     #: S1Tiling's code for a full disk met (69 outputs, 70 tmp), and the file being written.
     disk_full: tuple[int, str] | None = None
+    #: The object storage endpoint a stage could not reach, if one could not: 78.
+    unreachable: str | None = None
 
     @property
     def code(self) -> int:
@@ -42,6 +44,8 @@ class RunSituation(exits.Situation):
             return exits.interrupted(self.interrupted)
         if self.disk_full is not None:
             return self.disk_full[0]
+        if self.unreachable is not None:
+            return exits.UNKNOWN_REASON  # StorageUnreachableError's code
         if self.corrupted_products:
             return exits.CORRUPTED_DATA_SAFE
         return super().code
@@ -126,9 +130,11 @@ def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0,
     computation = downloads = timeouts = 0
     corrupted: list[str] = []
     full: tuple[int, str] | None = None
+    unreachable: str | None = None
     for outcome in outcomes:
         if outcome.status != FAILED or outcome.error is None:
             continue
+        unreachable = unreachable or outcome.error.get("unreachable")
         if outcome.error.get("disk_full") and full is None:
             full = _disk_full(outcome, tmp)
         category = outcome.error.get("category")
@@ -144,7 +150,7 @@ def situation_of(outcomes: Iterable[NodeOutcome], search_failures: int = 0,
     return RunSituation(nb_computation_errors=computation, nb_search_failures=search_failures,
                         nb_download_failures=downloads, nb_download_timeouts=timeouts,
                         corrupted_products=tuple(sorted(corrupted)), interrupted=interrupted,
-                        disk_full=full)
+                        disk_full=full, unreachable=unreachable)
 
 
 def _disk_full(outcome: NodeOutcome, tmp: str | None) -> tuple[int, str]:

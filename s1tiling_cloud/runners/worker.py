@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import exceptions
 from ..stages.registry import run_stage, stage_arguments
+from .unreachable import storage_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,9 @@ def disk_full(error: BaseException) -> bool:
 def describe(error: BaseException) -> dict[str, Any]:
     return {"type": type(error).__name__, "message": str(error), "category": category_of(error),
             "exit_code": exceptions.exit_code_for(error), "disk_full": disk_full(error),
-            "traceback": "".join(traceback.format_exception(error))}
+            "traceback": "".join(traceback.format_exception(error)),
+            "unreachable": getattr(error, "endpoint", None)
+            if isinstance(error, exceptions.StorageUnreachableError) else None}
 
 
 def execute(stage: str, args: Mapping[str, Any],
@@ -75,7 +78,10 @@ def execute(stage: str, args: Mapping[str, Any],
         result = run_stage(stage, stage_arguments(stage, args, storage_options))
     except Exception as error:  # every stage error is reported, none ends the run
         log.debug("stage %s failed", stage, exc_info=True)
-        return {"ok": False, "error": describe(error)}
+        from ..store import Store
+
+        endpoint = Store(storage_options).s3.endpoint_url if storage_options else None
+        return {"ok": False, "error": describe(storage_unreachable(error, endpoint) or error)}
     except _Stopped as stop:  # SIGTERM in a worker: the stage's `finally` blocks have run
         os._exit(stop.code)
     return {"ok": True, "result": dataclasses.asdict(result)}

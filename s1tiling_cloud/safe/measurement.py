@@ -11,6 +11,7 @@ through a memory map instead, a window being copied line by line from the strips
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import warnings
 from typing import Any
@@ -34,7 +35,28 @@ def _open(path: str, mode: str = "r", opener: Any = None):
         warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
         if opener is None:
             return rasterio.open(path, mode)
-        return rasterio.open(path, mode, opener=opener)
+        return _ClosedWhereOpened(rasterio.open(path, mode, opener=opener))
+
+
+class _ClosedWhereOpened:
+    """A dataset opened through a Python `opener`, closed in the context that opened it.
+
+    rasterio registers an opener in a context variable of the opening thread, and its
+    `close()` looks the registration up again. The file cache closes a dataset whenever its
+    last user goes away, often in another thread (a dask worker, the garbage collector): the
+    lookup then fails, the file is never closed and GDAL prints "ERROR 3: ….tiff: I/O error".
+    The copy of the opening context kept here holds the registration for `close()`.
+    """
+
+    def __init__(self, dataset) -> None:
+        self._dataset = dataset
+        self._context = contextvars.copy_context()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._dataset, name)
+
+    def close(self) -> None:
+        self._context.run(self._dataset.close)
 
 
 class MeasurementArray(BackendArray):

@@ -4,14 +4,19 @@ the other files (compressed, tiled) keep GDAL's path."""
 
 from __future__ import annotations
 
+import gc
+import threading
 import warnings
 
+import fsspec
 import numpy as np
 import pytest
 import rasterio
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.windows import Window
+from xarray.core import indexing
 
+from s1tiling_cloud.safe.location import FsspecOpener
 from s1tiling_cloud.safe.measurement import MeasurementArray
 
 SHAPE = (300, 257)
@@ -51,3 +56,34 @@ def test_compressed_or_tiled_tiffs_keep_gdal(tmp_path, values, profile):
     array = MeasurementArray(write(tmp_path / "m.tiff", values, **profile))
     assert array.line_offsets is None
     assert np.array_equal(array._read((slice(17, 290), slice(5, 250))), values[17:290, 5:250])
+
+
+class _Recording(FsspecOpener):
+    """The opener, keeping every file it opened."""
+
+    def __init__(self, fs) -> None:
+        super().__init__(fs)
+        self.files: list = []
+
+    def open(self, path: str, mode: str = "rb", **kwds):
+        handle = super().open(path, mode, **kwds)
+        self.files.append(handle._file)
+        return handle
+
+
+def test_an_opener_dataset_closed_in_another_thread_closes_its_file(tmp_path, values):
+    """rasterio keeps an opener's registration in the opening thread's context: the file cache
+    closing the dataset from another thread (dask, the garbage collector) used to fail there,
+    leaving the file open and GDAL printing "ERROR 3: ….tiff: I/O error"."""
+    opener = _Recording(fsspec.filesystem("file"))
+    arrays = []
+    opened = threading.Thread(target=lambda: arrays.append(
+        MeasurementArray(write(tmp_path / "m.tiff", values), opener)))
+    opened.start()
+    opened.join()
+    np.testing.assert_array_equal(arrays[0][indexing.BasicIndexer((slice(0, 5), slice(None)))],
+                                  values[:5])
+    assert opener.files and not all(f.closed for f in opener.files)
+    arrays.clear()  # the last user goes: the file cache closes the dataset, in this thread
+    gc.collect()
+    assert all(f.closed for f in opener.files)
