@@ -140,7 +140,7 @@ keep_non_filtered_products : True
 PROJECT : s1tiling-cloud matrix
 
 [Stac]
-publish : False
+publish : {publish}
 """
 
 
@@ -148,13 +148,14 @@ def write_config(root: Path, s1_images: Path, dem: Path, *, calibration: str = "
                  tiles: str = TILE, polarisation: str = "VV-VH", first: str = "2020-01-01",
                  last: str = "2026-12-31", orbits: str = "", mask: bool = True,
                  filter: str = "none", extra_paths: str = "", extra_source: str = "",
-                 extra_processing: str = "") -> Path:
+                 extra_processing: str = "", publish: bool = False) -> Path:
     path = root / "request.cfg"
     path.write_text(CONFIG.format(
         root=root, s1_images=s1_images, dem=dem, calibration=calibration, tiles=tiles,
         polarisation=polarisation, first=first, last=last, orbits=orbits, mask=mask,
         filter=filter, resolution=RESOLUTION, gridspacing=4 * RESOLUTION,
-        extra_paths=extra_paths, extra_source=extra_source, extra_processing=extra_processing))
+        extra_paths=extra_paths, extra_source=extra_source, extra_processing=extra_processing,
+        publish=publish))
     return path
 
 

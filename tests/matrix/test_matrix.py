@@ -7,6 +7,8 @@ Re-runs after a lost output or a killed run are in `test_matrix_rerun.py`.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from .conftest import run_cell, run_program, tags, write_config
@@ -84,6 +86,22 @@ def test_normlim_on_a_same_day_pair(tmp_path, archive):
     assert found == finals("31TCJ", "s1a_31TCJ_{pol}_DES_007_20200108txxxxxx", suffix="_NormLim") | {
         "_LIA/sin_LIA_31TCJ_007.tif", "_LIA/LIA_31TCJ_007.tif"}
 
+
+
+@pytest.mark.parametrize(("options", "map_key"), [
+    ({"calibration": "normlim", "orbits": "7"}, "sin_LIA"),
+    ({"calibration": "gamma_naught_rtc"}, "gamma_area"),
+], ids=["normlim", "rtc"])
+def test_corrected_products_are_published_with_their_map(tmp_path, archive, options, map_key):
+    """S1Tiling's default `[Stac] publish`: the item of a NORMLIM / γ°RTC product carries its
+    correction map, whose NaN nodata is the raster extension's "nan" (a bare NaN made the
+    publication fail: strict JSON has none)."""
+    run, _ = run_cell(tmp_path, archive, ["A"], publish=True, **options)
+    assert run.code == 0, run.output[-4000:]
+    items = [json.loads(p.read_text()) for p in (tmp_path / "out").rglob("*.json")]
+    items = [i for i in items if i.get("type") == "Feature"]
+    assert len(items) == 1 and map_key in items[0]["assets"], items
+    assert items[0]["assets"][map_key]["raster:bands"][0]["nodata"] == "nan"
 
 # ---- places: a coastal tile with only its land DEM cells, a tile edge on the equator --------
 
