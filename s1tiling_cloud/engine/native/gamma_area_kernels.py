@@ -123,6 +123,16 @@ def facet_areas(origin, normal, heights, satellite, step, row0, wanted,
 
 
 @numba.njit(cache=True)
+def _bilinear_cell(u, v, n_u, n_v):  # pragma: no cover - compiled
+    """The cell (k, m) below (u, v), the fractions (a, b) past it, and whether its 4 cells
+    (k..k+1, m..m+1) all lie in an (n_u, n_v) array: what `splat` and `gather` share."""
+    fu, fv = math.floor(u), math.floor(v)
+    k, m = int(fu), int(fv)
+    inside = k >= 0 and m >= 0 and k + 1 < n_u and m + 1 < n_v
+    return k, m, u - fu, v - fv, inside
+
+
+@numba.njit(cache=True)
 def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
     """Add each valid weight `w` to `acc` at (u, v) (cell indices): bilinearly to the 4 cells
     around it when `distribute`, else all to the nearest cell; points whose cells (the 4, or
@@ -137,10 +147,8 @@ def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
                 if 0 <= k < n_u and 0 <= m < n_v:
                     acc[k, m] += w[i, j]
                 continue
-            fu, fv = math.floor(u[i, j]), math.floor(v[i, j])
-            a, b = u[i, j] - fu, v[i, j] - fv
-            k, m = int(fu), int(fv)
-            if k < 0 or m < 0 or k + 1 >= n_u or m + 1 >= n_v:
+            k, m, a, b, inside = _bilinear_cell(u[i, j], v[i, j], n_u, n_v)
+            if not inside:
                 continue
             x = w[i, j]
             acc[k, m] += x * (1 - a) * (1 - b)
@@ -158,10 +166,8 @@ def gather(acc, u, v, valid):  # pragma: no cover - compiled
         for j in range(u.shape[1]):
             if not valid[i, j]:
                 continue
-            fu, fv = math.floor(u[i, j]), math.floor(v[i, j])
-            a, b = u[i, j] - fu, v[i, j] - fv
-            k, m = int(fu), int(fv)
-            if k < 0 or m < 0 or k + 1 >= n_u or m + 1 >= n_v:
+            k, m, a, b, inside = _bilinear_cell(u[i, j], v[i, j], n_u, n_v)
+            if not inside:
                 continue
             out[i, j] = (acc[k, m] * (1 - a) * (1 - b) + acc[k, m + 1] * (1 - a) * b
                          + acc[k + 1, m] * a * (1 - b) + acc[k + 1, m + 1] * a * b)
