@@ -32,7 +32,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
+import rasterio
 
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
@@ -142,6 +144,26 @@ def clone_bucket(client, source: str, target: str) -> None:
     client.create_bucket(Bucket=target)
     for key in keys(client, source):
         client.copy_object(Bucket=target, Key=key, CopySource={"Bucket": source, "Key": key})
+
+
+def rasters(folder: Path) -> dict[str, tuple[np.ndarray, dict[str, str]]]:
+    """Every raster under `folder`: its pixels and its tags but the generation time."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.suffix in (".tif", ".jpg"):
+            with rasterio.open(path) as dataset:
+                tags = dataset.tags()
+                tags.pop("TIFFTAG_DATETIME")
+                found[path.relative_to(folder).as_posix()] = (dataset.read(), tags)
+    return found
+
+
+def assert_same_rasters(made: dict, reference: dict) -> None:
+    """The same rasters as `reference` (`rasters`): names, pixels and tags."""
+    assert sorted(made) == sorted(reference)
+    for name, (pixels, tags) in reference.items():
+        np.testing.assert_array_equal(made[name][0], pixels, err_msg=name)
+        assert made[name][1] == tags, name
 
 
 def download(client, bucket: str, prefix: str, folder: Path) -> Path:
