@@ -22,12 +22,16 @@ BinaryMorphologicalOperation) runs OTB's applications; the heights, the LIA map
 and RTC's products, are made by the native engine in both runs (S1Tiling's DiapOTB modules are
 not in Debian), so for `normlim` and `rtc` the ratio compares the chain's part only.
 
+With `--sarsen EXE` the `rtc` case also runs sarsen's terrain-flattened γ° (`sarsen rtc`, one
+run per polarisation, on the tile's heights made beforehand): the other RTC tool of the field,
+installed apart (it is not a dependency of the project).
+
 Products (5 full-size GRDs, 16,700 × 25,000, VV+VH, ~1.6 GB each) and flat SRTM tiles are made
 once in the work folder (`--keep` reuses them) and not timed. The machine's load (other jobs)
 changes the wall time more than the CPU time: both are printed.
 
     .venv/bin/python benchmarks/request.py [--cases one,pair] [--engines native,otb]
-        [--tile 31TCJ] [--keep DIR] [--json PATH]
+        [--tile 31TCJ] [--keep DIR] [--json PATH] [--sarsen /tmp/sarsen/bin/sarsen]
 """
 
 from __future__ import annotations
@@ -47,6 +51,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("one", "pair", "three", "normlim", "rtc")
 ENGINES = ("native", "otb")
+#: What the native engine is compared with: S1Tiling's OTB chain, and sarsen for γ° RTC.
+REFERENCES = ("otb", "sarsen")
 _TICKS = os.sysconf("SC_CLK_TCK")
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 _NODE_LINE = re.compile(r"\[\d+/\d+\] (?P<label>.+): (?P<status>[a-z ]+) \((?P<seconds>[\d.]+) s\)")
@@ -183,15 +189,12 @@ def _sample(pid: int) -> tuple[float, int] | None:
     return (int(fields[11]) + int(fields[12])) / _TICKS, rss
 
 
-def run_request(folder: Path, program: str) -> dict:
-    """`s1tiling-cloud PROGRAM request.cfg` in a fresh process: wall, CPU and peak RSS of its
-    process tree, and the nodes' times."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [str(Path(sys.executable).with_name("s1tiling-cloud")), program,
-               str(folder / "request.cfg")]
+def _measure(command: list[str], folder: Path, env: dict[str, str]) -> dict:
+    """Run `command` in `folder`: its wall time, the CPU of its process tree (sampled, and the
+    waited-for children's rusage, whichever is larger), its peak RSS and its stderr."""
     before = os.times()
     started = time.perf_counter()
-    with open(folder / "stderr.log", "w") as log:
+    with open(folder / "stderr.log", "a") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True,
                                    cwd=folder, env=env)
         cpu: dict[int, float] = {}
@@ -214,12 +217,49 @@ def run_request(folder: Path, program: str) -> dict:
     if process.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} exited {process.returncode}:\n{stdout}\n"
                            f"{stderr[-4000:]}")
-    nodes = [{"label": m["label"], "status": m["status"], "seconds": float(m["seconds"])}
-             for m in _NODE_LINE.finditer(stderr)]
     return {"wall_s": round(wall, 2), "cpu_s": round(max(sum(cpu.values()), waited_cpu), 2),
             "cpu_sampled_s": round(sum(cpu.values()), 2), "cpu_waited_s": round(waited_cpu, 2),
-            "peak_rss_mib": round(peak_rss / 2**20), "nodes": nodes,
-            "situation": stdout.strip().splitlines()[-1] if stdout.strip() else ""}
+            "peak_rss_mib": round(peak_rss / 2**20), "stdout": stdout, "stderr": stderr}
+
+
+def run_request(folder: Path, program: str) -> dict:
+    """`s1tiling-cloud PROGRAM request.cfg` in a fresh process: wall, CPU and peak RSS of its
+    process tree, and the nodes' times."""
+    command = [str(Path(sys.executable).with_name("s1tiling-cloud")), program,
+               str(folder / "request.cfg")]
+    figures = _measure(command, folder, {**os.environ, "PYTHONPATH": str(ROOT)})
+    stdout, stderr = figures.pop("stdout"), figures.pop("stderr")
+    figures["nodes"] = [{"label": m["label"], "status": m["status"], "seconds": float(m["seconds"])}
+                        for m in _NODE_LINE.finditer(stderr)]
+    figures["situation"] = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    return figures
+
+
+def run_sarsen(sarsen: Path, work: Path, tile: str, product: Path) -> dict:
+    """sarsen's terrain-flattened γ° (`sarsen rtc`, Small's area projection) of `product` on
+    the tile, VV then VH (sarsen takes one measurement group per run), each in a fresh
+    process; their figures summed (peak RSS: the larger). sarsen makes its output on the
+    grid of the DEM it is given: the tile's DEM + geoid heights at 10 m, made beforehand by
+    s1tiling-cloud's `heights` stage and not timed (the native request's time includes its
+    own heights node)."""
+    from s1tiling_cloud.stages.heights import heights
+
+    folder = work / "runs" / "rtc-sarsen"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    dem = folder / "heights.tif"
+    heights(tile, 10.0, str(dem), {"dem_dir": str(work / "dem")})
+    runs = []
+    for pol in ("VV", "VH"):
+        figures = _measure([str(sarsen), "rtc", str(product), f"IW/{pol}", str(dem),
+                            "--output-urlpath", str(folder / f"gamma0_rtc_{pol.lower()}.tif")],
+                           folder, dict(os.environ))
+        figures.pop("stdout"), figures.pop("stderr")
+        runs.append({"label": f"sarsen rtc {pol}", "status": "ran", "seconds": figures["wall_s"],
+                     **figures})
+    return {"wall_s": round(sum(r["wall_s"] for r in runs), 2),
+            "cpu_s": round(sum(r["cpu_s"] for r in runs), 2),
+            "peak_rss_mib": max(r["peak_rss_mib"] for r in runs), "nodes": runs}
 
 
 def main() -> None:
@@ -230,6 +270,10 @@ def main() -> None:
     parser.add_argument("--tile", default="31TCJ")
     parser.add_argument("--keep", type=Path, help="work (and keep the products) in this folder")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--sarsen", type=Path,
+                        help="sarsen's executable: the rtc case also runs `sarsen rtc` (installed "
+                             "apart, e.g. `python3 -m venv /tmp/sarsen && /tmp/sarsen/bin/pip "
+                             "install sarsen`; not a dependency of the project)")
     args = parser.parse_args()
     cases = [c for c in args.cases.split(",") if c]
     engines = [e for e in args.engines.split(",") if e]
@@ -250,11 +294,18 @@ def main() -> None:
                   f"{figures['peak_rss_mib']} MiB", file=sys.stderr)
             if not args.keep:
                 shutil.rmtree(folder, ignore_errors=True)
-        if {"native", "otb"} <= set(results[case]):
-            native, otb = results[case]["native"], results[case]["otb"]
-            results[case]["otb_over_native"] = {
-                "wall": round(otb["wall_s"] / native["wall_s"], 2),
-                "cpu": round(otb["cpu_s"] / native["cpu_s"], 2)}
+        if case == "rtc" and args.sarsen:
+            figures = run_sarsen(args.sarsen, work, args.tile, products[CASE_SPECS[case].products[0]])
+            results[case]["sarsen"] = figures
+            print(f"{case} sarsen: {figures['wall_s']} s wall, {figures['cpu_s']} s CPU, "
+                  f"{figures['peak_rss_mib']} MiB", file=sys.stderr)
+        native = results[case].get("native")
+        for reference in REFERENCES:
+            if native and reference in results[case]:
+                other = results[case][reference]
+                results[case][f"{reference}_over_native"] = {
+                    "wall": round(other["wall_s"] / native["wall_s"], 2),
+                    "cpu": round(other["cpu_s"] / native["cpu_s"], 2)}
     report(results, args.tile)
     if args.json:
         args.json.write_text(json.dumps({"tile": args.tile, "cpus": os.cpu_count(),
@@ -265,22 +316,21 @@ def main() -> None:
 def report(results: dict[str, dict], tile: str) -> None:
     print(f"\nWhole requests on {tile} at 10 m, full-size GRDs, {os.cpu_count()} CPUs, "
           f"load average {os.getloadavg()[0]:.1f}")
-    print("| case | engine | wall s | CPU s | peak RSS MiB | OTB/native wall | OTB/native CPU |")
+    print("| case | run | wall s | CPU s | peak RSS MiB | other/native wall | other/native CPU |")
     print("|---|---|---|---|---|---|---|")
-    for case, engines in results.items():
-        ratio = engines.get("otb_over_native", {})
-        for engine in ENGINES:
-            if engine not in engines:
+    for case, runs in results.items():
+        for name in (*ENGINES, "sarsen"):
+            if name not in runs:
                 continue
-            row = engines[engine]
-            print(f"| {case} | {engine} | {row['wall_s']} | {row['cpu_s']} | "
+            row, ratio = runs[name], runs.get(f"{name}_over_native", {})
+            print(f"| {case} | {name} | {row['wall_s']} | {row['cpu_s']} | "
                   f"{row['peak_rss_mib']} | {ratio.get('wall', '')} | {ratio.get('cpu', '')} |")
     print("\nPer node (seconds):")
-    for case, engines in results.items():
-        for engine in ENGINES:
-            if engine in engines:
-                nodes = ", ".join(f"{n['label']} {n['seconds']}" for n in engines[engine]["nodes"])
-                print(f"- {case} {engine}: {nodes}")
+    for case, runs in results.items():
+        for name in (*ENGINES, "sarsen"):
+            if name in runs:
+                nodes = ", ".join(f"{n['label']} {n['seconds']}" for n in runs[name]["nodes"])
+                print(f"- {case} {name}: {nodes}")
 
 
 if __name__ == "__main__":
