@@ -36,13 +36,18 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-__all__ = ["build", "overview_shapes", "supported", "vrt_xml"]
+__all__ = ["build", "overview_shapes", "readable", "supported", "vrt_xml"]
 
 #: GDAL's names of the numpy types that MEM datasets hold.
 _GDAL_TYPES = {np.dtype(np.uint8): "Byte", np.dtype(np.int8): "Int8",
                np.dtype(np.uint16): "UInt16", np.dtype(np.int16): "Int16",
                np.dtype(np.uint32): "UInt32", np.dtype(np.int32): "Int32",
                np.dtype(np.float32): "Float32", np.dtype(np.float64): "Float64"}
+
+
+def readable(dtype: Any) -> bool:
+    """Whether the COG driver can read pixels of this type from memory (`vrt_xml`)."""
+    return np.dtype(dtype) in _GDAL_TYPES
 
 
 def supported(dtype: Any, resampling: str, nodata: float | None) -> bool:

@@ -630,6 +630,12 @@ class Store:
                   creation_options: Mapping[str, Any] | None = None) -> str:
         """Write a Cloud-Optimized GeoTIFF with GDAL's COG driver, atomically.
 
+        An array is read by the driver where it lies (no copy) and its overviews are computed
+        here as the driver computes them (`cog_overviews`: the same file, for less CPU than the
+        driver's temporary compressed overviews); a pixel-producing function, creation options
+        asking the driver for more than encoding (`OVERVIEWS`, `TILING_SCHEME`, ...) or
+        overviews `cog_overviews` does not reproduce leave all the work to the driver.
+
         `array`: `(rows, cols)` or `(bands, rows, cols)`; or a function of a `Window` giving
         that window's pixels, called strip by strip (then `shape` and `dtype` are required and
         at most one strip of pixels is in memory besides GDAL's). DEFLATE with PREDICTOR 3
@@ -821,11 +827,12 @@ def _in_memory(array: ArrayLike, options: Mapping[str, Any],
         return False
     if any(str(key).upper() in _DRIVER_ONLY_OPTIONS for key in creation_options or {}):
         return False
-    if options["OVERVIEWS"] == "NONE":
-        return True
-    from .cog_overviews import supported
+    from .cog_overviews import readable, supported
 
-    return supported(dtype, options["OVERVIEW_RESAMPLING"], nodata)
+    if not readable(dtype):
+        return False
+    return (options["OVERVIEWS"] == "NONE"
+            or supported(dtype, options["OVERVIEW_RESAMPLING"], nodata))
 
 
 def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any], blocksize: int,
@@ -859,7 +866,8 @@ def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any], 
 
 @contextmanager
 def _staged(array: ArrayLike, profile: dict[str, Any], blocksize: int, scratch_dir: str | None):
-    """A GDAL dataset holding the pixels, for the COG driver to copy.
+    """A GDAL dataset holding the pixels, for the COG driver to copy when it does all the work
+    (`_in_memory` says when).
 
     An array goes into a MEM dataset. A pixel-producing function fills a tiled GeoTIFF in a
     scratch folder strip by strip, so a whole tile never needs to be in memory.

@@ -117,3 +117,14 @@ def test_left_to_the_driver():
     assert not cog_overviews.supported(np.uint16, "AVERAGE", 0)
     assert not cog_overviews.supported(np.float32, "CUBIC", 0.0)
     assert cog_overviews.supported(np.uint16, "NEAREST", 0)
+    assert not cog_overviews.readable(np.complex64)
+
+
+def test_types_memory_cannot_hand_over_go_through_the_driver(tmp_path):
+    values = np.arange(200 * 300, dtype=np.int64).reshape(200, 300)
+    path = Store().write_cog(tmp_path / "int64.tif", values, crs="EPSG:32631",
+                             transform=TRANSFORM, nodata=None, blocksize=128)
+    with rasterio.open(path) as dataset:
+        assert dataset.dtypes[0] == "int64"
+        assert dataset.overviews(1) == [2, 4]
+        assert np.array_equal(dataset.read(1), values)
