@@ -3,11 +3,11 @@ them, and handed to the driver as existing overviews.
 
 Left to itself, the COG driver builds the overviews of a 10980² float32 tile into a temporary
 ZSTD-compressed GeoTIFF, reads them back and compresses them again, after a copy of the array
-into a MEM dataset: the overviews (a third of the pixels) cost about as much CPU as the full
-resolution. Here they are computed from the array in memory (a numba kernel, parallel over rows),
-and the driver reads everything through a VRT whose sources are MEM datasets pointing at the
-numpy buffers (no copy, no temporary file); it then only compresses, with `OVERVIEWS=
-FORCE_USE_EXISTING`.
+into a MEM dataset: the overviews (a third of the pixels) cost nearly as much CPU as the full
+resolution (3.3–3.7 CPU s against 4.5–5.1 with DEFLATE, docs/benchmarks.md). Here they are
+computed from the array in memory (a serial numba kernel), and the driver reads everything
+through a VRT whose sources are MEM datasets pointing at the numpy buffers (no copy, no
+temporary file); it then only compresses, with `OVERVIEWS=FORCE_USE_EXISTING`.
 
 What GDAL computes (3.10, checked pixel for pixel on σ° tiles, NaN-nodata maps and masks,
 tests/test_cog_overviews.py):
