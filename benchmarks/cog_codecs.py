@@ -1,20 +1,28 @@
 """COG encoding of one 10 m tile product (10980² float32 σ°, speckled, a no-data border) with
 the codecs S1Tiling users can choose through `creation_options`: DEFLATE (S1Tiling's; level 1
 and predictor 3 as `Store.write_cog` writes it), ZSTD (level 1, predictor 3), LERC_ZSTD
-(lossless: MAX_Z_ERROR=0). Per codec: the write (with internal overviews, as a product) and a
-full read, wall and CPU seconds of this process (GDAL's threads included), and the file size.
+(lossless: MAX_Z_ERROR=0). Per codec, with internal overviews (as a product) and without:
+the write as `Store.write_cog` does it (overviews computed in memory, the COG driver reading
+from memory: `cog_overviews`) and as the COG driver does it alone (reached with an explicit
+`OVERVIEWS` creation option: a MEM copy of the array, overviews through a temporary compressed
+file), wall and CPU seconds of this process (GDAL's threads included), the check that both
+files are the same bytes, a full read and the file size.
 
-    .venv/bin/python benchmarks/cog_codecs.py [--size 10980] [--json PATH]
+    .venv/bin/python benchmarks/cog_codecs.py [--size 10980] [--source σ°.tif] [--json PATH]
+
+`--source`: a real product's first band (and its no-data) instead of the synthetic tile.
 """
 
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import os
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -49,31 +57,59 @@ def clocked(function) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--size", type=int, default=10980)
+    parser.add_argument("--source", type=Path, help="a float32 product to encode instead")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    image = speckled_tile(args.size)
-    store = Store()
     transform = Affine(10.0, 0.0, 300000.0, 0.0, -10.0, 4900020.0)
+    crs, nodata = "EPSG:32631", 0.0
+    if args.source:
+        with rasterio.open(args.source) as dataset:
+            image, crs = dataset.read(1), dataset.crs
+            transform, nodata = dataset.transform, dataset.nodata
+    else:
+        image = speckled_tile(args.size)
+    store = Store()
     figures = {}
     with tempfile.TemporaryDirectory(prefix="codecs-") as folder:
+        # Numba compiles (or loads from its cache) the overview kernels once per process.
+        store.write_cog(os.path.join(folder, "warm.tif"), image[:1100, :1100], crs=crs,
+                        transform=transform, nodata=nodata, blocksize=128)
         for name, options in CODECS.items():
-            path = os.path.join(folder, f"{name}.tif")
-            write = clocked(lambda path=path, options=options: store.write_cog(
-                path, image, crs="EPSG:32631", transform=transform, nodata=0.0, **options))
-            with rasterio.open(path) as dataset:
-                read = clocked(lambda dataset=dataset: dataset.read(1))
-                assert np.array_equal(dataset.read(1, window=((0, 512), (0, 4096))),
-                                      image[:512, :4096]), f"{name} is not lossless"
-            figures[name] = {"write_wall_s": round(write[0], 2), "write_cpu_s": round(write[1], 2),
-                             "read_wall_s": round(read[0], 2), "read_cpu_s": round(read[1], 2),
-                             "size_mib": round(os.path.getsize(path) / 2**20)}
-    print(f"\nCOG encoding of a {args.size}² float32 σ° tile with overviews, {os.cpu_count()} CPUs, "
-          f"load average {os.getloadavg()[0]:.1f}")
-    print("| codec | write wall s | write CPU s | read wall s | read CPU s | MiB |")
+            for overviews, driver_option in (("auto", "IGNORE_EXISTING"), (None, "NONE")):
+                row = {}
+                paths = {}
+                for how in ("in memory", "COG driver"):
+                    extra = dict(options)
+                    if how == "COG driver":
+                        extra["creation_options"] = {**options.get("creation_options", {}),
+                                                     "OVERVIEWS": driver_option}
+                    path = paths[how] = os.path.join(folder, f"{name}-{how[:3]}.tif")
+                    write = partial(store.write_cog, path, image, crs=crs, transform=transform,
+                                    nodata=nodata, overviews=overviews, **extra)
+                    wall, cpu = clocked(write)
+                    row[how] = (round(wall, 2), round(cpu, 2))
+                row["same bytes"] = filecmp.cmp(paths["in memory"], paths["COG driver"],
+                                                shallow=False)
+                if overviews:
+                    with rasterio.open(paths["in memory"]) as dataset:
+                        read = clocked(lambda dataset=dataset: dataset.read(1))
+                        assert np.array_equal(dataset.read(1, window=((0, 512), (0, 4096))),
+                                              image[:512, :4096]), f"{name} is not lossless"
+                    row["read"] = (round(read[0], 2), round(read[1], 2))
+                    row["MiB"] = round(os.path.getsize(paths["in memory"]) / 2**20)
+                figures[f"{name}, {'overviews' if overviews else 'no overviews'}"] = row
+                for path in paths.values():
+                    os.remove(path)
+    what = args.source or f"a synthetic {args.size}² float32 σ° tile"
+    print(f"\nCOG encoding of {what}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}; wall / CPU seconds")
+    print("| codec | write (in memory) | write (COG driver alone) | same bytes | read | MiB |")
     print("|---|---|---|---|---|---|")
     for name, row in figures.items():
-        print(f"| {name} | {row['write_wall_s']} | {row['write_cpu_s']} | {row['read_wall_s']} | "
-              f"{row['read_cpu_s']} | {row['size_mib']} |")
+        read = "{} / {}".format(*row["read"]) if "read" in row else ""
+        print(f"| {name} | {row['in memory'][0]} / {row['in memory'][1]} | "
+              f"{row['COG driver'][0]} / {row['COG driver'][1]} | "
+              f"{'yes' if row['same bytes'] else 'NO'} | {read} | {row.get('MiB', '')} |")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 

@@ -15,6 +15,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
+from s1tiling_cloud.cog_overviews import build
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
@@ -67,6 +70,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for name, arguments in stage_calls(Path(tmp)):
             run_stage(name, arguments)
+    # A 10 m tile's first overview levels are exact halvings (10980 -> 5490 -> 2745), a
+    # kernel of their own that the 120 m tile above (915 -> 457) does not reach.
+    build(np.ones((1, 4, 4), np.float32), [(2, 2), (1, 1)], "AVERAGE", 0.0)
     kernels = sum(1 for _ in Path(os.environ["NUMBA_CACHE_DIR"]).rglob("*.nbc"))
     sys.stderr.write(f"warm_numba: {kernels} compiled kernels cached in "
                      f"{time.perf_counter() - started:.0f} s\n")

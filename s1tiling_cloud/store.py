@@ -630,6 +630,12 @@ class Store:
                   creation_options: Mapping[str, Any] | None = None) -> str:
         """Write a Cloud-Optimized GeoTIFF with GDAL's COG driver, atomically.
 
+        An array is read by the driver where it lies (no copy) and its overviews are computed
+        here as the driver computes them (`cog_overviews`: the same file, for less CPU than the
+        driver's temporary compressed overviews); a pixel-producing function, creation options
+        asking the driver for more than encoding (`OVERVIEWS`, `TILING_SCHEME`, ...) or
+        overviews `cog_overviews` does not reproduce leave all the work to the driver.
+
         `array`: `(rows, cols)` or `(bands, rows, cols)`; or a function of a `Window` giving
         that window's pixels, called strip by strip (then `shape` and `dtype` are required and
         at most one strip of pixels is in memory besides GDAL's). DEFLATE with PREDICTOR 3
@@ -658,6 +664,14 @@ class Store:
             options["OVERVIEW_RESAMPLING"] = overview_resampling or (
                 "AVERAGE" if np.issubdtype(dtype, np.floating) else "NEAREST")
         options.update(creation_options or {})
+        if _in_memory(array, options, creation_options, dtype, nodata):
+            pixels = np.ascontiguousarray(
+                np.asarray(array).astype(dtype, copy=False).reshape(count, height, width))
+            with self.atomic_path(uri, COG_MEDIA_TYPE) as tmp:
+                _copy_from_memory(pixels, tmp, options, blocksize, crs=crs, transform=transform,
+                                  nodata=nodata, tags=tags or {},
+                                  band_descriptions=band_descriptions or ())
+            return os.fspath(uri)
         profile = {"count": count, "height": height, "width": width, "dtype": dtype,
                    "crs": crs, "transform": transform, "nodata": nodata}
         with (self.atomic_path(uri, COG_MEDIA_TYPE) as tmp,
@@ -795,9 +809,65 @@ def _geometry(array: ArrayLike, shape: tuple[int, ...] | None, dtype: Any):
     return dims[0], dims[1], dims[2], np.dtype(dtype)
 
 
+#: COG driver options that change the pixels or the grid (reprojection, tiling schemes) or the
+#: overviews: given any of them, the COG driver does all the work itself (`_staged`).
+_DRIVER_ONLY_OPTIONS = frozenset({
+    "OVERVIEWS", "OVERVIEW_COUNT", "OVERVIEW_RESAMPLING", "RESAMPLING", "WARP_RESAMPLING",
+    "TILING_SCHEME", "TARGET_SRS", "EXTENT", "RES", "ALIGNED_LEVELS", "ZOOM_LEVEL",
+    "ZOOM_LEVEL_STRATEGY", "ADD_ALPHA", "STATISTICS"})
+
+
+def _in_memory(array: ArrayLike, options: Mapping[str, Any],
+               creation_options: Mapping[str, Any] | None, dtype: np.dtype,
+               nodata: float | None) -> bool:
+    """Whether `_copy_from_memory` writes this COG (else the COG driver reads `_staged`): the
+    pixels are an array, no option asks the driver for more than compressing them, and the
+    overviews asked for are ones `cog_overviews` computes as the driver would."""
+    if callable(array) and not isinstance(array, np.ndarray):
+        return False
+    if any(str(key).upper() in _DRIVER_ONLY_OPTIONS for key in creation_options or {}):
+        return False
+    from .cog_overviews import readable, supported
+
+    if not readable(dtype):
+        return False
+    return (options["OVERVIEWS"] == "NONE"
+            or supported(dtype, options["OVERVIEW_RESAMPLING"], nodata))
+
+
+def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any], blocksize: int,
+                      *, crs: Any, transform: Affine, nodata: float | None,
+                      tags: Mapping[str, str], band_descriptions: Sequence[str]) -> None:
+    """Write `pixels` (bands, rows, cols) as a COG at `tmp`, their overviews computed here
+    (`cog_overviews`) and the COG driver reading both from memory through a VRT."""
+    from rasterio.crs import CRS
+
+    from .cog_overviews import build, overview_shapes, vrt_xml
+
+    options = dict(options)
+    levels: list[np.ndarray] = []
+    if options["OVERVIEWS"] != "NONE":
+        count = options.pop("OVERVIEW_COUNT", None)
+        _, height, width = pixels.shape
+        shapes = overview_shapes(height, width, blocksize, None if count is None else int(count))
+        levels = build(pixels, shapes, options.pop("OVERVIEW_RESAMPLING"), nodata)
+        options["OVERVIEWS"] = "FORCE_USE_EXISTING"
+    xml = vrt_xml(pixels, levels, crs_wkt=CRS.from_user_input(crs).to_wkt() if crs else None,
+                  transform=transform.to_gdal(), nodata=nodata,
+                  tags={str(k): str(v) for k, v in tags.items()},
+                  band_descriptions=list(band_descriptions))
+    # GDAL_MEM_ENABLE_OPEN: the VRT's sources are MEM datasets named by their buffers' address.
+    with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_MEM_ENABLE_OPEN="YES"),
+          warnings.catch_warnings()):
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(xml) as source:
+            rasterio.shutil.copy(source, tmp, driver="COG", **options)
+
+
 @contextmanager
 def _staged(array: ArrayLike, profile: dict[str, Any], blocksize: int, scratch_dir: str | None):
-    """A GDAL dataset holding the pixels, for the COG driver to copy.
+    """A GDAL dataset holding the pixels, for the COG driver to copy when it does all the work
+    (`_in_memory` says when).
 
     An array goes into a MEM dataset. A pixel-producing function fills a tiled GeoTIFF in a
     scratch folder strip by strip, so a whole tile never needs to be in memory.
