@@ -37,7 +37,7 @@ def calibrate_window(
     remove_thermal_noise: bool = True,
     lower_signal_value: float = 1e-7,
     cuts: BorderCuts | None = None,
-    block_lines: int = 2048,
+    block_lines: int = 512,
 ) -> np.ndarray:
     """The calibrated intensity of `window` (float32, no-data 0, margins zeroed).
 
