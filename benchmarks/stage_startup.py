@@ -5,7 +5,8 @@ of `--repeat` runs (CPU: the rusage of the waited-for child). Target (issue 15):
 
 Stages: `mask` computing (numba kernels loaded from the cache, a COG written), `mask` finding
 its output already made (the re-run rule: imports and a tag read), `concatenate` of one image
-(the copy of its tiles), `ortho` of a 600 × 800 GRD at 60 m (the SAFE reader, the projector).
+(the copy of its tiles), `ortho` of a 600 × 800 GRD at 60 m (the SAFE reader, the projector),
+`heights` of a tile at 60 m from one small DEM file (the DEM warp, the geoid).
 
     .venv/bin/python benchmarks/stage_startup.py [--repeat 5] [--json PATH]
 """
@@ -72,6 +73,8 @@ def inputs(folder: Path) -> dict[str, dict]:
         "concatenate": {"inputs": [image], "output": str(folder / "product.tif"),
                         "tile": "31TCJ"},
         "mask": {"product": image, "output": str(folder / "mask.tif")},
+        "heights": {"tile": "31TCJ", "resolution": 60.0, "out_uri": str(folder / "h2.tif"),
+                    "dem": {"dem_dir": str(dem)}},
     }
 
 
@@ -87,7 +90,8 @@ def main() -> None:
         cases = [("mask (computes)", "mask", [arguments["mask"]["output"]]),
                  ("mask (reuses its output)", "mask", []),
                  ("concatenate (one image: copy)", "concatenate", [arguments["concatenate"]["output"]]),
-                 ("ortho (600 × 800 GRD, 60 m)", "ortho", list(arguments["ortho"]["outputs"].values()))]
+                 ("ortho (600 × 800 GRD, 60 m)", "ortho", list(arguments["ortho"]["outputs"].values())),
+                 ("heights (60 m tile, one DEM file)", "heights", [arguments["heights"]["out_uri"]])]
         for label, stage, remove in cases:
             run(stage, arguments[stage], remove)  # numba's cache and the OS's file cache warm
             runs = [run(stage, arguments[stage], remove) for _ in range(args.repeat)]

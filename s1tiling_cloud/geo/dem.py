@@ -262,8 +262,8 @@ class DemSource:
         elif out.shape != grid.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
             raise ValueError(f"out must be a C-contiguous float32 array of shape {grid.shape}")
         uris = self.require(grid).uris
-        out.fill(np.nan)
         if not uris:
+            out.fill(np.nan)
             return out
         threads = num_threads or os.cpu_count() or 1
         with self._store.gdal_env():
@@ -275,7 +275,9 @@ class DemSource:
                     nodata = src.nodata if src.nodata is not None else DEM_NODATA
                     if (lattice and len(mosaics) == 1
                             and lattice_warp(src, grid, method, nodata, out)):
-                        continue
+                        continue  # every pixel written: no NaN fill first (a pass of 0.5 GB)
+                    if index == 0:
+                        out.fill(np.nan)
                     with WarpedVRT(src, src_nodata=nodata, nodata=np.nan, dtype="float32", crs=grid.crs,
                                    transform=grid.transform, width=grid.shape[1], height=grid.shape[0],
                                    resampling=method, tolerance=max(tolerance, _EXACT),

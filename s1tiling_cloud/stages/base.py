@@ -25,6 +25,23 @@ from ..store import Store, is_jpeg
 log = logging.getLogger(__name__)
 
 
+def _without_huge_pages() -> None:
+    """Stop numpy from asking for transparent huge pages on its large arrays (it calls
+    ``madvise(MADV_HUGEPAGE)`` on them by default).
+
+    With the kernel's usual ``defrag = madvise`` setting, a page fault in such an array compacts
+    memory to find a free 2 MiB page, synchronously, wherever the node's memory is fragmented
+    (a node whose page cache holds the rasters just written): measured on a 10 m tile's
+    `ortho` (~4.5 GiB of fresh arrays), 7.5–8.8 s of system time with huge pages, 3.9–4.6 s
+    with 4 KiB pages, and the same user time. A stage streams through its arrays once, so the
+    fewer TLB misses of huge pages gain nothing back."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    _set_madvise_hugepage(False)
+
+
 @dataclasses.dataclass
 class StageResult:
     """What a stage did: its outputs (URIs), whether it reused them, and a few figures."""
@@ -62,6 +79,7 @@ class StageCall:
     def __init__(self, stage: str, storage_options: Mapping[str, Any] | None = None) -> None:
         self.stage = stage
         self.started = time.perf_counter()
+        _without_huge_pages()
         self.store = Store(storage_options)
 
     def params(self, cls: type, values: Mapping[str, Any] | Any | None) -> Any:

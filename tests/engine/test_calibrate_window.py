@@ -54,3 +54,19 @@ def test_old_ipf_product_without_azimuth_noise(tmp_path):
     assert (fast == 0).sum() == (reference == 0).sum()  # raw zeros stay no-data
     lowered = (reference == np.float32(1e-7)).sum()
     assert (fast == np.float32(1e-7)).sum() == lowered > 0  # denoised ≤ 0 → lower_signal_value
+
+
+def test_written_into_a_used_array_block_by_block(tmp_path):
+    """`out` (an earlier image, not zeroed) gets exactly the image a new array gets, whatever
+    the block size, and is what is returned."""
+    spec = SyntheticGRD(center_lat=10.0, center_lon=20.0, lines=500, samples=700, seed=4)
+    product = Sentinel1Product(write_grd(spec, tmp_path))
+    window = RadarWindow(20, 470, 30, 650)
+    fresh = calibrate_window(product, "IW", "VV", window, "sigma", True, 1e-7)
+    used = np.full(window.shape, np.float32(3.5))
+    again = calibrate_window(product, "IW", "VV", window, "sigma", True, 1e-7, block_lines=64,
+                             out=used)
+    assert again is used
+    np.testing.assert_array_equal(again, fresh)
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        calibrate_window(product, "IW", "VV", window, out=np.empty((3, 3), np.float32))

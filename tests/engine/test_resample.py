@@ -64,3 +64,15 @@ def test_nodata_neighbours_fall_back_to_nearest(ramp, method):
 def test_unknown_method():
     with pytest.raises(ValueError, match="unknown resampling"):
         resample(np.ones((3, 3), np.float32), np.zeros((1, 1)), np.zeros((1, 1)), method="lanczos")
+
+
+@pytest.mark.parametrize("method", ["nearest", "bicubic"])
+def test_written_into_a_used_array(ramp, method):
+    """`out` (holding anything, NaN included) gets every pixel, no-data ones too."""
+    lines = np.array([[5.25, 7.5, -4.0], [10.75, np.nan, 3.1]], np.float32)
+    pixels = np.array([[4.5, 12.2, 1.0], [20.9, 8.8, 8.8]], np.float32)
+    used = np.full(lines.shape, np.nan, np.float32)
+    assert resample(ramp, lines, pixels, method=method, out=used) is used
+    np.testing.assert_array_equal(used, resample(ramp, lines, pixels, method=method))
+    with pytest.raises(ValueError, match="C-contiguous float32"):
+        resample(ramp, lines, pixels, out=np.empty((2, 3), np.float64))

@@ -138,3 +138,17 @@ def test_plan_nodes_name_registered_stages_and_argo_gives_them_the_plan_s_pod_ki
 def test_heights_runs_in_a_light_pod_and_only_publish_is_serial():
     assert STAGES["heights"].pod_kind == "light"
     assert [name for name, stage in STAGES.items() if stage.serial] == ["publish"]
+
+
+def test_a_stage_call_turns_numpy_huge_pages_off():
+    """A stage's arrays get 4 KiB pages: numpy no longer madvises them as huge pages (whose
+    synchronous compaction cost seconds of system time on fragmented memory)."""
+    try:
+        from numpy._core.multiarray import _set_madvise_hugepage
+    except ImportError:  # numpy < 2
+        from numpy.core.multiarray import _set_madvise_hugepage
+    from s1tiling_cloud.stages.base import StageCall
+
+    _set_madvise_hugepage(True)
+    StageCall("heights")
+    assert _set_madvise_hugepage(False) is False  # returns the setting it replaces

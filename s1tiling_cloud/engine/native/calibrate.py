@@ -37,13 +37,36 @@ def calibrate_window(
     remove_thermal_noise: bool = True,
     lower_signal_value: float = 1e-7,
     cuts: BorderCuts | None = None,
-    block_lines: int = 2048,
+    block_lines: int = 512,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """The calibrated intensity of `window` (float32, no-data 0, margins zeroed).
 
     One compiled pass over the window: the LUT and noise vectors are first interpolated along
     the window's pixels (a few dozen rows), then each line blends its two bracketing rows, so
     no full-size LUT or noise array is ever made.
+
+    Parameters
+    ----------
+    product, swath, pol
+        The product and the measurement (swath, polarisation) to calibrate.
+    window
+        The window of the measurement to read and calibrate.
+    calibration
+        A key of `LUT_OF_CALIBRATION` (S1Tiling's `calibration` names).
+    remove_thermal_noise, lower_signal_value
+        Thermal noise removal, and the value of a denoised sample that falls to 0 or below.
+    cuts
+        The border margins to zero (`product_border_cuts`), None for none.
+    block_lines
+        Lines read and calibrated at a time: 512 keeps a raw block (13 MiB for a 13,000-sample
+        window, 26 MiB for a whole GRD line) under malloc's 32 MiB mapping threshold, so the
+        blocks reuse heap memory instead of each faulting fresh pages in (on a 10 m tile's
+        window: 170,000 page faults instead of 256,000).
+    out
+        A C-contiguous float32 array of the window's shape to write into (a previous
+        polarisation's image: reusing it saves the page faults of fresh memory, 0.7 GiB on a
+        10 m tile); None: a new array.
     """
     try:
         kind = LUT_OF_CALIBRATION[calibration]
@@ -70,7 +93,10 @@ def calibrate_window(
         if f"{swath}/{pol}/noise_azimuth" in product.groups:
             blocks, azimuth = _azimuth_blocks(product.open_group(f"{swath}/{pol}/noise_azimuth"),
                                               lines)
-    out = np.empty(window.shape, dtype=np.float32)
+    if out is None:
+        out = np.empty(window.shape, dtype=np.float32)
+    elif out.shape != window.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {window.shape}")
     # the raw image is read block by block: only `block_lines` of it are ever in memory
     for start in range(0, window.shape[0], block_lines):
         stop = min(start + block_lines, window.shape[0])

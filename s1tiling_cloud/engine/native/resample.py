@@ -104,10 +104,13 @@ def resample(
     pixels: np.ndarray,
     origin: tuple[int, int] = (0, 0),
     method: str = "nearest",
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Values of `window` (float32, no-data 0) at product positions (`lines`, `pixels`),
     float64 (or float32, to halve a tile's memory) arrays of the output's shape; `origin` is
-    the window's (row, col) in the product."""
+    the window's (row, col) in the product. `out`: a C-contiguous float32 array of the
+    output's shape to write into (one no longer needed, e.g. the tile's heights once
+    projected: it saves the page faults of fresh memory); None: a new array."""
     try:
         code = _CODES[method]
     except KeyError:
@@ -117,7 +120,10 @@ def resample(
     pixels = np.ascontiguousarray(pixels, dtype=dtype)
     if lines.shape != pixels.shape:
         raise ValueError(f"lines {lines.shape} and pixels {pixels.shape} differ in shape")
-    out = np.empty(lines.shape, dtype=np.float32)
+    if out is None:
+        out = np.empty(lines.shape, dtype=np.float32)
+    elif out.shape != lines.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {lines.shape}")
     src = np.ascontiguousarray(window, dtype=np.float32)
     _resample(src, lines, pixels, float(origin[0]), float(origin[1]), code, out)
     return out
