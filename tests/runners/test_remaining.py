@@ -56,7 +56,8 @@ def promised(plan, stage: str, suffix: str = "") -> str:
 
 
 CASES = {  # what is deleted → the stages a re-run runs again
-    "sigma0": (("concatenate", ".tif"), {"heights", "ortho", "concatenate"}),
+    # a day's only product is written by its ortho (no concatenation)
+    "sigma0": (("ortho", ".tif"), {"heights", "ortho"}),
     "filtered": (("despeckle", ".tif"), {"despeckle"}),
     "mask": (("mask", ".tif"), {"mask"}),
     "quicklook": (("quicklook", ".jpg"), {"quicklook"}),

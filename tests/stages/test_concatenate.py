@@ -3,6 +3,7 @@ inputs and for one, the re-run rule (skip, and recompute once an input changed),
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import numpy as np
@@ -256,3 +257,43 @@ def test_the_only_image_of_a_day_encoded_as_a_product_is_copied_not_re_encoded(t
     # the re-run rule holds for the copy: the product is reused, the image still there
     assert concatenate([encoded], fast.outputs[0], "31TCJ", metadata).skipped
     assert Store().exists(encoded)
+
+
+def same_product(found: str, expected: str) -> None:
+    """Same pixels (overviews included), encoding, georeferencing and tags, but the keys that
+    say when and by which stage a file was made."""
+    with rasterio.open(expected) as a, rasterio.open(found) as b:
+        np.testing.assert_array_equal(b.read(1), a.read(1))
+        assert b.overviews(1) == a.overviews(1) and b.overviews(1)
+        for factor in b.overviews(1):
+            shape = (b.height // factor, b.width // factor)
+            np.testing.assert_array_equal(b.read(1, out_shape=shape), a.read(1, out_shape=shape))
+        assert b.tags(ns="IMAGE_STRUCTURE") == a.tags(ns="IMAGE_STRUCTURE")
+        assert (b.nodata, b.crs, b.transform, b.block_shapes) == (a.nodata, a.crs, a.transform,
+                                                                  a.block_shapes)
+        made_here = re.compile(r"^(TIFFTAG_DATETIME|PROVENANCE_\w+)$")
+        tags_a = {k: v for k, v in a.tags().items() if not made_here.match(k)}
+        tags_b = {k: v for k, v in b.tags().items() if not made_here.match(k)}
+        assert tags_b == tags_a and tags_b["IMAGE_TYPE"] == "BACKSCATTERING"
+
+
+def test_the_ortho_of_a_day_with_one_product_writes_what_its_concatenation_gave(tmp_path):
+    """A day with one product has no concatenation node: its ortho writes the day's product
+    itself, the very pixels and tags the concatenation of its image gives."""
+    product, heights_uri = small_product_and_heights(tmp_path)
+    params = {"resolution": 60.0, "metadata": {"PROJECT": "campaign-2"}}
+    image = str(tmp_path / "vv.tif")
+    ortho(str(product), "31TCJ", heights_uri, {"VV": image}, params)
+    expected = concatenate([image], str(tmp_path / "concat" / "vv.tif"), "31TCJ",
+                           {"metadata": params["metadata"]}).outputs[0]
+    direct = str(tmp_path / "direct" / "vv.tif")
+    made = ortho(str(product), "31TCJ", heights_uri, {"VV": direct}, {**params, "day_product": True})
+    assert made.outputs == [direct] and not made.skipped
+    same_product(direct, expected)
+    assert Store().read_tags(direct)["PROJECT"] == "campaign-2"
+    # the re-run rule: reused as it is; made again once deleted
+    assert ortho(str(product), "31TCJ", heights_uri, {"VV": direct},
+                 {**params, "day_product": True}).skipped
+    Store().remove(direct)
+    again = ortho(str(product), "31TCJ", heights_uri, {"VV": direct}, {**params, "day_product": True})
+    assert not again.skipped and Store().exists(direct)
