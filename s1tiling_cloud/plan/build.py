@@ -13,7 +13,9 @@ s1_process, per tile (nodes in this order):
   product's upper-case polarisation names, as the SAFE reader names them);
 - per tile × relative orbit × day × polarisation: `concatenate` of a day with two products
   (a day with one has none: its ortho writes the day's products, as S1Tiling only renames
-  that image), then `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured;
+  that image), then `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured; with
+  the native engine there is no `mask` node: the node writing a final product (that ortho,
+  `concatenate`, `normlim` / `rtc`) writes its border mask too, from the pixels in memory;
 - `publish` per tile × relative orbit × day when `[Stac] publish`.
 
 s1_process_lia / s1_process_ia: the maps of each relative orbit from the product covering
@@ -131,6 +133,10 @@ class _Builder:
         self.resolution = float(processing.output_spatial_resolution)
         #: The finishing stages' engine argument: none for the default (native) engine.
         self.engine = {} if processing.engine == "native" else {"engine": processing.engine}
+        #: Whether the stage writing a final product writes its border mask (native engine);
+        #: with OTB's, `mask` nodes run S1Tiling's applications on the products read back.
+        self.masks_with_products = (request.mask.generate_border_mask
+                                    and processing.engine == "native")
         self.nodes: dict[str, Node] = {}
         self.writers: dict[str, str] = {}
         self.order: list[str] = []
@@ -147,7 +153,7 @@ class _Builder:
             return found
         node.products = sorted(set(node.products))
         node.kind = registry.stage(node.stage).pod_kind  # KeyError for a stage nothing runs
-        for output in set(node.outputs) - set(shared):
+        for output in dict.fromkeys(o for o in node.outputs if o not in shared):  # in order
             writer = self.writers.setdefault(output, node.id)
             if writer != node.id:
                 raise ConfigurationError(
@@ -407,18 +413,27 @@ class _Builder:
         moves the file): the ortho writes them under the products' names and tags, and no
         concatenation follows."""
         uri, depends = self.product(candidate, products)
-        outputs = {}
+        final = alone and self.naming.in_s1  # its images are final products
+        outputs, masks = {}, {}
         for pol in polarisations_of(candidate, requested):
             fields = tile_fields([s1_image(candidate, pol)], tile)
             outputs[pol.upper()] = (self.day_product_path(fields) if alone else self.naming.path(
                 "orthorectification", {**fields, "calibration_type": self.lut}, self.dirs))
+            if final and self.masks_with_products:
+                masks[pol.upper()] = self.mask_path(fields)
         return self.add(Node(
             id=f"ortho/{tile}/{candidate.id}", stage="ortho",
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
-                  "params": {**self.ortho_params(), **({"day_product": True} if alone else {})}},
-            depends=[*depends, heights.id], outputs=list(outputs.values()), products=list(products),
-            intermediate=not (alone and self.naming.in_s1)))
+                  "params": {**self.ortho_params(), **({"day_product": True} if alone else {})},
+                  **({"masks": masks} if masks else {})},
+            depends=[*depends, heights.id], outputs=[*outputs.values(), *masks.values()],
+            products=list(products), intermediate=not final))
+
+    def mask_path(self, fields: Mapping[str, str]) -> str:
+        """Where the border mask of the final product of `fields` goes."""
+        return self.naming.path("mask", {**fields, "calibration_type": self.final_calibration},
+                                self.dirs)
 
     def day_product_path(self, fields: Mapping[str, str]) -> str:
         """Where the day's product of a tile × orbit × day × polarisation goes (`fields`): the
@@ -460,16 +475,22 @@ class _Builder:
             label = f"{tile} {pol} {group.relative_orbit:03d} {group.day}"
             inputs = [orthos[c.id].args["outputs"][pol.upper()] for c in members]
             in_s1 = self.naming.in_s1
+            mask = self.mask_path(fields) if request.mask.generate_border_mask else None
+            # the mask written with the final product (else by a `mask` node)
+            fused = mask if self.masks_with_products else None
             if len(group.products) == 1:  # the ortho wrote the day's product (`ortho`'s alone)
                 node, final = orthos[members[0].id], inputs[0]
             else:
                 final = self.day_product_path(fields)
+                with_mask = fused if correction is None else None
                 node = self.add(Node(
                     id=f"concatenate/{where}/{pol}", stage="concatenate",
                     label=f"concatenate {label}",
                     args={"inputs": inputs, "output": final, "tile": tile,
-                          "params": {"metadata": self.metadata, **self.engine}},
-                    depends=[orthos[c.id].id for c in members], outputs=[final], products=[key],
+                          "params": {"metadata": self.metadata, **self.engine},
+                          **({"mask": with_mask} if with_mask else {})},
+                    depends=[orthos[c.id].id for c in members],
+                    outputs=[final, *([with_mask] if with_mask else [])], products=[key],
                     intermediate=not in_s1))
             final_fields = {**fields, "calibration_type": self.final_calibration}
             filtering = request.filtering
@@ -478,7 +499,7 @@ class _Builder:
                     or not despeckled or in_s1)
             if correction is not None:
                 node = self.correction(node, final, correction, final_fields, where, pol, label,
-                                       key, keep)
+                                       key, keep, fused)
                 final = node.outputs[0]
             published["products"][pol] = final
             publish_depends.append(node.id)
@@ -498,15 +519,15 @@ class _Builder:
                     published["products"][pol] = filtered_uri
                     filtered = True
                     publish_depends.append(done.id)
-            if request.mask.generate_border_mask:
-                mask = self.naming.path("mask", final_fields, self.dirs)
+            if mask and not fused:
                 done = self.add(Node(
                     id=f"mask/{where}/{pol}", stage="mask", label=f"mask {label}",
                     args={"product": final, "output": mask, **self.engine}, depends=[node.id],
                     outputs=[mask],
                     products=[key]))
-                published["masks"][pol] = mask
                 publish_depends.append(done.id)
+            if mask:
+                published["masks"][pol] = mask
             if request.quicklook.generate:
                 quicklook = self.naming.path("quicklook", final_fields, self.dirs)
                 q = request.quicklook
@@ -523,9 +544,9 @@ class _Builder:
 
     def correction(self, concatenated: Node, product: str, correction: Node,
                    fields: Mapping[str, str], where: str, pol: str, label: str, key: str,
-                   keep: bool) -> Node:
+                   keep: bool, mask: str | None = None) -> Node:
         """NORMLIM (β° × sin LIA) or γ° RTC of the day's product `product` (written by the
-        node `concatenated`): the final product."""
+        node `concatenated`): the final product, and its border `mask` when given."""
         final = self.naming.path("final", fields, self.dirs)
         if correction.stage == "lia":
             stage = "normlim"
@@ -540,10 +561,12 @@ class _Builder:
                     "params": {"metadata": self.metadata,
                                "calibration_factor": self.request.processing.calibration_factor,
                                "min_gamma_area": self.request.processing.min_gamma_area}}
+        if mask:
+            args["mask"] = mask
         return self.add(Node(
             id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
-            depends=[concatenated.id, correction.id], outputs=[final], products=[key],
-            intermediate=not keep))
+            depends=[concatenated.id, correction.id], outputs=[final, *([mask] if mask else [])],
+            products=[key], intermediate=not keep))
 
     def publish(self, group: Acquisition, where: str, published: Mapping[str, dict[str, str]],
                 correction: Node | None, depends: list[str], key: str, filtered: bool) -> None:

@@ -35,6 +35,7 @@ from ..outputs.metadata import Provenance
 from .base import StageCall, StageResult, input_identity
 from .day_product import day_product_tags, image_of, product_fields
 from .engines import check_engine, otb_finishing, without_native_engine
+from .mask import masks_of_reused, remake_mask, write_product_mask
 
 STAGE = "concatenate"
 
@@ -57,14 +58,18 @@ class ConcatParams:
 
 def concatenate(inputs: Sequence[str], output: str, tile: str,
                 params: ConcatParams | Mapping[str, Any] | None = None,
-                storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the day's product of `tile` to `output` from `inputs` (ortho images, in time order)."""
+                storage_options: Mapping[str, Any] | None = None,
+                mask: str | None = None) -> StageResult:
+    """Write the day's product of `tile` to `output` from `inputs` (ortho images, in time
+    order), and its border mask to `mask` when given (`stages.mask`: from the pixels written,
+    without reading the product back)."""
     call = StageCall(STAGE, storage_options)
     inputs = list(inputs)
     if not inputs:
         raise NotCompatibleInput("concatenate needs at least one orthorectified image")
     params = call.params(ConcatParams, params)
     store = call.store
+    outputs = [output, *([mask] if mask else [])]
     with ExitStack() as stack:
         datasets = [stack.enter_context(store.open_raster(uri)) for uri in inputs]
         sources = [dict(dataset.tags()) for dataset in datasets]
@@ -75,24 +80,39 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
                                 inputs)
         details = {"acquisition_stamp": fields["acquisition_stamp"], "inputs": len(inputs)}
         if call.reused([output], provenance):
+            if mask:  # the product is up to date: its mask alone, if missing
+                return masks_of_reused(call, {output: mask})
             return call.skip([output], **details)
         _check_grids(datasets, inputs)
         product_tags = day_product_tags(images, sources, tile, params.metadata, provenance)
         reference = datasets[0]
         if len(datasets) == 1 and _encoded_as_product(reference, sources[0]):
             store.copy_cog(inputs[0], output, tags=product_tags)
-            return call.done([output], copied=True, **details)
+            if mask:
+                remake_mask(store, output, mask, params.engine)
+            return call.done(outputs, copied=True, **details)
         otb = otb_finishing(params.engine)
+        shape = (reference.height, reference.width)
+        # The mask needs the whole tile (ITK's border rules): the strips' valid pixels are
+        # gathered in one uint8 array while they stream to the product.
+        valid = np.zeros(shape, np.uint8) if mask and not otb else None
 
         def strip(window: Window) -> np.ndarray:
-            return first_non_null([dataset.read(1, window=window) for dataset in datasets])
+            values = first_non_null([dataset.read(1, window=window) for dataset in datasets])
+            if valid is not None:
+                rows, cols = window.toslices()
+                valid[rows, cols] = values != 0
+            return values
 
         # OTB's Synthetize works on whole files; the native engine strip by strip.
         pixels = otb.synthetize([dataset.read(1) for dataset in datasets]) if otb else strip
-        store.write_cog(output, pixels, shape=(reference.height, reference.width),
-                        dtype=np.float32, crs=reference.crs, transform=reference.transform,
-                        nodata=0.0, tags=product_tags)
-    return call.done([output], **details)
+        store.write_cog(output, pixels, shape=shape, dtype=np.float32, crs=reference.crs,
+                        transform=reference.transform, nodata=0.0, tags=product_tags)
+        if mask:
+            details.update(write_product_mask(store, output, mask, pixels if otb else valid,
+                                              crs=reference.crs, transform=reference.transform,
+                                              engine=params.engine))
+    return call.done(outputs, **details)
 
 
 def _encoded_as_product(dataset, tags: Mapping[str, str]) -> bool:

@@ -4,6 +4,10 @@ Per product × tile, as S1Tiling's FullOrtho pipeline: border analysis, calibrat
 noise removal and the zero rule), margins cut, orthorectification. The tile's pixels are
 projected into the radar image once (fast mode of `TileProjector`), which tells the window of
 the product the tile needs; only that window is read and calibrated, then resampled.
+
+The only product of its day (`day_product`) is the day's product itself (S1Tiling only renames
+that image): its images get the products' tags and encoding, and, when they are final, their
+border masks (`masks`) are written from the pixels in memory, as the `mask` stage would.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from ..engine.native.calibrate import LUT_OF_CALIBRATION, calibrate_window, product_border_cuts
 from ..engine.native.resample import INTERPOLATION_NAMES, resample
-from ..exceptions import NotCompatibleInput
+from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..geo.tile_projection import radar_window
 from ..outputs.metadata import Provenance, backscatter_tags, complete_tags, dem_info
@@ -30,6 +34,7 @@ from .base import StageCall, StageResult, input_identity, provenance_matches
 from .day_product import day_product_tags, image_of
 from .engines import check_engine
 from .maps import tile_heights
+from .mask import masks_of_reused, write_product_mask
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -99,10 +104,17 @@ class OrthoParams:
 
 def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
           params: OrthoParams | Mapping[str, Any] | None = None,
-          storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI})."""
+          storage_options: Mapping[str, Any] | None = None,
+          masks: Mapping[str, str] | None = None) -> StageResult:
+    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI});
+    `masks` ({pol: mask URI}, a day's products only, native engine): their border masks too
+    (`stages.mask`), from the pixels written."""
     call = StageCall("ortho", storage_options)
     params = call.params(OrthoParams, params)
+    masks = dict(masks or {})
+    if masks and not (params.day_product and params.engine == "native" and set(masks) <= set(outputs)):
+        raise ConfigurationError("ortho writes the masks of a day's products (day_product), one "
+                                 "per polarisation of its outputs, with the native engine only")
     if params.engine == "otb":  # MissingApplication (exit 77) before any work
         from ..engine.otb.apps import require
         from ..engine.otb.chain import CHAIN_APPS
@@ -117,6 +129,8 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                                   [product, heights_uri])
                   for pol in outputs}
     if all(provenance_matches(store, uri, provenance[pol]) for pol, uri in outputs.items()):
+        if masks:  # the products are up to date: their masks alone, if missing
+            return masks_of_reused(call, {outputs[pol]: uri for pol, uri in masks.items()})
         return call.skip(list(outputs.values()))
 
     grid = Grid.from_tile(tile, params.resolution)
@@ -159,10 +173,10 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
             figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
             tags = _tags(s1, swath, pol, tile, params, provenance[pol], uri)
             pending.append(writer.submit(_write, store, uri, values, grid, tags, params,
-                                         figures, f"write_{pol}_s"))
+                                         figures, f"write_{pol}_s", masks.get(pol)))
             del values
         for future in pending:
-            written.append(future.result())
+            written.extend(future.result())
     return call.done(written, window=dataclasses.asdict(window), **figures)
 
 
@@ -190,10 +204,9 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
             figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
             if params.overviews or params.day_product:  # encoded as a product: null is 0
                 np.nan_to_num(values, copy=False, nan=0.0)
-            _write(store, uri, values, grid,
-                   _tags(s1, swath, pol, tile, params, provenance[pol], uri),
-                   params, figures, f"write_{pol}_s")
-            written.append(uri)
+            written += _write(store, uri, values, grid,
+                              _tags(s1, swath, pol, tile, params, provenance[pol], uri),
+                              params, figures, f"write_{pol}_s")
     return call.done(written, window=dataclasses.asdict(window), engine="otb", **figures)
 
 
@@ -219,9 +232,15 @@ def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoPa
 
 
 def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,
-           params: OrthoParams, figures: dict, key: str) -> str:
+           params: OrthoParams, figures: dict, key: str, mask: str | None = None) -> list[str]:
+    """Write the image `uri`, and its border mask `mask` when given: the URIs written."""
     clock = time.perf_counter()
     store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=0.0, tags=tags,
                     **params.encoding())
     figures[key] = round(time.perf_counter() - clock, 3)
-    return uri
+    if mask is None:
+        return [uri]
+    clock = time.perf_counter()
+    write_product_mask(store, uri, mask, values, crs=grid.crs, transform=grid.transform)
+    figures[key.replace("write_", "mask_")] = round(time.perf_counter() - clock, 3)
+    return [uri, mask]

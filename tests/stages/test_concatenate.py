@@ -3,6 +3,7 @@ inputs and for one, the re-run rule (skip, and recompute once an input changed),
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
@@ -11,10 +12,12 @@ import pytest
 import rasterio
 from affine import Affine
 
-from s1tiling_cloud.exceptions import NotCompatibleInput
+from s1tiling_cloud.engine.native.mask import border_mask
+from s1tiling_cloud.exceptions import ConfigurationError, NotCompatibleInput
 from s1tiling_cloud.outputs.names import Naming, tile_fields
 from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.heights import heights
+from s1tiling_cloud.stages.mask import mask as mask_stage
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.store import Store
@@ -297,3 +300,33 @@ def test_the_ortho_of_a_day_with_one_product_writes_what_its_concatenation_gave(
     Store().remove(direct)
     again = ortho(str(product), "31TCJ", heights_uri, {"VV": direct}, {**params, "day_product": True})
     assert not again.skipped and Store().exists(direct)
+
+
+def test_the_ortho_of_a_day_with_one_product_writes_its_masks(tmp_path):
+    """The ortho that writes final products writes their border masks too (native engine):
+    the `mask` stage's files; a deleted mask is made again alone, the product untouched."""
+    product, heights_uri = small_product_and_heights(tmp_path)
+    params = {"resolution": 60.0, "day_product": True}
+    out, mask = str(tmp_path / "out" / "vv.tif"), str(tmp_path / "out" / "vv_BorderMask.tif")
+    made = ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params, masks={"VV": mask})
+    assert made.outputs == [out, mask]
+    reference = str(tmp_path / "reference_BorderMask.tif")
+    mask_stage(out, reference)
+    with rasterio.open(mask) as a, rasterio.open(reference) as b, rasterio.open(out) as p:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
+        np.testing.assert_array_equal(a.read(1), border_mask(p.read(1)))
+        assert a.read(1).any() and not a.read(1).all()
+        tags_a, tags_b = a.tags(), b.tags()
+        assert tags_a.pop("TIFFTAG_DATETIME") and tags_b.pop("TIFFTAG_DATETIME")
+        assert tags_a == tags_b and a.profile == b.profile
+    assert ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params,
+                 masks={"VV": mask}).skipped
+    before = (os.stat(out).st_ino, os.stat(out).st_mtime_ns)
+    Store().remove(mask)
+    again = ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params, masks={"VV": mask})
+    assert again.details["masks_only"] and (os.stat(out).st_ino, os.stat(out).st_mtime_ns) == before
+    with rasterio.open(mask) as a, rasterio.open(reference) as b:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
+    with pytest.raises(ConfigurationError):  # masks are those of a day's products
+        ortho(str(product), "31TCJ", heights_uri, {"VV": out}, {"resolution": 60.0},
+              masks={"VV": mask})
