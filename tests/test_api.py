@@ -50,7 +50,8 @@ def test_s1_process_lia_makes_the_maps_in_worker_processes(scene, tmp_path):
 def test_dryrun_prints_the_plan_and_runs_nothing(scene, tmp_path, capsys):
     assert api.s1_process(str(config(tmp_path, scene)), dryrun=True).code == 0
     text = capsys.readouterr().out
-    assert text.startswith("Plan s1_process: 11 nodes (1 heights, 2 ortho, 4 concatenate, 4 mask)")
+    # two one-product days: their orthos write the products and masks (no concatenate nor mask)
+    assert text.startswith("Plan s1_process: 3 nodes (1 heights, 2 ortho)")
     assert f"-> {tmp_path}/out/31TCJ/{FINAL}" in text
     assert not (tmp_path / "out").exists()
 

@@ -11,8 +11,11 @@ s1_process, per tile (nodes in this order):
   product covering most of the tile;
 - `ortho` per product × tile, every requested polarisation at once (`outputs` keyed by the
   product's upper-case polarisation names, as the SAFE reader names them);
-- per tile × relative orbit × day × polarisation: `concatenate` (1 or 2 orthos), then
-  `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured;
+- per tile × relative orbit × day × polarisation: `concatenate` of a day with two products
+  (a day with one has none: its ortho writes the day's products, as S1Tiling only renames
+  that image), then `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured; with
+  the native engine there is no `mask` node: the node writing a final product (that ortho,
+  `concatenate`, `normlim` / `rtc`) writes its border mask too, from the pixels in memory;
 - `publish` per tile × relative orbit × day when `[Stac] publish`.
 
 s1_process_lia / s1_process_ia: the maps of each relative orbit from the product covering
@@ -130,6 +133,10 @@ class _Builder:
         self.resolution = float(processing.output_spatial_resolution)
         #: The finishing stages' engine argument: none for the default (native) engine.
         self.engine = {} if processing.engine == "native" else {"engine": processing.engine}
+        #: Whether the stage writing a final product writes its border mask (native engine);
+        #: with OTB's, `mask` nodes run S1Tiling's applications on the products read back.
+        self.masks_with_products = (request.mask.generate_border_mask
+                                    and processing.engine == "native")
         self.nodes: dict[str, Node] = {}
         self.writers: dict[str, str] = {}
         self.order: list[str] = []
@@ -146,7 +153,7 @@ class _Builder:
             return found
         node.products = sorted(set(node.products))
         node.kind = registry.stage(node.stage).pod_kind  # KeyError for a stage nothing runs
-        for output in set(node.outputs) - set(shared):
+        for output in dict.fromkeys(o for o in node.outputs if o not in shared):  # in order
             writer = self.writers.setdefault(output, node.id)
             if writer != node.id:
                 raise ConfigurationError(
@@ -402,22 +409,40 @@ class _Builder:
 
     def ortho(self, tile: str, candidate: S1Candidate, requested: Sequence[str], heights: Node,
               products: Sequence[str], alone: bool = False) -> Node:
-        """`alone`: the only product of its day, whose image the concatenation only renames
-        (S1Tiling moves the file): it is encoded as the day's product is (DEFLATE, overviews),
-        so that the concatenation copies its tiles instead of decoding and encoding them."""
+        """`alone`: the only product of its day, whose images are the day's products (S1Tiling
+        moves the file): the ortho writes them under the products' names and tags, and no
+        concatenation follows."""
         uri, depends = self.product(candidate, products)
-        outputs = {}
+        final = alone and self.naming.in_s1  # its images are final products
+        outputs, masks = {}, {}
         for pol in polarisations_of(candidate, requested):
-            fields = {**tile_fields([s1_image(candidate, pol)], tile), "calibration_type": self.lut}
-            outputs[pol.upper()] = self.naming.path("orthorectification", fields, self.dirs)
+            fields = tile_fields([s1_image(candidate, pol)], tile)
+            outputs[pol.upper()] = (self.day_product_path(fields) if alone else self.naming.path(
+                "orthorectification", {**fields, "calibration_type": self.lut}, self.dirs))
+            if final and self.masks_with_products:
+                masks[pol.upper()] = self.mask_path(fields)
         return self.add(Node(
             id=f"ortho/{tile}/{candidate.id}", stage="ortho",
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
-                  "params": {**self.ortho_params(),
-                             **({"overviews": True, "compress": "DEFLATE"} if alone else {})}},
-            depends=[*depends, heights.id], outputs=list(outputs.values()), products=list(products),
-            intermediate=True))
+                  "params": {**self.ortho_params(), **({"day_product": True} if alone else {})},
+                  **({"masks": masks} if masks else {})},
+            depends=[*depends, heights.id], outputs=[*outputs.values(), *masks.values()],
+            products=list(products), intermediate=not final))
+
+    def mask_path(self, fields: Mapping[str, str]) -> str:
+        """Where the border mask of the final product of `fields` goes."""
+        return self.naming.path("mask", {**fields, "calibration_type": self.final_calibration},
+                                self.dirs)
+
+    def day_product_path(self, fields: Mapping[str, str]) -> str:
+        """Where the day's product of a tile × orbit × day × polarisation goes (`fields`): the
+        final product when S1Tiling names it so (`in_s1`), else the concatenation in tmp that
+        NORMLIM / γ° RTC read."""
+        in_s1 = self.naming.in_s1
+        return self.naming.path(
+            "final" if in_s1 else "concatenation",
+            {**fields, "calibration_type": self.calibration if in_s1 else self.lut}, self.dirs)
 
     def ortho_params(self) -> dict[str, Any]:
         processing = self.request.processing
@@ -450,23 +475,32 @@ class _Builder:
             label = f"{tile} {pol} {group.relative_orbit:03d} {group.day}"
             inputs = [orthos[c.id].args["outputs"][pol.upper()] for c in members]
             in_s1 = self.naming.in_s1
-            concatenated = self.naming.path(
-                "final" if in_s1 else "concatenation",
-                {**fields, "calibration_type": self.calibration if in_s1 else self.lut}, self.dirs)
-            node = self.add(Node(
-                id=f"concatenate/{where}/{pol}", stage="concatenate", label=f"concatenate {label}",
-                args={"inputs": inputs, "output": concatenated, "tile": tile,
-                      "params": {"metadata": self.metadata, **self.engine}},
-                depends=[orthos[c.id].id for c in members], outputs=[concatenated], products=[key],
-                intermediate=not in_s1))
+            mask = self.mask_path(fields) if request.mask.generate_border_mask else None
+            # the mask written with the final product (else by a `mask` node)
+            fused = mask if self.masks_with_products else None
+            if len(group.products) == 1:  # the ortho wrote the day's product (`ortho`'s alone)
+                node, final = orthos[members[0].id], inputs[0]
+            else:
+                final = self.day_product_path(fields)
+                with_mask = fused if correction is None else None
+                node = self.add(Node(
+                    id=f"concatenate/{where}/{pol}", stage="concatenate",
+                    label=f"concatenate {label}",
+                    args={"inputs": inputs, "output": final, "tile": tile,
+                          "params": {"metadata": self.metadata, **self.engine},
+                          **({"mask": with_mask} if with_mask else {})},
+                    depends=[orthos[c.id].id for c in members],
+                    outputs=[final, *([with_mask] if with_mask else [])], products=[key],
+                    intermediate=not in_s1))
             final_fields = {**fields, "calibration_type": self.final_calibration}
             filtering = request.filtering
             despeckled = bool(filtering.filter) and filtering.filter.lower() != "none"
             keep = (filtering.keep_non_filtered_products or request.mask.generate_border_mask
                     or not despeckled or in_s1)
             if correction is not None:
-                node = self.correction(node, correction, final_fields, where, pol, label, key, keep)
-            final = node.outputs[0]
+                node = self.correction(node, final, correction, final_fields, where, pol, label,
+                                       key, keep, fused)
+                final = node.outputs[0]
             published["products"][pol] = final
             publish_depends.append(node.id)
             if despeckled:
@@ -485,15 +519,15 @@ class _Builder:
                     published["products"][pol] = filtered_uri
                     filtered = True
                     publish_depends.append(done.id)
-            if request.mask.generate_border_mask:
-                mask = self.naming.path("mask", final_fields, self.dirs)
+            if mask and not fused:
                 done = self.add(Node(
                     id=f"mask/{where}/{pol}", stage="mask", label=f"mask {label}",
                     args={"product": final, "output": mask, **self.engine}, depends=[node.id],
                     outputs=[mask],
                     products=[key]))
-                published["masks"][pol] = mask
                 publish_depends.append(done.id)
+            if mask:
+                published["masks"][pol] = mask
             if request.quicklook.generate:
                 quicklook = self.naming.path("quicklook", final_fields, self.dirs)
                 q = request.quicklook
@@ -508,27 +542,31 @@ class _Builder:
         if request.stac.publish and published["products"]:
             self.publish(group, where, published, correction, publish_depends, key, filtered)
 
-    def correction(self, concatenated: Node, correction: Node, fields: Mapping[str, str], where: str,
-                   pol: str, label: str, key: str, keep: bool) -> Node:
-        """NORMLIM (β° × sin LIA) or γ° RTC of one concatenated product: the final product."""
+    def correction(self, concatenated: Node, product: str, correction: Node,
+                   fields: Mapping[str, str], where: str, pol: str, label: str, key: str,
+                   keep: bool, mask: str | None = None) -> Node:
+        """NORMLIM (β° × sin LIA) or γ° RTC of the day's product `product` (written by the
+        node `concatenated`): the final product, and its border `mask` when given."""
         final = self.naming.path("final", fields, self.dirs)
         if correction.stage == "lia":
             stage = "normlim"
             params = {"lower_signal_value": self.request.processing.lower_signal_value,
                       "metadata": self.metadata}
-            args = {"product": concatenated.outputs[0], "sin_lia_uri": correction.args["outputs"]["sin_LIA"],
+            args = {"product": product, "sin_lia_uri": correction.args["outputs"]["sin_LIA"],
                     "output": final, "params": params}
         else:
             stage = "rtc"
-            args = {"product": concatenated.outputs[0], "gamma_area_uri": correction.args["output"],
+            args = {"product": product, "gamma_area_uri": correction.args["output"],
                     "output": final,
                     "params": {"metadata": self.metadata,
                                "calibration_factor": self.request.processing.calibration_factor,
                                "min_gamma_area": self.request.processing.min_gamma_area}}
+        if mask:
+            args["mask"] = mask
         return self.add(Node(
             id=f"{stage}/{where}/{pol}", stage=stage, label=f"{stage} {label}", args=args,
-            depends=[concatenated.id, correction.id], outputs=[final], products=[key],
-            intermediate=not keep))
+            depends=[concatenated.id, correction.id], outputs=[final, *([mask] if mask else [])],
+            products=[key], intermediate=not keep))
 
     def publish(self, group: Acquisition, where: str, published: Mapping[str, dict[str, str]],
                 correction: Node | None, depends: list[str], key: str, filtered: bool) -> None:

@@ -3,15 +3,14 @@
 S1Tiling's step 6 (concatenation): same tile, polarisation, relative orbit and start day; each
 output pixel is the first non-null input pixel, in input order (the caller sorts the inputs by
 acquisition time). The inputs are `ortho` outputs; their tags say which S1 image each one is,
-so the product's tags (`IMAGE_TYPE=BACKSCATTERING`, `INPUT_S1_IMAGES`, `ACQUISITION_DATETIME`,
-`ACQUISITION_DATETIME_1..N`) are rebuilt from them with `backscatter_tags`, and every other key
-of the earliest input (`[Metadata]` keys included) is carried, as S1Tiling carries metadata
-down its pipeline.
+so the product's tags are rebuilt from them (`day_product.day_product_tags`, which the `ortho`
+stage also calls when it writes the product of a day with one image).
 
-One input: S1Tiling just renames the file. The tags must change (`IMAGE_TYPE`, ...) and GDAL
-would move the TIFF's IFD to change them, breaking the COG layout; so when the image is
-already encoded as a product is (DEFLATE, predictor 3, overviews: the plan asks the ortho for
-that on a day with one product), its compressed tiles are copied as they are under new tags
+A plan makes no one-input concatenation: a day with one product gets its product from the
+`ortho` stage directly (S1Tiling just renames the file). Called with one input, the stage
+changes the tags (`IMAGE_TYPE`, ...), which GDAL would do by moving the TIFF's IFD, breaking
+the COG layout; so when the image is already encoded as a product is (DEFLATE, predictor 3,
+overviews), its compressed tiles are copied as they are under new tags
 (`Store.copy_cog`: pixels and tags as a re-encode gives, a fraction of a second instead of a
 decode and an encode of the tile). Otherwise the pixels are re-encoded. Inputs are never
 deleted here: the runner decides when intermediates go (a re-run may still need them).
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from typing import Any
@@ -33,18 +31,13 @@ from rasterio.windows import Window
 
 from ..engine.native.concatenate import concatenate as first_non_null
 from ..exceptions import NotCompatibleInput
-from ..outputs.metadata import PROVENANCE_KEYS, Provenance, backscatter_tags, complete_tags
-from ..outputs.names import ProductName, S1Image, tile_fields
+from ..outputs.metadata import Provenance
 from .base import StageCall, StageResult, input_identity
+from .day_product import day_product_tags, image_of, product_fields
 from .engines import check_engine, otb_finishing, without_native_engine
+from .mask import masks_of_reused, remake_mask, write_product_mask
 
 STAGE = "concatenate"
-# Keys the inputs of one product must agree on: the product's tags say them once.
-_SHARED_KEYS = ("S2_TILE_CORRESPONDING_CODE", "CALIBRATION", "NOISE_REMOVED", "LOWER_SIGNAL_VALUE",
-                "ORTHORECTIFICATION_INTERPOLATOR", "SPATIAL_RESOLUTION", "DEM_INFO")
-# Keys of an input that describe that very file, not the product: never carried.
-_NOT_CARRIED = re.compile(r"^(ACQUISITION_DATETIME_\d+|AREA_OR_POINT|TIFFTAG_\w+|"
-                          r"S1TILING_COMPATIBLE_VERSION|" + "|".join(PROVENANCE_KEYS) + r")$")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,44 +58,61 @@ class ConcatParams:
 
 def concatenate(inputs: Sequence[str], output: str, tile: str,
                 params: ConcatParams | Mapping[str, Any] | None = None,
-                storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write the day's product of `tile` to `output` from `inputs` (ortho images, in time order)."""
+                storage_options: Mapping[str, Any] | None = None,
+                mask: str | None = None) -> StageResult:
+    """Write the day's product of `tile` to `output` from `inputs` (ortho images, in time
+    order), and its border mask to `mask` when given (`stages.mask`: from the pixels written,
+    without reading the product back)."""
     call = StageCall(STAGE, storage_options)
     inputs = list(inputs)
     if not inputs:
         raise NotCompatibleInput("concatenate needs at least one orthorectified image")
     params = call.params(ConcatParams, params)
     store = call.store
+    outputs = [output, *([mask] if mask else [])]
     with ExitStack() as stack:
         datasets = [stack.enter_context(store.open_raster(uri)) for uri in inputs]
         sources = [dict(dataset.tags()) for dataset in datasets]
-        images = [_image_of(tags, uri) for tags, uri in zip(sources, inputs, strict=True)]
-        fields = _product_fields(images, sources, inputs, tile)
+        images = [image_of(tags, uri) for tags, uri in zip(sources, inputs, strict=True)]
+        fields = product_fields(images, sources, inputs, tile)
         provenance = Provenance(STAGE, {**params.provenance_params(), "tile": tile,
                                         "sources": [input_identity(tags) for tags in sources]},
                                 inputs)
         details = {"acquisition_stamp": fields["acquisition_stamp"], "inputs": len(inputs)}
         if call.reused([output], provenance):
+            if mask:  # the product is up to date: its mask alone, if missing
+                return masks_of_reused(call, {output: mask})
             return call.skip([output], **details)
         _check_grids(datasets, inputs)
-        carried, tags = _product_tags(images, sources, tile)
-        product_tags = complete_tags(tags, extra={**carried, **params.metadata},
-                                     provenance=provenance)
+        product_tags = day_product_tags(images, sources, tile, params.metadata, provenance)
         reference = datasets[0]
         if len(datasets) == 1 and _encoded_as_product(reference, sources[0]):
             store.copy_cog(inputs[0], output, tags=product_tags)
-            return call.done([output], copied=True, **details)
+            if mask:
+                remake_mask(store, output, mask, params.engine)
+            return call.done(outputs, copied=True, **details)
         otb = otb_finishing(params.engine)
+        shape = (reference.height, reference.width)
+        # The mask needs the whole tile (ITK's border rules): the strips' valid pixels are
+        # gathered in one uint8 array while they stream to the product.
+        valid = np.zeros(shape, np.uint8) if mask and not otb else None
 
         def strip(window: Window) -> np.ndarray:
-            return first_non_null([dataset.read(1, window=window) for dataset in datasets])
+            values = first_non_null([dataset.read(1, window=window) for dataset in datasets])
+            if valid is not None:
+                rows, cols = window.toslices()
+                valid[rows, cols] = values != 0
+            return values
 
         # OTB's Synthetize works on whole files; the native engine strip by strip.
         pixels = otb.synthetize([dataset.read(1) for dataset in datasets]) if otb else strip
-        store.write_cog(output, pixels, shape=(reference.height, reference.width),
-                        dtype=np.float32, crs=reference.crs, transform=reference.transform,
-                        nodata=0.0, tags=product_tags)
-    return call.done([output], **details)
+        store.write_cog(output, pixels, shape=shape, dtype=np.float32, crs=reference.crs,
+                        transform=reference.transform, nodata=0.0, tags=product_tags)
+        if mask:
+            details.update(write_product_mask(store, output, mask, pixels if otb else valid,
+                                              crs=reference.crs, transform=reference.transform,
+                                              engine=params.engine))
+    return call.done(outputs, **details)
 
 
 def _encoded_as_product(dataset, tags: Mapping[str, str]) -> bool:
@@ -134,69 +144,8 @@ def _auto_overviews(width: int, height: int, block: int = 512) -> list[int]:
     return factors
 
 
-def _image_of(tags: Mapping[str, str], uri: str) -> S1Image:
-    """The S1 image an `ortho` output was made from, as its tags record it."""
-    try:
-        product = ProductName.parse(tags["INPUT_S1_IMAGES"])
-        start = _stamp(tags["ACQUISITION_DATETIME"])
-        measurement = (f"{tags['FLYING_UNIT_CODE']}-{product.mode.lower()}-"
-                       f"{product.product_type[:3].lower()}-{tags['POLARIZATION']}-{start}-"
-                       f"{product.stop.strftime('%Y%m%dt%H%M%S')}-{product.absolute_orbit:06d}-"
-                       f"{product.datatake.lower()}-001.tiff")
-        return S1Image(measurement, tags["ORBIT_DIRECTION"], product=product.name,
-                       relative_orbit=int(tags["RELATIVE_ORBIT_NUMBER"]),
-                       absolute_orbit=int(tags["ORBIT_NUMBER"]))
-    except (KeyError, ValueError) as error:
-        raise NotCompatibleInput(f"{uri} is not an orthorectified image of one S1 product "
-                                 f"(made by the `ortho` stage): {error}") from None
-
-
-def _stamp(acquisition_datetime: str) -> str:
-    """`2020:01:08T04:41:50Z` → `20200108t044150` (the name stamp it was made from)."""
-    match = re.fullmatch(r"(\d{4}):(\d\d):(\d\d)T(\d\d):(\d\d):(\d\d)Z", acquisition_datetime)
-    if not match:
-        raise ValueError(f"not an ACQUISITION_DATETIME: {acquisition_datetime!r}")
-    y, m, d, hh, mm, ss = match.groups()
-    return f"{y}{m}{d}t{hh}{mm}{ss}"
-
-
-def _product_fields(images: list[S1Image], sources: list[dict[str, str]], inputs: list[str],
-                    tile: str) -> dict[str, str]:
-    """Name fields of the product; fails unless the inputs make one S1Tiling product."""
-    for key in _SHARED_KEYS:
-        values = {tags.get(key) for tags in sources}
-        if len(values) > 1:
-            raise NotCompatibleInput(f"inputs differ in {key} ({sorted(map(str, values))}): {inputs}")
-    if sources[0].get("S2_TILE_CORRESPONDING_CODE", tile) != tile:
-        raise NotCompatibleInput(f"inputs are on tile {sources[0]['S2_TILE_CORRESPONDING_CODE']}, "
-                                 f"not {tile}: {inputs}")
-    try:
-        return tile_fields(images, tile)
-    except ValueError as error:  # another polarisation, orbit, direction or day
-        raise NotCompatibleInput(f"{error}: {inputs}") from None
-
-
 def _check_grids(datasets: list, inputs: list[str]) -> None:
     first = datasets[0]
     for dataset, uri in zip(datasets[1:], inputs[1:], strict=True):
         if (dataset.shape, dataset.crs, dataset.transform) != (first.shape, first.crs, first.transform):
             raise NotCompatibleInput(f"{uri} is not on the grid of {inputs[0]}")
-
-
-def _product_tags(images: list[S1Image], sources: list[dict[str, str]],
-                  tile: str) -> tuple[dict[str, str], dict[str, str]]:
-    """The earliest input's other keys (carried), and the product's (S1Tiling's concatenation metadata)."""
-    earliest = sources[min(range(len(images)), key=lambda k: images[k].acquisition_time)]
-    try:
-        lower = earliest.get("LOWER_SIGNAL_VALUE")
-        product = backscatter_tags(
-            images, tile_name=tile, calibration=earliest["CALIBRATION"],
-            noise_removed=earliest["NOISE_REMOVED"] == "True",
-            lower_signal_value=float(lower) if lower else None,
-            interpolator=earliest["ORTHORECTIFICATION_INTERPOLATOR"],
-            spatial_resolution=float(earliest["SPATIAL_RESOLUTION"]),
-            dem_info=earliest.get("DEM_INFO", ""), concatenated=True)
-    except (KeyError, ValueError) as error:
-        raise NotCompatibleInput(f"an input lacks the ortho key {error}") from None
-    carried = {k: v for k, v in earliest.items() if not _NOT_CARRIED.match(k) and k not in product}
-    return carried, product

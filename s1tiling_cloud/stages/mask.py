@@ -4,6 +4,12 @@
 ragged, noisy border of the valid area is trimmed. The mask is computed on the *final* product
 (after NORMLIM/RTC when there is one); the caller names it (`mask_name`). uint8 0/1, no nodata:
 0 is a value of the mask, not a missing one.
+
+With the native engine the plan has no `mask` node: the stage that writes a final product
+(`ortho` of a day's only product, `concatenate`, `normlim`, `rtc`) writes its mask too, from the
+pixels it has in memory, with `write_product_mask`; the mask is the very file this stage would
+write (pixels, tags and provenance), so either can reuse the other's. When such a stage reuses
+its product, `masks_of_reused` makes a missing mask with this stage, from the product read back.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from affine import Affine
 
 # The engine under its module's name: `border_mask` was this stage's own name once, and an
 # import of it from here must not silently get the engine's function.
 from ..engine.native import mask as mask_engine
 from ..outputs.metadata import Provenance, complete_tags, mask_tags
-from .base import StageCall, StageResult, input_identity
+from ..store import Store
+from .base import StageCall, StageResult, input_identity, provenance_matches
 from .engines import otb_finishing, without_native_engine
 
 STAGE = "mask"
@@ -28,21 +36,127 @@ def mask(product: str, output: str, storage_options: Mapping[str, Any] | None = 
     """Write the border mask of `product` to `output` (uint8 0/1 COG, `IMAGE_TYPE=MASK`);
     `engine` "otb" runs S1Tiling's BandMath + BinaryMorphologicalOperation instead."""
     call = StageCall(STAGE, storage_options)
-    store = call.store
-    otb = otb_finishing(engine)
+    otb_finishing(engine)  # MissingApplication (exit 77) before any work
+    details = remake_mask(call.store, product, output, engine)
+    return call.skip([output]) if details is None else call.done([output], **details)
+
+
+def remake_mask(store: Store, product: str, output: str, engine: str = "native"
+                ) -> dict[str, float] | None:
+    """Write the border mask of `product` (read back) to `output` unless `output` records this
+    very provenance (then None: reused). The `mask` stage's work, also done by the stages that
+    write a product's mask themselves when they reuse the product.
+
+    Parameters
+    ----------
+    store : Store
+        Where the product is and the mask goes.
+    product, output : str
+        The product's and the mask's URIs.
+    engine : str
+        "native" or "otb".
+    """
     with store.open_raster(product) as dataset:
         base = dict(dataset.tags())
-        recorded = without_native_engine({"radius": mask_engine.MASK_RADIUS, "source": input_identity(base),
-                                          "engine": engine})
-        provenance = Provenance(STAGE, recorded, [product])
-        if reused := call.reused([output], provenance):
-            return reused
+        if provenance_matches(store, output, mask_provenance(product, base, engine)):
+            return None
         image = dataset.read(1)
         crs, transform = dataset.crs, dataset.transform
+    return write_mask(store, product, output, image, crs=crs, transform=transform, base=base,
+                      engine=engine)
+
+
+def mask_provenance(product: str, base: Mapping[str, str], engine: str = "native") -> Provenance:
+    """What the border mask of `product` (whose tags are `base`) records: the mask's radius,
+    the product's identity and the engine.
+
+    Parameters
+    ----------
+    product : str
+        The product's URI.
+    base : mapping
+        The product's tags, as read from it.
+    engine : str
+        "native" or "otb".
+    """
+    recorded = without_native_engine({"radius": mask_engine.MASK_RADIUS,
+                                      "source": input_identity(base), "engine": engine})
+    return Provenance(STAGE, recorded, [product])
+
+
+def write_mask(store: Store, product: str, output: str, pixels: np.ndarray, *, crs: Any,
+               transform: Affine, base: Mapping[str, str], engine: str = "native"
+               ) -> dict[str, float]:
+    """Write the border mask of the product `product` to `output`, from its pixels.
+
+    Parameters
+    ----------
+    store : Store
+        Where `output` goes.
+    product : str
+        The product's URI (recorded in the mask's provenance).
+    output : str
+        The mask's URI.
+    pixels : numpy.ndarray
+        The product's pixels, or any array non-null where they are (`pixels != 0` as uint8).
+    crs, transform
+        The product's grid.
+    base : mapping
+        The product's tags, as read from it (the mask's tags and provenance derive from them).
+    engine : str
+        "native", or "otb" for S1Tiling's applications.
+
+    Returns
+    -------
+    dict
+        `valid_fraction`: the share of the tile the mask keeps.
+    """
+    otb = otb_finishing(engine)
     radius = mask_engine.MASK_RADIUS
-    values = otb.border_mask(image, radius) if otb else mask_engine.border_mask(image, radius)
+    values = otb.border_mask(pixels, radius) if otb else mask_engine.border_mask(pixels, radius)
     valid = int(np.count_nonzero(values))
-    del image
     store.write_cog(output, values, crs=crs, transform=transform, nodata=None, dtype=np.uint8,
-                    tags=complete_tags(mask_tags(base), provenance=provenance))
-    return call.done([output], valid_fraction=round(valid / values.size, 6))
+                    tags=complete_tags(mask_tags(base),
+                                       provenance=mask_provenance(product, base, engine)))
+    return {"valid_fraction": round(valid / values.size, 6)}
+
+
+def write_product_mask(store: Store, product: str, output: str, pixels: np.ndarray, *, crs: Any,
+                       transform: Affine, engine: str = "native") -> dict[str, float]:
+    """The border mask of the product just written at `product`, from its pixels still in
+    memory: the file the `mask` stage would write from the product read back.
+
+    Parameters
+    ----------
+    store : Store
+        Where the product is and the mask goes.
+    product, output : str
+        The product's and the mask's URIs.
+    pixels : numpy.ndarray
+        The product's pixels, or `pixels != 0` as uint8.
+    crs, transform
+        The product's grid.
+    engine : str
+        "native" or "otb".
+    """
+    return write_mask(store, product, output, pixels, crs=crs, transform=transform,
+                      base=store.read_tags(product), engine=engine)
+
+
+def masks_of_reused(call: StageCall, masks: Mapping[str, str]) -> StageResult:
+    """The result of `call`, whose products (the keys of `masks`) are up to date: their masks
+    (the values, native engine) are made again from them where missing or stale, as the `mask`
+    stage makes them; the products are not touched.
+
+    Parameters
+    ----------
+    call : StageCall
+        The call of the stage that writes the products.
+    masks : mapping
+        {product URI: its mask's URI}.
+    """
+    made = [remake_mask(call.store, product, output) for product, output in masks.items()]
+    outputs = [*masks, *masks.values()]
+    if all(details is None for details in made):
+        return call.skip(outputs)
+    return call.done(outputs, masks_only=True)

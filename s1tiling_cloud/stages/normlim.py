@@ -18,6 +18,7 @@ import numpy as np
 from ..outputs.metadata import complete_tags, normlim_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
+from .mask import masks_of_reused, write_product_mask
 
 STAGE = "normlim"
 
@@ -46,16 +47,18 @@ def apply_normlim(beta0: np.ndarray, sin_lia: np.ndarray, lower_signal_value: fl
 
 def normlim(product: str, sin_lia_uri: str, output: str,
             params: NormlimParams | Mapping[str, Any] | None = None,
-            storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write σ°_NORMLIM of the β° tile `product` with the `sin_LIA` map of its tile and orbit."""
+            storage_options: Mapping[str, Any] | None = None,
+            mask: str | None = None) -> StageResult:
+    """Write σ°_NORMLIM of the β° tile `product` with the `sin_LIA` map of its tile and orbit,
+    and its border mask to `mask` when given (`stages.mask`, from the pixels written)."""
     call = StageCall(STAGE, storage_options)
     params = call.params(NormlimParams, params)
     store = call.store
     inputs = read_correction_inputs(call, product, sin_lia_uri, params, calibration="beta",
                                     product_key="beta", map_key="sin_lia", map_name="sin_LIA",
                                     output=output)
-    if inputs is None:
-        return call.skip([output])
+    if inputs is None:  # the product is up to date: its mask alone, if missing
+        return masks_of_reused(call, {output: mask}) if mask else call.skip([output])
     beta, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     sin_lia = inputs.map_bands[0]
     values = apply_normlim(beta, sin_lia, params.lower_signal_value)
@@ -63,4 +66,8 @@ def normlim(product: str, sin_lia_uri: str, output: str,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
                     tags=tags, overviews="auto" if params.overviews else None)
-    return call.done([output], valid=int(np.count_nonzero(values)))
+    details = {"valid": int(np.count_nonzero(values))}
+    if mask:
+        details.update(write_product_mask(store, output, mask, values, crs=grid.crs,
+                                          transform=grid.transform))
+    return call.done([output, *([mask] if mask else [])], **details)

@@ -4,6 +4,10 @@ Per product × tile, as S1Tiling's FullOrtho pipeline: border analysis, calibrat
 noise removal and the zero rule), margins cut, orthorectification. The tile's pixels are
 projected into the radar image once (fast mode of `TileProjector`), which tells the window of
 the product the tile needs; only that window is read and calibrated, then resampled.
+
+The only product of its day (`day_product`) is the day's product itself (S1Tiling only renames
+that image): its images get the products' tags and encoding, and, when they are final, their
+border masks (`masks`) are written from the pixels in memory, as the `mask` stage would.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 from ..engine.native.calibrate import LUT_OF_CALIBRATION, calibrate_window, product_border_cuts
 from ..engine.native.resample import INTERPOLATION_NAMES, resample
-from ..exceptions import NotCompatibleInput
+from ..exceptions import ConfigurationError, NotCompatibleInput
 from ..geo import Grid, TileProjector
 from ..geo.tile_projection import radar_window
 from ..outputs.metadata import Provenance, backscatter_tags, complete_tags, dem_info
@@ -27,8 +31,10 @@ from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageCall, StageResult, input_identity, provenance_matches
+from .day_product import day_product_tags, image_of
 from .engines import check_engine
 from .maps import tile_heights
+from .mask import masks_of_reused, write_product_mask
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -49,8 +55,6 @@ class OrthoParams:
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     # Per-image orthorectified images are intermediates (S1Tiling keeps them in tmp and the
     # concatenation makes the product), so by default they get no overviews: 2x faster writes.
-    # The only image of its day is encoded as the product (overviews, DEFLATE: the plan says
-    # so), whose tiles the concatenation then copies instead of re-encoding them.
     overviews: bool = False
     #: The COG codec. The per-image images are intermediates, re-encoded by the concatenation
     #: with S1Tiling's DEFLATE; ZSTD (level 1, predictor 3) writes them 40% faster for a
@@ -62,6 +66,11 @@ class OrthoParams:
     #: tiles) and the geoid file OTB adds to them. The native engine reads `heights_uri`.
     dem_dir: str | None = None
     geoid_file: str | None = None
+    #: The only product of its day (tile × orbit × day): its images are the day's products,
+    #: written here under the products' names and tags (`day_product.day_product_tags`) and
+    #: encoded as products are (`Store.write_cog`'s DEFLATE and overviews), as S1Tiling only
+    #: renames such an image: no concatenation follows.
+    day_product: bool = False
 
     def __post_init__(self) -> None:
         if self.calibration not in LUT_OF_CALIBRATION:
@@ -81,15 +90,31 @@ class OrthoParams:
         if self.engine == "native":
             for name in ("engine", "dem_dir", "geoid_file"):
                 values.pop(name)
+        if not self.day_product:  # the per-image intermediates keep their old record
+            values.pop("day_product")
         return values
+
+    def encoding(self) -> dict[str, Any]:
+        """`Store.write_cog`'s encoding arguments: a product's (DEFLATE, overviews) for a
+        day's product, else these params' (an intermediate's: ZSTD, no overviews)."""
+        if self.day_product:
+            return {"overviews": "auto", "compress": "DEFLATE"}
+        return {"overviews": "auto" if self.overviews else None, "compress": self.compress}
 
 
 def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
           params: OrthoParams | Mapping[str, Any] | None = None,
-          storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI})."""
+          storage_options: Mapping[str, Any] | None = None,
+          masks: Mapping[str, str] | None = None) -> StageResult:
+    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI});
+    `masks` ({pol: mask URI}, a day's products only, native engine): their border masks too
+    (`stages.mask`), from the pixels written."""
     call = StageCall("ortho", storage_options)
     params = call.params(OrthoParams, params)
+    masks = dict(masks or {})
+    if masks and not (params.day_product and params.engine == "native" and set(masks) <= set(outputs)):
+        raise ConfigurationError("ortho writes the masks of a day's products (day_product), one "
+                                 "per polarisation of its outputs, with the native engine only")
     if params.engine == "otb":  # MissingApplication (exit 77) before any work
         from ..engine.otb.apps import require
         from ..engine.otb.chain import CHAIN_APPS
@@ -104,6 +129,8 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                                   [product, heights_uri])
                   for pol in outputs}
     if all(provenance_matches(store, uri, provenance[pol]) for pol, uri in outputs.items()):
+        if masks:  # the products are up to date: their masks alone, if missing
+            return masks_of_reused(call, {outputs[pol]: uri for pol, uri in masks.items()})
         return call.skip(list(outputs.values()))
 
     grid = Grid.from_tile(tile, params.resolution)
@@ -148,13 +175,13 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
                               INTERPOLATORS[params.interpolation], out=spare_values)
             spare_values = None
             figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
-            tags = _tags(s1, swath, pol, tile, params, provenance[pol])
+            tags = _tags(s1, swath, pol, tile, params, provenance[pol], uri)
             pending.append(writer.submit(_write, store, uri, values, grid, tags, params,
-                                         figures, f"write_{pol}_s"))
+                                         figures, f"write_{pol}_s", masks.get(pol)))
             del values
         del image
         for future in pending:
-            written.append(future.result())
+            written.extend(future.result())
     return call.done(written, window=dataclasses.asdict(window), **figures)
 
 
@@ -180,16 +207,19 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
                                lower_signal_value=params.lower_signal_value,
                                interpolation=params.interpolation, resolution=params.resolution)
             figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
-            if params.overviews:  # encoded as the day's product: null is 0, as it will be
+            if params.overviews or params.day_product:  # encoded as a product: null is 0
                 np.nan_to_num(values, copy=False, nan=0.0)
-            _write(store, uri, values, grid, _tags(s1, swath, pol, tile, params, provenance[pol]),
-                   params, figures, f"write_{pol}_s")
-            written.append(uri)
+            written += _write(store, uri, values, grid,
+                              _tags(s1, swath, pol, tile, params, provenance[pol], uri),
+                              params, figures, f"write_{pol}_s")
     return call.done(written, window=dataclasses.asdict(window), engine="otb", **figures)
 
 
 def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoParams,
-          provenance: Provenance) -> dict:
+          provenance: Provenance, uri: str) -> dict:
+    """The tags of the image of `pol`: an orthorectified image's, or for a day's product
+    (`params.day_product`) those the concatenation would give that image (`uri`: where it
+    goes, for error messages)."""
     measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
     image_info = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
                          relative_orbit=s1.manifest.relative_orbit)
@@ -200,13 +230,22 @@ def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoPa
                             interpolator=params.interpolation,
                             spatial_resolution=params.resolution,
                             dem_info=params.dem_info, concatenated=False)
-    return complete_tags(tags, extra=params.metadata, provenance=provenance)
+    tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
+    if not params.day_product:
+        return tags
+    return day_product_tags([image_of(tags, uri)], [tags], tile, params.metadata, provenance)
 
 
 def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,
-           params: OrthoParams, figures: dict, key: str) -> str:
+           params: OrthoParams, figures: dict, key: str, mask: str | None = None) -> list[str]:
+    """Write the image `uri`, and its border mask `mask` when given: the URIs written."""
     clock = time.perf_counter()
     store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=0.0, tags=tags,
-                    overviews="auto" if params.overviews else None, compress=params.compress)
+                    **params.encoding())
     figures[key] = round(time.perf_counter() - clock, 3)
-    return uri
+    if mask is None:
+        return [uri]
+    clock = time.perf_counter()
+    write_product_mask(store, uri, mask, values, crs=grid.crs, transform=grid.transform)
+    figures[key.replace("write_", "mask_")] = round(time.perf_counter() - clock, 3)
+    return [uri, mask]

@@ -24,6 +24,7 @@ from ..outputs.metadata import complete_tags, rtc_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
 from .gamma_area import PIXEL_AREA_KEY
+from .mask import masks_of_reused, write_product_mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +74,10 @@ def reference_pixel_area(tags: Mapping[str, str], default: float) -> float:
 
 def rtc(product: str, gamma_area_uri: str, output: str,
         params: RTCParams | Mapping[str, Any] | None = None,
-        storage_options: Mapping[str, Any] | None = None) -> StageResult:
-    """Write γ°_T of the σ° tile `product` with the γ-area map of its tile and orbit."""
+        storage_options: Mapping[str, Any] | None = None,
+        mask: str | None = None) -> StageResult:
+    """Write γ°_T of the σ° tile `product` with the γ-area map of its tile and orbit, and its
+    border mask to `mask` when given (`stages.mask`, from the pixels written)."""
     call = StageCall("rtc", storage_options)
     params = call.params(RTCParams, params)
     store = call.store
@@ -83,8 +86,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
         map_key="gamma_area", map_name="γ-area", bands=(1,), output=output,
         same_keys=("S2_TILE_CORRESPONDING_CODE", "RELATIVE_ORBIT_NUMBER", "ORBIT_DIRECTION"),
         rules=REFERENCE_RULE)
-    if inputs is None:
-        return call.skip([output])
+    if inputs is None:  # the product is up to date: its mask alone, if missing
+        return masks_of_reused(call, {output: mask}) if mask else call.skip([output])
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     (area,) = inputs.map_bands
     reference = reference_pixel_area(inputs.map_tags, params.reference_area)
@@ -96,4 +99,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,
                     tags=tags, overviews="auto" if params.overviews else None)
-    return call.done([output], valid=int(np.count_nonzero(values)))
+    details = {"valid": int(np.count_nonzero(values))}
+    if mask:
+        details.update(write_product_mask(store, output, mask, values, crs=grid.crs,
+                                          transform=grid.transform))
+    return call.done([output, *([mask] if mask else [])], **details)

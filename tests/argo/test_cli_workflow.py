@@ -33,14 +33,14 @@ def test_render_refuses_a_bad_request(tmp_path):
 def test_children_of_a_plan(tmp_path, argo_schema):
     path = tmp_path / "plan.json"
     path.write_text(campaign(["33TTG", "33TUG"], 3).to_json())
-    result = CliRunner().invoke(app, ["workflow", "children", str(path), "--max-nodes", "30",
+    result = CliRunner().invoke(app, ["workflow", "children", str(path), "--max-nodes", "20",
                                       "--parent", "s1-process-abc"])
     assert result.exit_code == 0, result.output
     documents = list(yaml.safe_load_all(result.stdout))
     assert len(documents) == 3  # shared ingests, then one per tile
     for document in documents:
         assert schema_errors(document, path=argo_schema) == []
-        assert semantic_errors(document, max_nodes=30) == []
+        assert semantic_errors(document, max_nodes=20) == []
 
 
 def test_templates_prints_the_four(tmp_path):

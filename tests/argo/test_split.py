@@ -19,13 +19,13 @@ def test_a_small_plan_is_one_part_with_no_barrier():
 
 def test_products_shared_by_tiles_are_ingested_first_in_a_shared_part():
     plan = campaign(["33TTG", "33TUG", "33TVG"], 12)
-    parts = split_plan(plan, max_nodes=120)
+    parts = split_plan(plan, max_nodes=80)  # a tile's 49 nodes fit, two tiles' do not
     check_parts(plan, parts)
     shared = [p for p in parts if p.level == 0]
     assert len(shared) == 1 and {n.stage for n in shared[0].nodes} == {"ingest"}
     assert len(shared[0].nodes) == 12
     others = [p for p in parts if p.level == 1]
-    assert all(len(p.nodes) <= 120 for p in parts)
+    assert all(len(p.nodes) <= 80 for p in parts)
     # a tile's work is never spread over parts when it fits one
     for part in others:
         tiles = {n.args.get("tile") for n in part.nodes}

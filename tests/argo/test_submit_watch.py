@@ -119,7 +119,7 @@ def test_planning_pod_then_launching_pod(argo, s3_server, tmp_path, monkeypatch,
     plan.storage_options = {"endpoint_url": s3_server, "region": REGION}
     plan.request["paths"]["tmp"] = f"s3://{bucket}/tmp"
     lists = plan_pod("[unused]", scenario="s1_process", workflow_name="s1-process-x7k2p",
-                     settings=ArgoSettings(max_nodes=40, namespace="s1"), outputs_dir=tmp_path,
+                     settings=ArgoSettings(max_nodes=30, namespace="s1"), outputs_dir=tmp_path,
                      workflow_uid="uid-parent", planner=lambda text, scenario: plan)
     assert json.loads((tmp_path / "shared-parts.json").read_text()) == lists["shared-parts"]
     assert len(lists["shared-parts"]) == 1 and len(lists["parts"]) == 3

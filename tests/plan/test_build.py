@@ -70,21 +70,30 @@ def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
     concat = plan.node("concatenate/31TCJ/007/20200108/vv")
     assert concat.args["inputs"] == [plan.node(f"ortho/31TCJ/{c.id}").args["outputs"]["VV"] for c in PAIR]
     assert concat.depends == [f"ortho/31TCJ/{c.id}" for c in PAIR]
-    assert concat.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif"]
+    # the stage writing a final product writes its border mask (native engine): no mask node
+    mask = f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx_BorderMask.tif"
+    assert concat.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif",
+                              mask]
+    assert concat.args["output"] == concat.outputs[0] and concat.args["mask"] == mask
     assert not concat.intermediate and concat.products == ["s1a_31TCJ_DES_007_20200108txxxxxx"]
-    single = plan.node("concatenate/31TCJ/007/20200120/vh")
-    assert single.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150.tif"]
-    mask = plan.node("mask/31TCJ/007/20200108/vv")
-    assert mask.args == {"product": concat.outputs[0], "output": f"{tmp_path}/out/31TCJ/"
-                         "s1a_31TCJ_vv_DES_007_20200108txxxxxx_BorderMask.tif"}
-    assert len(stages(plan, "concatenate")) == 4 and not stages(plan, "publish")
-    # The only image of its day is encoded as its product, whose tiles the concatenation
-    # copies; the images of a pair stay fast intermediates that it merges.
-    alone = plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]
-    assert (alone["overviews"], alone["compress"]) == (True, "DEFLATE")
+    assert len(stages(plan, "concatenate")) == 2 and not stages(plan, "publish")
+    assert not stages(plan, "mask")
+    # The only product of its day has no concatenation (S1Tiling moves the file): its ortho
+    # writes the day's products, final ones here, and the chain reads them from it.
+    alone = plan.node(f"ortho/31TCJ/{LATER.id}")
+    assert not any(n.id.startswith("concatenate/31TCJ/007/20200120") for n in plan.nodes)
+    assert alone.args["params"]["day_product"] is True and not alone.intermediate
+    assert alone.args["outputs"] == {
+        "VV": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150.tif",
+        "VH": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150.tif"}
+    assert alone.args["masks"] == {
+        "VV": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_BorderMask.tif",
+        "VH": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150_BorderMask.tif"}
+    assert alone.outputs == [*alone.args["outputs"].values(), *alone.args["masks"].values()]
+    # the images of a pair stay fast intermediates that the concatenation merges
     for candidate in PAIR:
-        assert not {"overviews", "compress"} & set(plan.node(f"ortho/31TCJ/{candidate.id}")
-                                                   .args["params"])
+        ortho = plan.node(f"ortho/31TCJ/{candidate.id}")
+        assert ortho.intermediate and "day_product" not in ortho.args["params"]
 
 
 def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
@@ -97,22 +106,26 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
                                       "LIA": f"{tmp_path}/out/_LIA/LIA_31TCJ_007.tif"}
     assert lia[0].depends[-1] == "heights/31TCJ" and len(lia[0].products) == 2
     assert plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]["calibration"] == "beta"
-    concat = plan.node("concatenate/31TCJ/007/20200120/vv")
-    assert concat.intermediate
-    assert concat.outputs == [f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif"]
-    # An image is never named as the product of its day alone would be (exit 66 once), pair
-    # or not: its name does not depend on its neighbours.
-    assert plan.node(f"ortho/31TCJ/{LATER.id}").args["outputs"]["VV"] == (
-        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta_ortho.tif")
+    # The ortho of a day's only product writes the day's concatenation (an intermediate in
+    # tmp that NORMLIM reads); the images of a pair keep their own names.
+    alone = plan.node(f"ortho/31TCJ/{LATER.id}")
+    assert alone.intermediate
+    assert "concatenate/31TCJ/007/20200120/vv" not in {n.id for n in plan.nodes}
+    assert alone.args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif")
     assert plan.node(f"ortho/31TCJ/{PAIR[0].id}").args["outputs"]["VV"] == (
         f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_beta_ortho.tif")
     normlim = plan.node("normlim/31TCJ/007/20200120/vv")
-    assert normlim.depends == [concat.id, "lia/31TCJ/007"]
+    assert normlim.depends == [alone.id, "lia/31TCJ/007"]
+    assert normlim.args["product"] == alone.args["outputs"]["VV"]
     assert normlim.args["sin_lia_uri"] == lia[0].args["outputs"]["sin_LIA"]
-    assert normlim.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_NormLim.tif"]
-    assert plan.node("mask/31TCJ/007/20200120/vv").args["product"] == normlim.outputs[0]
+    final = f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_NormLim.tif"
+    assert normlim.outputs == [final, final.replace(".tif", "_BorderMask.tif")]
+    assert normlim.args["output"] == final and normlim.args["mask"] == normlim.outputs[1]
+    assert "masks" not in alone.args  # the ortho's β° is no final product: no mask of it
     publish = plan.node("publish/31TCJ/007/20200120")
     assert publish.args["maps"] == lia[0].args["outputs"] and "lia/31TCJ/007" in publish.depends
+    assert publish.args["masks"]["vv"] == normlim.outputs[1] and normlim.id in publish.depends
     assert publish.args["products"] == {"vv": normlim.outputs[0],
                                         "vh": plan.node("normlim/31TCJ/007/20200120/vh").outputs[0]}
     assert publish.args["catalog"] == f"{tmp_path}/out/catalog.json"
@@ -198,7 +211,14 @@ def test_the_otb_engine_reaches_every_stage_that_has_one(tmp_path):
     params = plan.node(f"ortho/31TCJ/{LATER.id}").args["params"]
     assert params["engine"] == "otb" and params["dem_dir"] == f"{tmp_path}/dem" and params["geoid_file"]
     assert plan.node("mask/31TCJ/007/20200120/vv").args["engine"] == "otb"
-    assert plan.node("concatenate/31TCJ/007/20200120/vv").args["params"]["engine"] == "otb"
+    # a day's only product is the ortho's output with either engine (S1Tiling moves the file)
+    assert params["day_product"] is True and not stages(plan, "concatenate")
+    pair = build_plan(request, outcome_for({"31TCJ": PAIR}))
+    concat = pair.node("concatenate/31TCJ/007/20200108/vv")
+    assert concat.args["params"]["engine"] == "otb"
+    # OTB's masks are S1Tiling's applications run on the products read back: mask nodes
+    assert "mask" not in concat.args and "masks" not in plan.node(f"ortho/31TCJ/{LATER.id}").args
+    assert pair.node("mask/31TCJ/007/20200108/vv").args["product"] == concat.outputs[0]
 
 
 def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_path):

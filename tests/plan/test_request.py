@@ -31,7 +31,7 @@ def test_unknown_tiles_are_dropped_with_a_warning(tmp_path, dem, caplog):
         plan = plan_request(request, outcome=outcome_for({"31TCJ": [LATER]}))
     assert "Tile 31TZA does not exist, skipping" in caplog.text
     assert plan.request["processing"]["tiles"] == ["31TCJ"]
-    assert {n.stage for n in plan.nodes} == {"ingest", "heights", "ortho", "concatenate", "mask"}
+    assert {n.stage for n in plan.nodes} == {"ingest", "heights", "ortho"}
 
 
 def test_no_tile_left(tmp_path, dem):

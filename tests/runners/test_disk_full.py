@@ -51,7 +51,7 @@ def test_a_full_output_disk_is_69_naming_the_file(scene, small_disk, tmp_path):
     plan = build_plan(request, outcome_for({"31TCJ": [local_candidate(products[0])]}))
     report = run_plan(plan, processes=0, progress=False)
     assert report.code == exits.OUTPUT_DISK_FULL == 69, report.lines()
-    final = next(n for n in plan.nodes if n.stage == "concatenate").outputs[0]
+    final = next(n for n in plan.nodes if n.stage == "ortho").outputs[0]  # a day's only product
     assert f"No space left on the output disk: cannot write {final}" in report.lines()
     assert written(small_disk) == []  # nothing partial
     assert set((small_disk / "filler").read_bytes()) == {0xA5}  # nothing written lost

@@ -113,6 +113,11 @@ def final(plan, stage: str) -> Path:
     return Path(next(n for n in plan.nodes if n.stage == stage).outputs[0])
 
 
+def first_mask(plan) -> Path:
+    """The first border mask of the plan (written with its product: no mask node)."""
+    return Path(next(uri for n in plan.nodes for uri in n.outputs if uri.endswith("_BorderMask.tif")))
+
+
 def heights(plan) -> Path:
     return Path(next(n for n in plan.nodes if n.stage == "heights").outputs[0])
 
@@ -124,7 +129,7 @@ def any_temporary(root: Path):
 # (when to act, what to kill, the signal, the exit code expected (None: killed by SIGKILL))
 SCENARIOS = {
     "group SIGKILL after heights": ("heights", "group", signal.SIGKILL, None),
-    "group SIGKILL after the first σ°": ("concatenate", "group", signal.SIGKILL, None),
+    "group SIGKILL after the first σ°": ("σ°", "group", signal.SIGKILL, None),
     "group SIGKILL after the first mask": ("mask", "group", signal.SIGKILL, None),
     "group SIGKILL mid-write": ("writing", "group", signal.SIGKILL, None),
     "main SIGKILL mid-run": ("heights", "main", signal.SIGKILL, None),
@@ -143,8 +148,8 @@ def test_fault_matrix(reference, scenario):
                                cwd=REPO, start_new_session=True, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     moment = {"heights": lambda: heights(plan).exists(),
-              "concatenate": lambda: final(plan, "concatenate").exists(),
-              "mask": lambda: final(plan, "mask").exists(),
+              "σ°": lambda: final(plan, "ortho").exists(),  # a day's only product: the ortho's
+              "mask": lambda: first_mask(plan).exists(),
               "writing": any_temporary(root)}[when]
     reached = wait_for(lambda: moment() or process.poll() is not None)
     assert reached and process.poll() is None, f"the run ended before {when}"
@@ -185,7 +190,7 @@ def test_fault_matrix(reference, scenario):
 def test_a_stale_temporary_file_is_removed_by_the_next_run(reference, tmp_path):
     """A temporary file whose writer is gone (a dead pid) goes; one of a live writer stays."""
     plan, root, _ = reference
-    folder = final(plan, "concatenate").parent
+    folder = final(plan, "ortho").parent
     folder.mkdir(parents=True, exist_ok=True)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()

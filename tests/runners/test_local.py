@@ -19,7 +19,7 @@ import rasterio
 from s1tiling_cloud.exceptions import DownloadTimeoutError
 from s1tiling_cloud.plan import Plan, build_plan
 from s1tiling_cloud.runners import run_plan
-from s1tiling_cloud.runners.report import DONE, FAILED, NOT_RUN, PRUNED, RAN, NodeOutcome, situation_of
+from s1tiling_cloud.runners.report import DONE, FAILED, PRUNED, RAN, NodeOutcome, situation_of
 from s1tiling_cloud.runners.worker import describe
 from s1tiling_cloud.store import Store
 from tests.plan.requests import local_candidate, make_request, outcome_for, remote_candidate
@@ -91,8 +91,8 @@ def test_debug_caches_keep_intermediates_and_stages_reuse_them(scene, tmp_path):
     plan.nodes = [n for n in plan.nodes if n.stage != "quicklook"]
     assert run_plan(plan, processes=0, keep_intermediates=True, progress=False).code == 0
     kept = sorted(p.name for p in (tmp_path / "tmp" / "S2" / "31TCJ").glob("*.tif"))
-    assert kept == ["DEM_GEOID_projected_on_31TCJ.tif", "s1a_31TCJ_vh_DES_007_20200108t044150_sigma.tif",
-                    "s1a_31TCJ_vv_DES_007_20200108t044150_sigma.tif"]
+    # a day's only product is the ortho's own output, final: no per-image σ° in tmp
+    assert kept == ["DEM_GEOID_projected_on_31TCJ.tif"]
     shutil.rmtree(tmp_path / "tmp" / ".s1tiling-cloud")  # no records: outputs that exist are done
     again = run_plan(plan, processes=0, progress=False)
     assert {o.status for o in again.outcomes.values()} == {"done", "pruned"}
@@ -174,8 +174,7 @@ def test_a_corrupted_product_gives_71_and_every_other_product(scene, tmp_path):
     assert report.situation.nb_computation_errors == 1
     states = statuses(report)
     assert states[f"ortho/31TCJ/{products[0].stem}"] == FAILED
-    assert states["concatenate/31TCJ/007/20200108/vv"] == NOT_RUN
-    assert states["concatenate/31TCJ/007/20200120/vv"] == RAN
+    assert states[f"ortho/31TCJ/{products[1].stem}"] == RAN
     assert {p.name for p in (tmp_path / "out" / "31TCJ").glob("*.tif")} == {
         FINALS[2], FINALS[3], FINALS[2].replace(".tif", "_BorderMask.tif"),
         FINALS[3].replace(".tif", "_BorderMask.tif")}
@@ -291,14 +290,14 @@ def test_a_rerun_after_a_download_run_matches_its_records(scene, tmp_path):
 def test_a_single_product_day_under_a_terrain_correction_completes(scene, tmp_path, calibration,
                                                                   suffix, tag):
     # The per-image ortho and the one-image concatenation once shared a temporary name: the
-    # ortho's removal took the concatenated file and the correction ended in exit 66.
+    # ortho's removal took the concatenated file and the correction ended in exit 66. Now the
+    # ortho writes that day's product itself, an intermediate the correction reads.
     products, dem = scene
     request = make_request(str(tmp_path), dem_dir=str(dem), calibration=calibration,
                            polarisation="VV")
     plan = build_plan(request, outcome_for({"31TCJ": [local_candidate(products[1])]}))
     ortho = next(n for n in plan.nodes if n.stage == "ortho")
-    concat = next(n for n in plan.nodes if n.stage == "concatenate")
-    assert set(ortho.outputs).isdisjoint(concat.outputs)
+    assert ortho.intermediate and not any(n.stage == "concatenate" for n in plan.nodes)
     report = run_plan(plan, processes=1, progress=False)
     assert report.code == 0, report.lines()
     final = f"s1a_31TCJ_vv_DES_007_20200120t044150_{suffix}.tif"

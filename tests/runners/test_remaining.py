@@ -6,6 +6,7 @@ records) and in the Argo planning pod's reduced plan (without)."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import uuid
 
@@ -50,15 +51,24 @@ def pixels(data: bytes) -> np.ndarray:
         return dataset.read()
 
 
+def stamp(path: str) -> tuple[int, int]:
+    """A file's inode and modification time: unchanged unless it was written again."""
+    found = os.stat(path)
+    return found.st_ino, found.st_mtime_ns
+
+
 def promised(plan, stage: str, suffix: str = "") -> str:
     return next(uri for node in plan.nodes if node.stage == stage and promises(node)
                 for uri in node.outputs if uri.endswith(suffix))
 
 
 CASES = {  # what is deleted → the stages a re-run runs again
-    "sigma0": (("concatenate", ".tif"), {"heights", "ortho", "concatenate"}),
+    # a day's only product is written by its ortho (no concatenation)
+    "sigma0": (("ortho", ".tif"), {"heights", "ortho"}),
     "filtered": (("despeckle", ".tif"), {"despeckle"}),
-    "mask": (("mask", ".tif"), {"mask"}),
+    # the mask is the ortho's too (native engine): it reads its product back and writes the
+    # mask alone; the heights it reads for its provenance are made again first
+    "mask": (("ortho", "_BorderMask.tif"), {"heights", "ortho"}),
     "quicklook": (("quicklook", ".jpg"), {"quicklook"}),
     "stac item": (("publish", ".json"), {"publish"}),
     "collection": (("publish", "collection.json"), {"publish"}),
@@ -75,6 +85,8 @@ def test_deleting_any_output_makes_a_rerun_redo_exactly_it(done_once, case):
     store = Store()
     assert store.exists(victim)
     store.remove(victim)
+    others = {uri: stamp(uri) for node in plan.nodes if promises(node) for uri in node.outputs
+              if uri != victim}
 
     assert missing_outputs(plan, Existing(store)) == [victim]
     # The Argo planning pod (no records): only the nodes with work, no edge to a done node.
@@ -92,6 +104,8 @@ def test_deleting_any_output_makes_a_rerun_redo_exactly_it(done_once, case):
         if name.endswith(".tif"):
             np.testing.assert_array_equal(pixels(again[name]), pixels(data), err_msg=name)
     assert missing_outputs(plan, Existing(store)) == []
+    if case not in ("sigma0", "stac item", "collection", "catalog"):  # written with the victim
+        assert {uri: stamp(uri) for uri in others} == others  # nothing else rewritten
     quiet = run_plan(plan, processes=0, progress=False)
     assert quiet.code == 0 and RAN not in {o.status for o in quiet.outcomes.values()}
 
@@ -102,10 +116,10 @@ def test_without_records_existing_outputs_are_done_and_missing_ones_are_made(don
     plan, root = done_once
     shutil.rmtree(root / "tmp" / ".s1tiling-cloud")
     assert pending_plan(plan).nodes == []
-    mask = promised(plan, "mask", ".tif")
+    mask = promised(plan, "ortho", "_BorderMask.tif")
     Store().remove(mask)
     report = run_plan(plan, processes=0, progress=False)
-    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"mask"}
+    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"heights", "ortho"}
 
 
 def test_a_replan_keeps_a_group_whose_sigma0_exists_but_not_its_mask(scene, tmp_path):
@@ -118,10 +132,10 @@ def test_a_replan_keeps_a_group_whose_sigma0_exists_but_not_its_mask(scene, tmp_
     request = make_request(str(tmp_path), dem_dir=str(dem), publish=True, polarisation="VH")
     assert run_plan(plan_request(request), processes=0, progress=False).code == 0
     plan = plan_request(request)
-    mask = promised(plan, "mask", ".tif")
+    mask = promised(plan, "ortho", "_BorderMask.tif")
     Store().remove(mask)
     report = run_plan(plan_request(request), processes=0, progress=False)
-    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"mask"}
+    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"heights", "ortho"}
     assert Store().exists(mask)
 
 

@@ -3,6 +3,8 @@ inputs and for one, the re-run rule (skip, and recompute once an input changed),
 
 from __future__ import annotations
 
+import os
+import re
 import uuid
 
 import numpy as np
@@ -10,10 +12,12 @@ import pytest
 import rasterio
 from affine import Affine
 
-from s1tiling_cloud.exceptions import NotCompatibleInput
+from s1tiling_cloud.engine.native.mask import border_mask
+from s1tiling_cloud.exceptions import ConfigurationError, NotCompatibleInput
 from s1tiling_cloud.outputs.names import Naming, tile_fields
 from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.heights import heights
+from s1tiling_cloud.stages.mask import mask as mask_stage
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.store import Store
@@ -256,3 +260,73 @@ def test_the_only_image_of_a_day_encoded_as_a_product_is_copied_not_re_encoded(t
     # the re-run rule holds for the copy: the product is reused, the image still there
     assert concatenate([encoded], fast.outputs[0], "31TCJ", metadata).skipped
     assert Store().exists(encoded)
+
+
+def same_product(found: str, expected: str) -> None:
+    """Same pixels (overviews included), encoding, georeferencing and tags, but the keys that
+    say when and by which stage a file was made."""
+    with rasterio.open(expected) as a, rasterio.open(found) as b:
+        np.testing.assert_array_equal(b.read(1), a.read(1))
+        assert b.overviews(1) == a.overviews(1) and b.overviews(1)
+        for factor in b.overviews(1):
+            shape = (b.height // factor, b.width // factor)
+            np.testing.assert_array_equal(b.read(1, out_shape=shape), a.read(1, out_shape=shape))
+        assert b.tags(ns="IMAGE_STRUCTURE") == a.tags(ns="IMAGE_STRUCTURE")
+        assert (b.nodata, b.crs, b.transform, b.block_shapes) == (a.nodata, a.crs, a.transform,
+                                                                  a.block_shapes)
+        made_here = re.compile(r"^(TIFFTAG_DATETIME|PROVENANCE_\w+)$")
+        tags_a = {k: v for k, v in a.tags().items() if not made_here.match(k)}
+        tags_b = {k: v for k, v in b.tags().items() if not made_here.match(k)}
+        assert tags_b == tags_a and tags_b["IMAGE_TYPE"] == "BACKSCATTERING"
+
+
+def test_the_ortho_of_a_day_with_one_product_writes_what_its_concatenation_gave(tmp_path):
+    """A day with one product has no concatenation node: its ortho writes the day's product
+    itself, the very pixels and tags the concatenation of its image gives."""
+    product, heights_uri = small_product_and_heights(tmp_path)
+    params = {"resolution": 60.0, "metadata": {"PROJECT": "campaign-2"}}
+    image = str(tmp_path / "vv.tif")
+    ortho(str(product), "31TCJ", heights_uri, {"VV": image}, params)
+    expected = concatenate([image], str(tmp_path / "concat" / "vv.tif"), "31TCJ",
+                           {"metadata": params["metadata"]}).outputs[0]
+    direct = str(tmp_path / "direct" / "vv.tif")
+    made = ortho(str(product), "31TCJ", heights_uri, {"VV": direct}, {**params, "day_product": True})
+    assert made.outputs == [direct] and not made.skipped
+    same_product(direct, expected)
+    assert Store().read_tags(direct)["PROJECT"] == "campaign-2"
+    # the re-run rule: reused as it is; made again once deleted
+    assert ortho(str(product), "31TCJ", heights_uri, {"VV": direct},
+                 {**params, "day_product": True}).skipped
+    Store().remove(direct)
+    again = ortho(str(product), "31TCJ", heights_uri, {"VV": direct}, {**params, "day_product": True})
+    assert not again.skipped and Store().exists(direct)
+
+
+def test_the_ortho_of_a_day_with_one_product_writes_its_masks(tmp_path):
+    """The ortho that writes final products writes their border masks too (native engine):
+    the `mask` stage's files; a deleted mask is made again alone, the product untouched."""
+    product, heights_uri = small_product_and_heights(tmp_path)
+    params = {"resolution": 60.0, "day_product": True}
+    out, mask = str(tmp_path / "out" / "vv.tif"), str(tmp_path / "out" / "vv_BorderMask.tif")
+    made = ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params, masks={"VV": mask})
+    assert made.outputs == [out, mask]
+    reference = str(tmp_path / "reference_BorderMask.tif")
+    mask_stage(out, reference)
+    with rasterio.open(mask) as a, rasterio.open(reference) as b, rasterio.open(out) as p:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
+        np.testing.assert_array_equal(a.read(1), border_mask(p.read(1)))
+        assert a.read(1).any() and not a.read(1).all()
+        tags_a, tags_b = a.tags(), b.tags()
+        assert tags_a.pop("TIFFTAG_DATETIME") and tags_b.pop("TIFFTAG_DATETIME")
+        assert tags_a == tags_b and a.profile == b.profile
+    assert ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params,
+                 masks={"VV": mask}).skipped
+    before = (os.stat(out).st_ino, os.stat(out).st_mtime_ns)
+    Store().remove(mask)
+    again = ortho(str(product), "31TCJ", heights_uri, {"VV": out}, params, masks={"VV": mask})
+    assert again.details["masks_only"] and (os.stat(out).st_ino, os.stat(out).st_mtime_ns) == before
+    with rasterio.open(mask) as a, rasterio.open(reference) as b:
+        np.testing.assert_array_equal(a.read(1), b.read(1))
+    with pytest.raises(ConfigurationError):  # masks are those of a day's products
+        ortho(str(product), "31TCJ", heights_uri, {"VV": out}, {"resolution": 60.0},
+              masks={"VV": mask})
