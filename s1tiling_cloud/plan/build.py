@@ -425,10 +425,18 @@ class _Builder:
             id=f"ortho/{tile}/{candidate.id}", stage="ortho",
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
-                  "params": {**self.ortho_params(), **({"day_product": True} if alone else {})},
+                  "params": {**self.ortho_params(), **self.day_product_params(alone, final)},
                   **({"masks": masks} if masks else {})},
             depends=[*depends, heights.id], outputs=[*outputs.values(), *masks.values()],
             products=list(products), intermediate=not final))
+
+    @staticmethod
+    def day_product_params(alone: bool, final: bool) -> dict[str, bool]:
+        """The ortho's params saying what its images are: per-image images (none), the day's
+        final products, or the day's products NORMLIM / γ° RTC reads (intermediates)."""
+        if not alone:
+            return {}
+        return {"day_product": True} if final else {"day_product": True, "intermediate": True}
 
     def mask_path(self, fields: Mapping[str, str]) -> str:
         """Where the border mask of the final product of `fields` goes."""

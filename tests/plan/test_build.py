@@ -12,6 +12,7 @@ from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
 from s1tiling_cloud.search.model import S1Candidate
+from s1tiling_cloud.stages.ortho import OrthoParams
 
 from .requests import make_request, outcome_for
 
@@ -83,6 +84,7 @@ def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
     alone = plan.node(f"ortho/31TCJ/{LATER.id}")
     assert not any(n.id.startswith("concatenate/31TCJ/007/20200120") for n in plan.nodes)
     assert alone.args["params"]["day_product"] is True and not alone.intermediate
+    assert OrthoParams(**alone.args["params"]).encoding() == {"overviews": "auto", "compress": "DEFLATE"}
     assert alone.args["outputs"] == {
         "VV": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150.tif",
         "VH": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150.tif"}
@@ -110,6 +112,10 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
     # tmp that NORMLIM reads); the images of a pair keep their own names.
     alone = plan.node(f"ortho/31TCJ/{LATER.id}")
     assert alone.intermediate
+    # read once by NORMLIM: encoded as an intermediate (ZSTD, no overviews), not as a product
+    assert alone.args["params"]["day_product"] is True and alone.args["params"]["intermediate"] is True
+    assert OrthoParams(**alone.args["params"]).encoding() == {
+        "overviews": None, "compress": "ZSTD"}
     assert "concatenate/31TCJ/007/20200120/vv" not in {n.id for n in plan.nodes}
     assert alone.args["outputs"]["VV"] == (
         f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif")
