@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from s1tiling_cloud.cog_overviews import build
+from s1tiling_cloud.engine.native.corrections import gamma_naught_rtc, normlim
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.testing import SyntheticGRD, write_dem_tiles, write_grd
@@ -73,6 +74,10 @@ def main() -> int:
     # A 10 m tile's first overview levels are exact halvings (10980 -> 5490 -> 2745), a
     # kernel of their own that the 120 m tile above (915 -> 457) does not reach.
     build(np.ones((1, 4, 4), np.float32), [(2, 2), (1, 1)], "AVERAGE", 0.0)
+    # NORMLIM and γ° RTC on float32 tiles (their stages need a β° product and a real map).
+    tile = np.ones((4, 4), np.float32)
+    normlim(tile, tile)
+    gamma_naught_rtc(tile, tile, 100.0, 1.0)
     kernels = sum(1 for _ in Path(os.environ["NUMBA_CACHE_DIR"]).rglob("*.nbc"))
     sys.stderr.write(f"warm_numba: {kernels} compiled kernels cached in "
                      f"{time.perf_counter() - started:.0f} s\n")

@@ -2,9 +2,10 @@
 
     σ°_NORMLIM = (isnan(sin_LIA) || β° == 0) ? 0 : max(lower_signal_value, β° · sin(LIA))
 
-computed in float64 and written as float32 (as OTB BandMath does), nodata 0, with the β°
-product's tags, then `CALIBRATION=Normlim` and `LIA_FILE` (`normlim_tags`). The output is the
-`…_NormLim.tif` product (`DEFAULT_FNAME_FMTS["lia_corrected"]`); the caller names it.
+computed in float64 and written as float32 (as OTB BandMath does; `engine.native.corrections`),
+nodata 0, with the β° product's tags, then `CALIBRATION=Normlim` and `LIA_FILE`
+(`normlim_tags`). The output is the `…_NormLim.tif` product
+(`DEFAULT_FNAME_FMTS["lia_corrected"]`); the caller names it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.native.corrections import normlim as apply_normlim
 from ..outputs.metadata import complete_tags, normlim_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
@@ -32,17 +34,6 @@ class NormlimParams:
     def __post_init__(self) -> None:
         if self.lower_signal_value <= 0:
             raise ValueError("lower_signal_value must be > 0")
-
-
-def apply_normlim(beta0: np.ndarray, sin_lia: np.ndarray, lower_signal_value: float = 1e-7
-                  ) -> np.ndarray:
-    """σ°_NORMLIM from β° and sin(LIA) arrays (float32 out; 0 where β° is 0 or sin_LIA NaN)."""
-    beta = np.asarray(beta0, dtype=np.float64)
-    sin = np.asarray(sin_lia, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        values = np.maximum(lower_signal_value, beta * sin)
-    values = np.where(np.isnan(sin) | (beta == 0) | np.isnan(beta), 0.0, values)
-    return values.astype(np.float32)
 
 
 def normlim(product: str, sin_lia_uri: str, output: str,

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.native.gamma_area import apply_rtc
+from ..engine.native.corrections import gamma_naught_rtc
 from ..outputs.metadata import complete_tags, rtc_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
@@ -91,10 +91,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     sigma, base, grid, provenance = inputs.values, inputs.tags, inputs.grid, inputs.provenance
     (area,) = inputs.map_bands
     reference = reference_pixel_area(inputs.map_tags, params.reference_area)
-    # γ°_T = σ° · A_σ,E / A_γ: apply_rtc's σ° / (G · C) with G · C = A_γ / A_σ,E
-    values = apply_rtc(sigma, area.astype(np.float64) / reference, 1.0, params.min_gamma_area / reference)
-    if params.calibration_factor != 1.0:
-        values *= np.float32(params.calibration_factor)
+    values = gamma_naught_rtc(sigma, area, reference, params.min_gamma_area,
+                              params.calibration_factor)
     tags = complete_tags(rtc_tags(base, gamma_area_file=gamma_area_uri), extra=params.metadata,
                          provenance=provenance)
     store.write_cog(output, values, crs=grid.crs, transform=grid.transform, nodata=0.0,

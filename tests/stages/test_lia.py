@@ -22,6 +22,7 @@ import pytest
 import rasterio
 from pyproj import Geod, Transformer
 
+from s1tiling_cloud.engine.native.corrections import normlim as apply_normlim
 from s1tiling_cloud.engine.native.lia import (
     angle_between,
     ellipsoid_normals,
@@ -36,7 +37,7 @@ from s1tiling_cloud.geo.orbit_source import product_orbit
 from s1tiling_cloud.geo.range_doppler import zero_doppler
 from s1tiling_cloud.stages.ia import ia
 from s1tiling_cloud.stages.lia import lia
-from s1tiling_cloud.stages.normlim import apply_normlim, normlim
+from s1tiling_cloud.stages.normlim import normlim
 from s1tiling_cloud.stages.registry import STAGES, run_stage
 from s1tiling_cloud.store import Store
 from tests.conftest import GRD_ROME, SAFE_DIR

@@ -340,16 +340,3 @@ def _folds(line, pixel, line_e, pixel_e) -> np.ndarray:
         return ar * bc - ac * br
     with np.errstate(invalid="ignore"):
         return (det(line, pixel) * det(line_e, pixel_e)) < 0
-
-
-def apply_rtc(sigma0: np.ndarray, gamma_area: np.ndarray, cos_reference: np.ndarray | float,
-              min_gamma_area: float = 0.01) -> np.ndarray:
-    """γ°_T = σ°_E / (G · C) (float32); 0 (nodata) where σ° is 0 or NaN, G or C is NaN, or G is
-    below `min_gamma_area` (shadow: no illuminated area)."""
-    s = np.asarray(sigma0, dtype=np.float64)
-    ga = np.asarray(gamma_area, dtype=np.float64)
-    cr = np.asarray(cos_reference, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = s / (ga * cr)
-        bad = ~np.isfinite(values) | (s == 0) | ~(ga >= min_gamma_area) | ~(cr > 0)
-    return np.where(bad, 0.0, values).astype(np.float32)
