@@ -21,6 +21,7 @@ from __future__ import annotations
 import builtins
 import fnmatch
 import logging
+import math
 import mmap
 import os
 import re
@@ -668,7 +669,7 @@ class Store:
             pixels = np.ascontiguousarray(
                 np.asarray(array).astype(dtype, copy=False).reshape(count, height, width))
             with self.atomic_path(uri, COG_MEDIA_TYPE) as tmp:
-                _copy_from_memory(pixels, tmp, options, blocksize, crs=crs, transform=transform,
+                _copy_from_memory(pixels, tmp, options, crs=crs, transform=transform,
                                   nodata=nodata, tags=tags or {},
                                   band_descriptions=band_descriptions or ())
             return os.fspath(uri)
@@ -825,6 +826,8 @@ def _in_memory(array: ArrayLike, options: Mapping[str, Any],
     overviews asked for are ones `cog_overviews` computes as the driver would."""
     if callable(array) and not isinstance(array, np.ndarray):
         return False
+    if nodata is not None and math.isinf(nodata):  # no VRT spelling GDAL reads for sure
+        return False
     if any(str(key).upper() in _DRIVER_ONLY_OPTIONS for key in creation_options or {}):
         return False
     from .cog_overviews import readable, supported
@@ -835,7 +838,7 @@ def _in_memory(array: ArrayLike, options: Mapping[str, Any],
             or supported(dtype, options["OVERVIEW_RESAMPLING"], nodata))
 
 
-def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any], blocksize: int,
+def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any],
                       *, crs: Any, transform: Affine, nodata: float | None,
                       tags: Mapping[str, str], band_descriptions: Sequence[str]) -> None:
     """Write `pixels` (bands, rows, cols) as a COG at `tmp`, their overviews computed here
@@ -849,7 +852,8 @@ def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any], 
     if options["OVERVIEWS"] != "NONE":
         count = options.pop("OVERVIEW_COUNT", None)
         _, height, width = pixels.shape
-        shapes = overview_shapes(height, width, blocksize, None if count is None else int(count))
+        shapes = overview_shapes(height, width, int(options["BLOCKSIZE"]),
+                                 None if count is None else int(count))
         levels = build(pixels, shapes, options.pop("OVERVIEW_RESAMPLING"), nodata)
         options["OVERVIEWS"] = "FORCE_USE_EXISTING"
     xml = vrt_xml(pixels, levels, crs_wkt=CRS.from_user_input(crs).to_wkt() if crs else None,

@@ -128,3 +128,25 @@ def test_types_memory_cannot_hand_over_go_through_the_driver(tmp_path):
         assert dataset.dtypes[0] == "int64"
         assert dataset.overviews(1) == [2, 4]
         assert np.array_equal(dataset.read(1), values)
+
+
+def test_a_block_size_among_the_creation_options_sets_the_overview_levels(tmp_path):
+    values = _speckle(np.random.default_rng(9), (1500, 1300))
+    store = Store()
+    common = {"crs": "EPSG:32631", "transform": TRANSFORM, "nodata": 0.0}
+    fast = store.write_cog(tmp_path / "fast.tif", values, **common,
+                           creation_options={"BLOCKSIZE": 128})
+    driver = store.write_cog(tmp_path / "driver.tif", values, **common,
+                             creation_options={"BLOCKSIZE": 128, "OVERVIEWS": "IGNORE_EXISTING"})
+    with rasterio.open(fast) as dataset:
+        assert dataset.block_shapes == [(128, 128)] and dataset.overviews(1) == [2, 4, 8, 16]
+    assert filecmp.cmp(fast, driver, shallow=False)
+
+
+@pytest.mark.parametrize("nodata", [float("-inf"), float("inf")])
+def test_an_infinite_nodata_is_written(tmp_path, nodata):
+    values = _speckle(np.random.default_rng(4), (300, 200))
+    path = Store().write_cog(tmp_path / "inf.tif", values, crs="EPSG:32631", transform=TRANSFORM,
+                             nodata=nodata, overviews=None)
+    with rasterio.open(path) as dataset:
+        assert dataset.nodata == nodata and np.array_equal(dataset.read(1), values)

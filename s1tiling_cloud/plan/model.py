@@ -45,6 +45,14 @@ class Node:
     #: unless the run keeps them (`debug_caches`).
     intermediate: bool = False
 
+    def border_masks(self) -> set[str]:
+        """The border masks among its outputs: those a stage writing final products writes
+        beside them (its `mask` / `masks` arguments), and can make again from the products
+        alone, without its own inputs."""
+        masks = self.args.get("masks") or {}
+        mask = self.args.get("mask")
+        return {*masks.values(), *([mask] if isinstance(mask, str) else [])}
+
 
 @dataclass
 class Plan:

@@ -10,7 +10,10 @@ STAC item, collection and root catalog. So:
   ran and wrote nothing, as an ortho whose tile misses the product's data, is done);
 - any other node has work only when a node that has work reads it and its own outputs are
   missing (an intermediate removed after use is not made again for nothing, nor is a product
-  downloaded whose outputs all exist).
+  downloaded whose outputs all exist);
+- a node that misses only border masks beside products that exist reads none of its inputs:
+  it makes the masks from the products (`stages.mask.masks_alone`), so its inputs are not
+  made again for them.
 
 The local runner applies it with its records (`records.RunRecords`), the Argo planning pod
 without (`pending_plan`): after a kill, or after someone deleted any one output, a re-run does
@@ -93,16 +96,23 @@ def work_left(plan: Plan, exists: Callable[[str], bool], recorded: Recorded | No
             return list(record) if isinstance(record, list) else list(node.outputs)
         return None
 
+    def masks_only(node: Node) -> bool:
+        """Whether what `node` misses is border masks alone, its products being there."""
+        missing = [uri for uri in node.outputs if not exists(uri)]
+        return bool(missing) and set(missing) <= node.border_masks()
+
     left = WorkLeft()
     needed: dict[str, bool] = {}
+    reads: dict[str, bool] = {}  # whether a needed node reads its dependencies' outputs
     for node in reversed(order):
-        if promises(node) or any(needed[d] for d in dependents[node.id]):
+        if promises(node) or any(reads[d] for d in dependents[node.id]):
             outputs = complete(node)
             needed[node.id] = outputs is None
+            reads[node.id] = needed[node.id] and not masks_only(node)
             if outputs is not None:
                 left.done[node.id] = outputs
         else:
-            needed[node.id] = False
+            needed[node.id] = reads[node.id] = False
     left.pending = [node.id for node in plan.nodes if needed[node.id]]
     return left
 

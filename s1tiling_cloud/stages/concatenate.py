@@ -38,7 +38,7 @@ from ..outputs.metadata import Provenance
 from .base import StageCall, StageResult, input_identity
 from .day_product import day_product_tags, image_of, product_fields
 from .engines import check_engine, otb_finishing, without_native_engine
-from .mask import masks_of_reused, remake_mask, write_product_mask
+from .mask import masks_alone, masks_of_reused, remake_mask, write_product_mask
 
 STAGE = "concatenate"
 
@@ -71,6 +71,8 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
     if not inputs:
         raise NotCompatibleInput("concatenate needs at least one orthorectified image")
     params = call.params(ConcatParams, params)
+    if mask and (alone := masks_alone(call, {output: mask})):
+        return alone
     store = call.store
     outputs = [output, *([mask] if mask else [])]
     with ExitStack() as stack:

@@ -9,7 +9,9 @@ With the native engine the plan has no `mask` node: the stage that writes a fina
 (`ortho` of a day's only product, `concatenate`, `normlim`, `rtc`) writes its mask too, from the
 pixels it has in memory, with `write_product_mask`; the mask is the very file this stage would
 write (pixels, tags and provenance), so either can reuse the other's. When such a stage reuses
-its product, `masks_of_reused` makes a missing mask with this stage, from the product read back.
+its product, `masks_of_reused` makes a missing mask with this stage, from the product read back;
+when its products exist and only masks are missing, `masks_alone` makes them from the products
+before the stage reads any input (its inputs may be gone: a re-run does not make them again).
 """
 
 from __future__ import annotations
@@ -141,6 +143,31 @@ def write_product_mask(store: Store, product: str, output: str, pixels: np.ndarr
     """
     return write_mask(store, product, output, pixels, crs=crs, transform=transform,
                       base=store.read_tags(product), engine=engine)
+
+
+def masks_alone(call: StageCall, masks: Mapping[str, str]) -> StageResult | None:
+    """When every product (the keys of `masks`) exists and one of their masks (the values) does
+    not: the missing masks made from the products as they are, and the call's result; else None
+    (the stage does its work). S1Tiling's rule that an output which exists is kept, whoever made
+    it: a re-run after a lost mask reads the product only, not the stage's inputs
+    (`runners.remaining` does not make them again for it).
+
+    Parameters
+    ----------
+    call : StageCall
+        The call of the stage that writes the products.
+    masks : mapping
+        {product URI: its mask's URI}.
+    """
+    store = call.store
+    if not masks or not all(store.exists(product) for product in masks):
+        return None
+    missing = {product: output for product, output in masks.items() if not store.exists(output)}
+    if not missing:
+        return None
+    for product, output in missing.items():
+        remake_mask(store, product, output)
+    return call.done([*masks, *masks.values()], masks_only=True)
 
 
 def masks_of_reused(call: StageCall, masks: Mapping[str, str]) -> StageResult:

@@ -20,7 +20,7 @@ from ..engine.native.corrections import normlim as apply_normlim
 from ..outputs.metadata import complete_tags, normlim_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
-from .mask import masks_of_reused, write_product_mask
+from .mask import masks_alone, masks_of_reused, write_product_mask
 
 STAGE = "normlim"
 
@@ -44,6 +44,8 @@ def normlim(product: str, sin_lia_uri: str, output: str,
     and its border mask to `mask` when given (`stages.mask`, from the pixels written)."""
     call = StageCall(STAGE, storage_options)
     params = call.params(NormlimParams, params)
+    if mask and (alone := masks_alone(call, {output: mask})):
+        return alone
     store = call.store
     inputs = read_correction_inputs(call, product, sin_lia_uri, params, calibration="beta",
                                     product_key="beta", map_key="sin_lia", map_name="sin_LIA",

@@ -34,7 +34,7 @@ from .base import StageCall, StageResult, input_identity, provenance_matches
 from .day_product import day_product_tags, image_of
 from .engines import check_engine
 from .maps import tile_heights
-from .mask import masks_of_reused, write_product_mask
+from .mask import masks_alone, masks_of_reused, write_product_mask
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -122,6 +122,8 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     if masks and not (params.day_product and params.engine == "native" and set(masks) <= set(outputs)):
         raise ConfigurationError("ortho writes the masks of a day's products (day_product), one "
                                  "per polarisation of its outputs, with the native engine only")
+    if alone := masks_alone(call, {outputs[pol]: uri for pol, uri in masks.items()}):
+        return alone
     if params.engine == "otb":  # MissingApplication (exit 77) before any work
         from ..engine.otb.apps import require
         from ..engine.otb.chain import CHAIN_APPS

@@ -24,7 +24,7 @@ from ..outputs.metadata import complete_tags, rtc_tags
 from .base import StageCall, StageResult
 from .correction import read_correction_inputs
 from .gamma_area import PIXEL_AREA_KEY
-from .mask import masks_of_reused, write_product_mask
+from .mask import masks_alone, masks_of_reused, write_product_mask
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +80,8 @@ def rtc(product: str, gamma_area_uri: str, output: str,
     border mask to `mask` when given (`stages.mask`, from the pixels written)."""
     call = StageCall("rtc", storage_options)
     params = call.params(RTCParams, params)
+    if mask and (alone := masks_alone(call, {output: mask})):
+        return alone
     store = call.store
     inputs = read_correction_inputs(
         call, product, gamma_area_uri, params, calibration="sigma", product_key="sigma",

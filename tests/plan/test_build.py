@@ -300,3 +300,23 @@ def test_dem_info_reaches_every_stage_that_writes_it(tmp_path):
         # the maps copy the heights' DEM_INFO: one value, given once
         assert "dem_info" not in stages(rtc_plan, "gamma_area")[0].args["params"]
         assert stages(rtc_plan, "heights")[0].args["dem"]["info"] == expected
+
+
+@pytest.mark.parametrize("calibration, writer", [
+    ("sigma", "concatenate"), ("normlim", "normlim"), ("gamma_naught_rtc", "rtc")])
+@pytest.mark.parametrize("day", ["pair", "alone"])
+def test_a_lost_border_mask_is_made_again_by_its_writer_alone(tmp_path, calibration, writer, day):
+    """Every promised output there but one mask, the intermediates gone (removed after the
+    first run): the node that wrote the mask beside its product is the only work left; it makes
+    the mask from the product (`stages.mask.masks_alone`), so nothing it reads is made again."""
+    from s1tiling_cloud.runners.remaining import promises, work_left
+
+    candidates = PAIR if day == "pair" else [LATER]
+    plan = build_plan(make_request(str(tmp_path), calibration=calibration),
+                      outcome_for({"31TCJ": candidates}))
+    mask = next(uri for node in plan.nodes for uri in sorted(node.border_masks()) if "_vv_" in uri)
+    there = {uri for node in plan.nodes if promises(node) for uri in node.outputs} - {mask}
+    left = work_left(plan, lambda uri: uri in there or uri.endswith(".SAFE"))
+    expected = "ortho" if day == "alone" and writer == "concatenate" else writer
+    assert [plan.node(n).stage for n in left.pending] == [expected], left.pending
+    assert mask in plan.node(left.pending[0]).outputs

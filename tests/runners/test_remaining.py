@@ -66,9 +66,9 @@ CASES = {  # what is deleted → the stages a re-run runs again
     # a day's only product is written by its ortho (no concatenation)
     "sigma0": (("ortho", ".tif"), {"heights", "ortho"}),
     "filtered": (("despeckle", ".tif"), {"despeckle"}),
-    # the mask is the ortho's too (native engine): it reads its product back and writes the
-    # mask alone; the heights it reads for its provenance are made again first
-    "mask": (("ortho", "_BorderMask.tif"), {"heights", "ortho"}),
+    # the mask is the ortho's too (native engine): it makes the mask alone from its product,
+    # reading none of its inputs (the heights are not made again for it)
+    "mask": (("ortho", "_BorderMask.tif"), {"ortho"}),
     "quicklook": (("quicklook", ".jpg"), {"quicklook"}),
     "stac item": (("publish", ".json"), {"publish"}),
     "collection": (("publish", "collection.json"), {"publish"}),
@@ -119,7 +119,7 @@ def test_without_records_existing_outputs_are_done_and_missing_ones_are_made(don
     mask = promised(plan, "ortho", "_BorderMask.tif")
     Store().remove(mask)
     report = run_plan(plan, processes=0, progress=False)
-    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"heights", "ortho"}
+    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"ortho"}
 
 
 def test_a_replan_keeps_a_group_whose_sigma0_exists_but_not_its_mask(scene, tmp_path):
@@ -135,7 +135,7 @@ def test_a_replan_keeps_a_group_whose_sigma0_exists_but_not_its_mask(scene, tmp_
     mask = promised(plan, "ortho", "_BorderMask.tif")
     Store().remove(mask)
     report = run_plan(plan_request(request), processes=0, progress=False)
-    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"heights", "ortho"}
+    assert {o.stage for o in report.outcomes.values() if o.status == RAN} == {"ortho"}
     assert Store().exists(mask)
 
 
