@@ -12,6 +12,7 @@ from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
 from s1tiling_cloud.search.model import S1Candidate
+from s1tiling_cloud.stages.concatenate import ConcatParams
 from s1tiling_cloud.stages.ortho import OrthoParams
 
 from .requests import make_request, outcome_for
@@ -119,6 +120,9 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
     assert "concatenate/31TCJ/007/20200120/vv" not in {n.id for n in plan.nodes}
     assert alone.args["outputs"]["VV"] == (
         f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif")
+    # so is a pair's concatenation
+    pair_vv = plan.node("concatenate/31TCJ/007/20200108/vv")
+    assert ConcatParams(**pair_vv.args["params"]).encoding() == {"overviews": None, "compress": "ZSTD"}
     assert plan.node(f"ortho/31TCJ/{PAIR[0].id}").args["outputs"]["VV"] == (
         f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_beta_ortho.tif")
     normlim = plan.node("normlim/31TCJ/007/20200120/vv")

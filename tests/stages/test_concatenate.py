@@ -231,37 +231,6 @@ def test_the_tags_of_a_real_ortho_output_are_understood(tmp_path):
     assert (ortho_tags["IMAGE_TYPE"], tags["IMAGE_TYPE"]) == ("GRD", "BACKSCATTERING")
 
 
-def test_the_only_image_of_a_day_encoded_as_a_product_is_copied_not_re_encoded(tmp_path):
-    """The plan asks the ortho of a day's only product for a product's encoding; its tiles
-    are then copied under the product's tags: the same product as a decode and an encode."""
-    product, heights_uri = small_product_and_heights(tmp_path)
-    intermediate, encoded = str(tmp_path / "vv.tif"), str(tmp_path / "vv_product.tif")
-    ortho(str(product), "31TCJ", heights_uri, {"VV": intermediate}, {"resolution": 60.0})
-    ortho(str(product), "31TCJ", heights_uri, {"VV": encoded},
-          {"resolution": 60.0, "overviews": True, "compress": "DEFLATE"})
-    metadata = {"metadata": {"PROJECT": "campaign-2"}}
-    slow = concatenate([intermediate], str(tmp_path / "slow" / "product.tif"), "31TCJ", metadata)
-    fast = concatenate([encoded], str(tmp_path / "fast" / "product.tif"), "31TCJ", metadata)
-    assert fast.details["copied"] and "copied" not in slow.details
-    with rasterio.open(slow.outputs[0]) as a, rasterio.open(fast.outputs[0]) as b:
-        np.testing.assert_array_equal(b.read(1), a.read(1))
-        assert b.overviews(1) == a.overviews(1) and b.overviews(1)
-        for factor in b.overviews(1):
-            shape = (b.height // factor, b.width // factor)
-            np.testing.assert_array_equal(b.read(1, out_shape=shape), a.read(1, out_shape=shape))
-        assert b.tags(ns="IMAGE_STRUCTURE") == a.tags(ns="IMAGE_STRUCTURE")
-        assert (b.nodata, b.crs, b.transform, b.block_shapes) == (a.nodata, a.crs, a.transform,
-                                                                  a.block_shapes)
-        made_here = ("TIFFTAG_DATETIME", "PROVENANCE_HASH", "PROVENANCE_INPUTS", "PROVENANCE_PARAMS")
-        tags_a = {k: v for k, v in a.tags().items() if k not in made_here}
-        tags_b = {k: v for k, v in b.tags().items() if k not in made_here}
-        assert tags_b == tags_a and tags_b["IMAGE_TYPE"] == "BACKSCATTERING"
-        assert tags_b["PROJECT"] == "campaign-2"
-    # the re-run rule holds for the copy: the product is reused, the image still there
-    assert concatenate([encoded], fast.outputs[0], "31TCJ", metadata).skipped
-    assert Store().exists(encoded)
-
-
 def same_product(found: str, expected: str) -> None:
     """Same pixels (overviews included), encoding, georeferencing and tags, but the keys that
     say when and by which stage a file was made."""
