@@ -5,7 +5,7 @@ of `--repeat` runs (CPU: the rusage of the waited-for child). Target (issue 15):
 
 Stages: `mask` computing (numba kernels loaded from the cache, a COG written), `mask` finding
 its output already made (the re-run rule: imports and a tag read), `concatenate` of one image
-(the copy of its tiles), `ortho` of a 600 × 800 GRD at 60 m (the SAFE reader, the projector),
+(merged and encoded), `ortho` of a 600 × 800 GRD at 60 m (the SAFE reader, the projector),
 `heights` of a tile at 60 m from one small DEM file (the DEM warp, the geoid).
 
     .venv/bin/python benchmarks/stage_startup.py [--repeat 5] [--json PATH]
@@ -89,7 +89,7 @@ def main() -> None:
         arguments = inputs(folder)
         cases = [("mask (computes)", "mask", [arguments["mask"]["output"]]),
                  ("mask (reuses its output)", "mask", []),
-                 ("concatenate (one image: copy)", "concatenate", [arguments["concatenate"]["output"]]),
+                 ("concatenate (one image)", "concatenate", [arguments["concatenate"]["output"]]),
                  ("ortho (600 × 800 GRD, 60 m)", "ortho", list(arguments["ortho"]["outputs"].values())),
                  ("heights (60 m tile, one DEM file)", "heights", [arguments["heights"]["out_uri"]])]
         for label, stage, remove in cases:
