@@ -1,10 +1,9 @@
 """The numba kernel of `cog_overviews`' AVERAGE (that module says what it computes).
 
 In a module of its own so that writing a COG without float overviews (masks, no overviews)
-does not load numba. Serial: the ortho stage encodes a COG in a thread while numba's parallel
-kernels compute the next polarisation, and numba's default threading layer (workqueue) must not
-be entered from two threads at once; the five levels of a 10980² tile take ~0.1 CPU s serial,
-as much as in parallel.
+does not load numba. Serial: the five levels of a 10980² tile take ~0.1 CPU s, as much as in
+parallel, and the ortho stage encodes in a thread while its main thread computes the next
+polarisation (a numba kernel holds the GIL: a parallel one would only make the other wait).
 """
 
 from __future__ import annotations

@@ -34,7 +34,8 @@ def _without_huge_pages() -> None:
     (a node whose page cache holds the rasters just written): measured on a 10 m tile's
     `ortho` (~4.5 GiB of fresh arrays), 7.5–8.8 s of system time with huge pages, 3.9–4.6 s
     with 4 KiB pages, and the same user time. A stage streams through its arrays once, so the
-    fewer TLB misses of huge pages gain nothing back."""
+    fewer TLB misses of huge pages gain nothing back. The setting is numpy's, process-wide: a
+    stage called in a caller's process (the API with `processes=0`) leaves it off there too."""
     try:
         from numpy._core.multiarray import _set_madvise_hugepage
     except ImportError:  # numpy < 2
