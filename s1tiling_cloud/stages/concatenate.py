@@ -32,7 +32,7 @@ from ..engine.native.concatenate import concatenate as first_non_null
 from ..exceptions import NotCompatibleInput
 from ..outputs.metadata import Provenance
 from .base import StageCall, StageResult, input_identity
-from .day_product import day_product_tags, image_of, product_fields
+from .day_product import INTERMEDIATE_ENCODING, PRODUCT_ENCODING, day_product_tags, image_of, product_fields
 from .engines import check_engine, otb_finishing, without_native_engine
 from .mask import masks_alone, masks_of_reused, write_product_mask
 
@@ -47,8 +47,7 @@ class ConcatParams:
     metadata: Mapping[str, str] = dataclasses.field(default_factory=dict)
     engine: str = "native"
     #: The product is an intermediate that NORMLIM or γ° RTC reads once (the β° / σ° in tmp):
-    #: ZSTD without overviews, 4–5 CPU s less per 10 m tile than a product's DEFLATE and
-    #: overviews (`OrthoParams.intermediate` for a day with one product).
+    #: `day_product.INTERMEDIATE_ENCODING` (`OrthoParams.intermediate` for a day with one product).
     intermediate: bool = False
 
     def __post_init__(self) -> None:
@@ -62,8 +61,8 @@ class ConcatParams:
         return values
 
     def encoding(self) -> dict[str, Any]:
-        """`Store.write_cog`'s encoding arguments: a product's by default (DEFLATE, overviews)."""
-        return {"overviews": None, "compress": "ZSTD"} if self.intermediate else {}
+        """`Store.write_cog`'s encoding arguments: a product's, or an intermediate's."""
+        return dict(INTERMEDIATE_ENCODING if self.intermediate else PRODUCT_ENCODING)
 
 
 def concatenate(inputs: Sequence[str], output: str, tile: str,

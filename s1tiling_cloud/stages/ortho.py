@@ -31,7 +31,7 @@ from ..outputs.names import S1Image
 from ..safe import Sentinel1Product
 from ..store import Store
 from .base import StageCall, StageResult, input_identity, provenance_matches
-from .day_product import day_product_tags, image_of
+from .day_product import PRODUCT_ENCODING, day_product_tags, image_of
 from .engines import check_engine
 from .maps import tile_heights
 from .mask import masks_alone, masks_of_reused, write_product_mask
@@ -73,8 +73,7 @@ class OrthoParams:
     day_product: bool = False
     #: With `day_product`: the day's products are intermediates that NORMLIM or γ° RTC reads
     #: once (the β° / σ° in tmp), so they are encoded as the per-image images are (`overviews`,
-    #: `compress`: ZSTD, no overviews), not as products: 4–5 CPU s less per polarisation of a
-    #: 10 m tile to write, and less to decode.
+    #: `compress`; `day_product.INTERMEDIATE_ENCODING`), not as products.
     intermediate: bool = False
 
     def __post_init__(self) -> None:
@@ -105,7 +104,7 @@ class OrthoParams:
         """`Store.write_cog`'s encoding arguments: a product's (DEFLATE, overviews) for a
         day's final product, else these params' (an intermediate's: ZSTD, no overviews)."""
         if self.day_product and not self.intermediate:
-            return {"overviews": "auto", "compress": "DEFLATE"}
+            return dict(PRODUCT_ENCODING)
         return {"overviews": "auto" if self.overviews else None, "compress": self.compress}
 
 
