@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from s1_chain import run_stage  # benchmarks/ is the script's folder, first on sys.path
+from stage_process import run_stage  # benchmarks/ is the script's folder, first on sys.path
 
 SIZE = 10980
 

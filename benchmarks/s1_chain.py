@@ -1,145 +1,152 @@
-"""The product × tile σ° chain of the native engine on a full-size dual-polarisation GRD and one
-fully covered S2 tile at 10 m: time per stage, peak memory, and the share spent encoding COGs.
+"""The σ° chain of a request, node by node as its plan runs it, on full-size products and a
+fully covered S2 tile at 10 m: per node the wall time, the CPU time, the peak memory and the
+share spent encoding COGs.
 
-Issue 4's target on a 2-core machine: the whole chain (calibration with thermal noise removal,
-margins, orthorectification, COG writing) for both polarisations in ≤ 15 s wall and ≤ 4 GB
-peak memory. The synthetic product (16,700 × 25,000, VV+VH) is centred on the tile and made
-first (not timed); the tile's heights (DEM + geoid, once per tile and reused by every product)
-are timed apart. The per-image ortho images are intermediates (no overviews, as S1Tiling keeps
-them in tmp); the same stage writing final COGs with internal overviews is timed too, with the
-concatenation of a day with that one image (its tiles copied under the product's tags). Each
-stage runs in a fresh process with a warm numba cache (one untimed warm-up run first), as a
-worker would; peak memory is that process's max RSS.
+The request is `benchmarks/request.py`'s case (`--case`; by default `one`: one full-size
+dual-polarisation GRD on 31TCJ, σ° VV+VH with border masks), and so are its inputs (the GRDs,
+16,700 × 25,000, VV+VH, ~1.6 GB each, and flat SRTM tiles, made once in the work folder and
+reused with `--keep`; not timed). Its stage calls are the plan's: `plan_request` builds it
+as `s1tiling-cloud plan --json` does, so the arguments cannot drift from what a run passes.
+Each node then runs, in the plan's order, as `s1tiling-cloud stage NAME --args JSON` in a
+fresh process, as an Argo pod runs it (the local runner makes the same calls in its pool's
+workers, without the process start). For `one`: `heights` (DEM + geoid on the tile, once per
+tile), `ortho` (calibration with thermal noise removal, margins, orthorectification, and both
+polarisations written as the day's products, DEFLATE with overviews, with their border
+masks: a one-product day has no concatenation) and `publish` (the STAC item); in `pair` the
+two orthos write intermediates and a `concatenate` per polarisation writes the day's product
+and its border mask.
 
-    .venv/bin/python benchmarks/s1_chain.py [--tile 31TCJ] [--json PATH] [--keep DIR]
+The whole plan runs once untimed first (numba's cache made and warm, as a worker's), then
+again, timed, with every node's outputs removed before it runs. Per node: the process's wall
+time, the stage's own seconds (after the imports), the CPU seconds and peak RSS of the
+process (its rusage), and the share of the stage's seconds its COG writer took (the
+`write_*_s` figures; the writer is a thread overlapping the compute).
+
+Issue 4's target on a 2-core machine: the product × tile chain (calibration with thermal noise
+removal, margins, orthorectification, COG writing) for both polarisations in ≤ 15 s wall and
+≤ 4 GB peak memory: the `ortho` node of `one`.
+
+    .venv/bin/python benchmarks/s1_chain.py [--case one] [--tile 31TCJ] [--json PATH]
+        [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
+import os
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from request import CASE_SPECS, case_folder, make_products  # benchmarks/ is first on sys.path
+from stage_process import ROOT, run_stage
 
-ROOT = Path(__file__).resolve().parents[1]
-STAGE_RUNNER = """
-import json, resource, sys, time
-from s1tiling_cloud.stages.registry import run_stage
-started = time.perf_counter()
-result = run_stage(sys.argv[1], json.loads(sys.argv[2]))
-wall = time.perf_counter() - started
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"result": json.loads(result.to_json()), "wall_s": wall, "max_rss_mib": rss}))
-"""
+sys.path.insert(1, str(ROOT))  # this tree's package, as its stage processes import it
+
+TARGET_WALL_S = 15.0
+TARGET_RSS_MIB = 4096
 
 
-def run_stage(name: str, arguments: dict, fresh: list[str] = ()) -> dict:
-    """One stage in a fresh Python process: its result, wall time and peak RSS. The files in
-    `fresh` are removed first, so that the stage computes instead of reusing them."""
-    for path in fresh:
-        Path(path).unlink(missing_ok=True)
-    done = subprocess.run([sys.executable, "-c", STAGE_RUNNER, name, json.dumps(arguments)],
-                          check=True, capture_output=True, text=True)
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
-    if figures["result"]["skipped"]:
-        raise RuntimeError(f"{name} reused its outputs instead of computing them")
+def plan_of(config: Path):
+    """The plan of the request `config`, as `s1tiling-cloud plan --json CONFIG` makes it."""
+    from s1tiling_cloud.api import request_of
+    from s1tiling_cloud.plan.request import plan_request
+
+    return plan_request(request_of(str(config)), "s1_process")
+
+
+def run_plan(plan) -> list[dict]:
+    """Every node of `plan` in its order, each in a fresh stage process after its outputs are
+    removed: the node's figures."""
+    figures = []
+    for node in plan.topological():
+        run = run_stage(node.stage, node.args, fresh=node.outputs)
+        details = run["result"]["details"]
+        written = sum(v for k, v in details.items() if k.startswith("write_") and k.endswith("_s"))
+        figures.append({
+            "node": node.id, "label": node.label, "stage": node.stage,
+            "wall_s": round(run["process_wall_s"], 2), "stage_s": round(run["wall_s"], 2),
+            "cpu_s": round(run["cpu_s"], 2), "max_rss_mib": round(run["max_rss_mib"]),
+            "encoding_share": round(written / run["wall_s"], 3) if written else None,
+            "details": details})
+        print(f"{node.label}: {figures[-1]['wall_s']} s", file=sys.stderr)
     return figures
 
 
-def make_inputs(folder: Path, tile_name: str, relief=None) -> tuple[str, str]:
-    """A full-size dual-pol GRD centred on the tile, and a DEM raster around it: 4° at 12
-    arc-seconds, flat, or `relief(rows, cols)` metres (integer pixel indices)."""
-    import rasterio
-    from rasterio.transform import from_origin
+def report(case: str, tile: str, nodes: list[dict]) -> dict:
+    """The figures of the run, with the totals and issue 4's target on the one-product ortho."""
+    figures = {"case": case, "tile": tile, "cpus": os.cpu_count(),
+               "load_average": round(os.getloadavg()[0], 1), "nodes": nodes,
+               "total_wall_s": round(sum(n["wall_s"] for n in nodes), 2),
+               "total_cpu_s": round(sum(n["cpu_s"] for n in nodes), 2),
+               "max_rss_mib": max(n["max_rss_mib"] for n in nodes)}
+    orthos = [n for n in nodes if n["stage"] == "ortho"]
+    if case == "one" and orthos:
+        ortho = orthos[0]
+        figures["target"] = {"wall_s": TARGET_WALL_S, "rss_mib": TARGET_RSS_MIB,
+                             "wall_ratio": round(ortho["wall_s"] / TARGET_WALL_S, 2),
+                             "rss_ratio": round(ortho["max_rss_mib"] / TARGET_RSS_MIB, 2)}
+    return figures
 
-    from s1tiling_cloud.geo import S2Tile
-    from s1tiling_cloud.testing import SyntheticGRD, write_grd
 
-    tile = S2Tile.from_name(tile_name)
-    centre = tile.footprint.centroid
-    spec = SyntheticGRD.full_size(centre.y, centre.x, sigma0_db=-12.0, seed=7)
-    product = write_grd(spec, folder / "s1")
-    west, north = np.floor(centre.x) - 2, np.floor(centre.y) + 2
-    size = 1200
-    rows, cols = np.mgrid[0:size, 0:size]
-    heights = np.zeros((size, size)) if relief is None else relief(rows, cols)
-    dem = folder / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=size, width=size, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(west, north, 4 / size, 4 / size),
-                       nodata=-32768) as dataset:
-        dataset.write(heights.astype(np.int16)[None])
-    return str(product), str(dem)
+#: The ortho stage's steps in the order they run (its result's details come sorted by name).
+STEPS = ("project", "calibrate", "resample", "write", "mask")
+
+
+def _step_order(item: tuple[str, object]) -> tuple[int, str]:
+    step = item[0].split("_")[0]
+    return (STEPS.index(step) if step in STEPS else len(STEPS), item[0])
+
+
+def print_table(figures: dict) -> None:
+    print(f"\nσ° chain of case `{figures['case']}` on {figures['tile']} at 10 m (10980 × 10980), "
+          f"each node a fresh stage process, {figures['cpus']} CPUs, load average "
+          f"{figures['load_average']} at the end")
+    print("| node | wall s | stage's own s | CPU s | peak RSS MiB | COG encoding share |\n"
+          "|---|---|---|---|---|---|")
+    for node in figures["nodes"]:
+        share = "—" if node["encoding_share"] is None else f"{node['encoding_share']:.0%}"
+        print(f"| {node['label']} | {node['wall_s']:.2f} | {node['stage_s']:.2f} | "
+              f"{node['cpu_s']:.2f} | {node['max_rss_mib']} | {share} |")
+        if node["stage"] == "ortho":
+            for key, value in sorted(node["details"].items(), key=_step_order):
+                if key.endswith("_s"):
+                    print(f"| ↳ {key[:-2]} | | {value:.2f} | | | |")
+    print(f"| **all nodes, one after the other** | **{figures['total_wall_s']:.2f}** | | "
+          f"**{figures['total_cpu_s']:.2f}** | {figures['max_rss_mib']} | |")
+    if "target" in figures:
+        ortho = next(n for n in figures["nodes"] if n["stage"] == "ortho")
+        target = figures["target"]
+        print(f"\nIssue 4's target (the ortho node, both polarisations): wall {ortho['wall_s']:.2f} s "
+              f"(target {TARGET_WALL_S:g} s; ratio {target['wall_ratio']}), peak RSS "
+              f"{ortho['max_rss_mib']} MiB (target {TARGET_RSS_MIB}; ratio {target['rss_ratio']})")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--case", default="one", choices=[c for c, s in CASE_SPECS.items()
+                                                          if s.calibration == "sigma"])
     parser.add_argument("--tile", default="31TCJ")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
     args = parser.parse_args()
-    folder = args.keep or Path(tempfile.mkdtemp(prefix="s1chain-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    clock = time.perf_counter()
-    product, dem = make_inputs(folder, args.tile)
-    print(f"inputs made in {time.perf_counter() - clock:.1f} s: {product}", file=sys.stderr)
-    heights_uri = str(folder / "heights.tif")
-    heights = run_stage("heights", {"tile": args.tile, "resolution": 10.0, "out_uri": heights_uri,
-                                    "dem": {"dem_dir": dem}}, fresh=[heights_uri])
-    outputs = {"VV": str(folder / "vv.tif"), "VH": str(folder / "vh.tif")}
-    arguments = {"product": product, "tile": args.tile, "heights_uri": heights_uri,
-                 "outputs": outputs, "params": {"resolution": 10.0}}
-    warmup = {p: u + ".warmup.tif" for p, u in outputs.items()}
-    run_stage("ortho", {**arguments, "outputs": warmup}, fresh=list(warmup.values()))
-    ortho = run_stage("ortho", arguments, fresh=list(outputs.values()))
-    # the same encoded as final products (DEFLATE, internal overviews), as the plan asks when a
-    # day has one image (the concatenation then copies its tiles: no re-encode)
-    finals = {p: u + ".final.tif" for p, u in outputs.items()}
-    final = run_stage("ortho", {**arguments, "params": {"resolution": 10.0, "overviews": True,
-                                                        "compress": "DEFLATE"},
-                                "outputs": finals}, fresh=list(finals.values()))
-    copied = run_stage("concatenate", {"inputs": [finals["VV"]], "output": str(folder / "day.tif"),
-                                       "tile": args.tile}, fresh=[str(folder / "day.tif")])
-    details = ortho["result"]["details"]
-    write_s = sum(v for k, v in details.items() if k.startswith("write_"))
-    figures = {
-        "tile": args.tile,
-        "heights_wall_s": round(heights["wall_s"], 2),
-        "heights_max_rss_mib": round(heights["max_rss_mib"]),
-        "ortho_wall_s": round(ortho["wall_s"], 2),
-        "ortho_max_rss_mib": round(ortho["max_rss_mib"]),
-        "ortho_stage_s": details,
-        "cog_encoding_share": round(write_s / ortho["wall_s"], 3),
-        "ortho_with_overviews_wall_s": round(final["wall_s"], 2),
-        "ortho_with_overviews_max_rss_mib": round(final["max_rss_mib"]),
-        "one_image_day_concatenation_wall_s": round(copied["wall_s"], 2),
-        "target_wall_s": 15.0,
-        "target_rss_mib": 4096,
-    }
-    figures["wall_ratio_to_target"] = round(figures["ortho_wall_s"] / 15.0, 2)
-    figures["rss_ratio_to_target"] = round(figures["ortho_max_rss_mib"] / 4096, 2)
-    print(f"\nProduct × tile σ° chain, VV+VH, {args.tile} at 10 m (10980 × 10980), 2 CPUs")
-    print("| step | seconds |\n|---|---|")
-    for key, value in details.items():
-        if key.endswith("_s"):
-            print(f"| {key[:-2]} | {value:.2f} |")
-    print(f"| **ortho stage, wall** | **{figures['ortho_wall_s']:.2f}** "
-          f"(target 15; ratio {figures['wall_ratio_to_target']}) |")
-    print(f"| peak RSS | {figures['ortho_max_rss_mib']} MiB (target 4096; ratio "
-          f"{figures['rss_ratio_to_target']}) |")
-    print(f"| COG encoding share (in a thread, overlapping compute) | "
-          f"{figures['cog_encoding_share']:.0%} |")
-    print(f"| ortho stage writing final COGs with overviews | "
-          f"{figures['ortho_with_overviews_wall_s']:.2f} s, "
-          f"{figures['ortho_with_overviews_max_rss_mib']} MiB |")
-    print(f"| the day's product from that image (tiles copied, one polarisation) | "
-          f"{figures['one_image_day_concatenation_wall_s']:.2f} s |")
-    print(f"| heights (once per tile) | {figures['heights_wall_s']:.2f} s, "
-          f"{figures['heights_max_rss_mib']} MiB |")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="s1chain-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        clock = time.perf_counter()
+        products = make_products(work, args.tile, set(CASE_SPECS[args.case].products))
+        print(f"inputs ready in {time.perf_counter() - clock:.1f} s", file=sys.stderr)
+        folder = case_folder(work, args.case, "native", args.tile, products)
+        plan = plan_of(folder / "request.cfg")
+        run_plan(plan)  # numba's cache made and loaded once, untimed
+        figures = report(args.case, args.tile, run_plan(plan))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+    print_table(figures)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
 
