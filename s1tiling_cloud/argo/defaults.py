@@ -69,17 +69,20 @@ class PodSize:
     ephemeral_limit: str
 
 
-#: Pod kind (each stage's is in `stages.registry`) -> size. "ortho": the ortho benchmark's
-#: measured peak is 3.8 GiB for a full tile (10980² float32 outputs, two polarisations, the
-#: product's window and the geometry grid); request 4 GiB, limit 5 GiB (~30 % headroom). The
-#: others are computed from array sizes (one 10980² float32 band is 482 MB; float64 geometry
-#: 964 MB) and await their own benchmarks: "light" holds two or three bands; "map" holds five
-#: or six float64 planes of geometry;
+#: Pod kind (each stage's is in `stages.registry`) -> size. "ortho": measured peak 2.9 GiB
+#: (2959 MiB, `s1tiling-cloud stage ortho` of a full-size dual-pol GRD onto a 10980² tile at
+#: 10 m, both polarisations written as the day's products with their border masks; the same
+#: with GDAL's block cache bounded or not: the stage reads and writes outside it); request
+#: 3 GiB, limit 4 GiB (~38 % headroom). "light": measured peaks 0.8 GiB (heights), 1.2 GiB
+#: (concatenate of a same-day pair, one polarisation, with `POD_ENV`'s GDAL cache bound) and
+#: 0.4 GiB (publish), under the 2 GiB request. The others are computed from array sizes (one
+#: 10980² float32 band is 482 MB; float64 geometry 964 MB) and await their own benchmarks:
+#: "map" holds five or six float64 planes of geometry;
 #: "ingest" streams a product (~1.7 GB zip) through /tmp into object storage;
 #: "control" is the planning and launching pods (JSON and API calls only).
 POD_SIZES: dict[str, PodSize] = {
     "ingest": PodSize("250m", "512Mi", "1Gi", "8Gi", "10Gi"),
-    "ortho": PodSize("2", "4Gi", "5Gi", "2Gi", "4Gi"),
+    "ortho": PodSize("2", "3Gi", "4Gi", "2Gi", "4Gi"),
     "light": PodSize("1", "2Gi", "3Gi", "2Gi", "4Gi"),
     "map": PodSize("2", "6Gi", "8Gi", "2Gi", "4Gi"),
     "control": PodSize("100m", "256Mi", "512Mi", "256Mi", "1Gi"),
@@ -162,14 +165,25 @@ RETRY_POLICIES: dict[str, RetryPolicy] = {
 #: endpoint in every log line. The chart's `secrets.variables`; `ArgoSettings.secret_variables`.
 DEFAULT_SECRET_VARIABLES = "EODAG__*"
 
-#: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs), and
-#: (`podspec.pod_env`) `S1TILING_CLOUD_SECRET_VARIABLES`.
+#: GDAL's raster block cache in a pod, in MB. GDAL's default is 5 % of the memory it finds
+#: (the node's, or the container's limit where GDAL reads it): a stage reading whole tiles
+#: through GDAL fills it with blocks it never reads again, and the pod's peak then depends on
+#: the node. Measured without a container limit on a 23 GiB machine (default 1.2 GB), five
+#: alternating runs each: concatenate of a same-day pair's 10 m VV peaks at 2088–2104 MiB by
+#: default, 1181–1182 MiB with 64 MB, for no more CPU (median 13.4 s and 11.9 s); ortho and
+#: heights peak the same either way (docs/argo.md).
+GDAL_CACHE_MB = 64
+
+#: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs), GDAL's
+#: block cache bounded (`GDAL_CACHE_MB`), and (`podspec.pod_env`)
+#: `S1TILING_CLOUD_SECRET_VARIABLES`.
 POD_ENV: dict[str, str] = {
     "HOME": "/tmp",
     "TMPDIR": "/tmp",
     "XDG_CACHE_HOME": "/tmp/.cache",
     "NUMBA_CACHE_DIR": "/tmp/.cache/numba",
     "PYTHONUNBUFFERED": "1",
+    "GDAL_CACHEMAX": str(GDAL_CACHE_MB),
 }
 
 

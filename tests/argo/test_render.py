@@ -110,7 +110,7 @@ def test_pods_carry_the_production_defaults():
     assert spec["podGC"]["strategy"] == "OnPodSuccess" and spec["ttlStrategy"]["secondsAfterSuccess"] > 0
     assert spec["volumes"] == [{"name": "tmp", "emptyDir": {}}]
     ortho = templates["stage-ortho"]
-    assert ortho["container"]["resources"]["requests"]["memory"] == "4Gi"
+    assert ortho["container"]["resources"]["requests"]["memory"] == "3Gi"
     assert ortho["container"]["command"] == ["s1tiling-cloud", "stage", "{{inputs.parameters.stage}}",
                                              "--args", "{{inputs.parameters.args}}"]
     assert ortho["container"]["securityContext"]["readOnlyRootFilesystem"] is True
@@ -172,3 +172,15 @@ def test_the_secret_variables_reach_every_pod_of_the_children():
     assert containers and all(
         {e["name"]: e.get("value") for e in c["env"]}["S1TILING_CLOUD_SECRET_VARIABLES"]
         == "EODAG__*,MY_TOKEN_FILE" for c in containers)
+
+
+def test_every_pod_bounds_gdal_block_cache():
+    """GDAL's block cache is bounded in every pod, the WorkflowTemplates' (plan, launch) and the
+    children's (stages, ingest), so that a pod's peak memory does not follow its node's."""
+    documents = [workflow_template(scenario).to_dict() for scenario in SCENARIOS]
+    documents += [w.to_dict() for w in plan_to_workflows(campaign(["33TTG"], 2))]
+    containers = {t["name"]: t["container"] for d in documents for t in d["spec"]["templates"]
+                  if "container" in t}
+    assert {"plan", "stage-ortho", "stage-light"} <= set(containers)
+    assert all({e["name"]: e.get("value") for e in c["env"]}["GDAL_CACHEMAX"] == "64"
+               for c in containers.values())
