@@ -8,8 +8,9 @@ dual-polarisation GRD on 31TCJ, σ° VV+VH with border masks), and so are its in
 reused with `--keep`; not timed). Its stage calls are the plan's: `plan_request` builds it
 as `s1tiling-cloud plan --json` does, so the arguments cannot drift from what a run passes.
 Each node then runs, in the plan's order, as `s1tiling-cloud stage NAME --args JSON` in a
-fresh process, as an Argo pod runs it (the local runner makes the same calls in its pool's
-workers, without the process start). For `one`: `heights` (DEM + geoid on the tile, once per
+fresh process with the pods' GDAL settings (`argo.defaults.POD_ENV`: the block cache bound),
+as an Argo pod runs it (the local runner makes the same calls in its pool's workers, without
+the process start, with GDAL's default cache). For `one`: `heights` (DEM + geoid on the tile, once per
 tile), `ortho` (calibration with thermal noise removal, margins, orthorectification, and both
 polarisations written as the day's products, DEFLATE with overviews, with their border
 masks: a one-product day has no concatenation) and `publish` (the STAC item); in `pair` the
@@ -19,8 +20,8 @@ and its border mask.
 The whole plan runs once untimed first (numba's cache made and warm, as a worker's), then
 again, timed, with every node's outputs removed before it runs. Per node: the process's wall
 time, the stage's own seconds (after the imports), the CPU seconds and peak RSS of the
-process (its rusage), and the share of the stage's seconds its COG writer took (the
-`write_*_s` figures; the writer is a thread overlapping the compute).
+process (its rusage), and, for the stages that report it (ortho), the share of the stage's
+seconds its COG writer took (the `write_*_s` figures; a thread overlapping the compute).
 
 Issue 4's target on a 2-core machine: the product × tile chain (calibration with thermal noise
 removal, margins, orthorectification, COG writing) for both polarisations in ≤ 15 s wall and
@@ -58,12 +59,19 @@ def plan_of(config: Path):
     return plan_request(request_of(str(config)), "s1_process")
 
 
+def pod_gdal_env() -> dict[str, str]:
+    """The GDAL settings of every Argo pod (`argo.defaults.POD_ENV`)."""
+    from s1tiling_cloud.argo.defaults import POD_ENV
+
+    return {name: value for name, value in POD_ENV.items() if name.startswith("GDAL_")}
+
+
 def run_plan(plan) -> list[dict]:
-    """Every node of `plan` in its order, each in a fresh stage process after its outputs are
-    removed: the node's figures."""
-    figures = []
+    """Every node of `plan` in its order, each in a fresh stage process with the pods' GDAL
+    settings, after its outputs are removed: the node's figures."""
+    figures, env = [], pod_gdal_env()
     for node in plan.topological():
-        run = run_stage(node.stage, node.args, fresh=node.outputs)
+        run = run_stage(node.stage, node.args, fresh=node.outputs, env=env)
         details = run["result"]["details"]
         written = sum(v for k, v in details.items() if k.startswith("write_") and k.endswith("_s"))
         figures.append({
@@ -78,7 +86,7 @@ def run_plan(plan) -> list[dict]:
 
 def report(case: str, tile: str, nodes: list[dict]) -> dict:
     """The figures of the run, with the totals and issue 4's target on the one-product ortho."""
-    figures = {"case": case, "tile": tile, "cpus": os.cpu_count(),
+    figures = {"case": case, "tile": tile, "cpus": os.cpu_count(), "env": pod_gdal_env(),
                "load_average": round(os.getloadavg()[0], 1), "nodes": nodes,
                "total_wall_s": round(sum(n["wall_s"] for n in nodes), 2),
                "total_cpu_s": round(sum(n["cpu_s"] for n in nodes), 2),
@@ -103,8 +111,8 @@ def _step_order(item: tuple[str, object]) -> tuple[int, str]:
 
 def print_table(figures: dict) -> None:
     print(f"\nσ° chain of case `{figures['case']}` on {figures['tile']} at 10 m (10980 × 10980), "
-          f"each node a fresh stage process, {figures['cpus']} CPUs, load average "
-          f"{figures['load_average']} at the end")
+          f"each node a fresh stage process ({' '.join(f'{k}={v}' for k, v in figures['env'].items())}"
+          f"), {figures['cpus']} CPUs, load average {figures['load_average']} at the end")
     print("| node | wall s | stage's own s | CPU s | peak RSS MiB | COG encoding share |\n"
           "|---|---|---|---|---|---|")
     for node in figures["nodes"]:
