@@ -10,12 +10,12 @@ as `s1tiling-cloud plan --json` does, so the arguments cannot drift from what a 
 Each node then runs, in the plan's order, as `s1tiling-cloud stage NAME --args JSON` in a
 fresh process with the pods' GDAL settings (`argo.defaults.POD_ENV`: the block cache bound),
 as an Argo pod runs it (the local runner makes the same calls in its pool's workers, without
-the process start, with GDAL's default cache). For `one`: `heights` (DEM + geoid on the tile, once per
-tile), `ortho` (calibration with thermal noise removal, margins, orthorectification, and both
-polarisations written as the day's products, DEFLATE with overviews, with their border
-masks: a one-product day has no concatenation) and `publish` (the STAC item); in `pair` the
-two orthos write intermediates and a `concatenate` per polarisation writes the day's product
-and its border mask.
+the process start, with GDAL's default cache). For `one`: `heights` (DEM + geoid on the
+tile, once per tile), `ortho` (calibration with thermal noise removal, margins,
+orthorectification, and both polarisations written as the day's products, DEFLATE with
+overviews, with their border masks: a one-product day has no concatenation) and `publish`
+(the STAC item); in `pair` the two orthos write intermediates and a `concatenate` per
+polarisation writes the day's product and its border mask.
 
 The whole plan runs once untimed first (numba's cache made and warm, as a worker's), then
 again, timed, with every node's outputs removed before it runs. Per node: the process's wall
