@@ -25,8 +25,8 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from html import escape as _html_escape
+from typing import Any
 
 import numpy as np
 import rasterio
@@ -559,7 +559,8 @@ def _vrt_xml(headers: Sequence[_Header]) -> str:
         resample = "" if same_res else ' resampling="cubic"'
         sources.append(
             f"<ComplexSource{resample}>"
-            f'<SourceFilename relativeToVRT="0">{_xml_text(h.path)}</SourceFilename><SourceBand>1</SourceBand>'
+            f'<SourceFilename relativeToVRT="0">{_xml_text(h.path)}</SourceFilename>'
+            f'<SourceBand>1</SourceBand>'
             f'<SourceProperties RasterXSize="{h.width}" RasterYSize="{h.height}" '
             f'DataType="{_GDAL_TYPES.get(h.dtype, "Float32")}" BlockXSize="{h.block[1]}" '
             f'BlockYSize="{h.block[0]}"/>'
