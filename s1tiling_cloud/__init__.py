@@ -15,3 +15,5 @@ defer_module("boto3")
 # numba imports scipy.linalg.cython_blas (all of scipy.linalg, ~0.4 s) when it loads its first
 # kernel, only to see that BLAS is there; it loads when something calls into it.
 defer_module("scipy.linalg.cython_blas")
+# numba imports yaml at start-up for a `.numba_config.yaml` that is never there.
+defer_module("yaml")

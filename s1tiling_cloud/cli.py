@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from . import __version__
 from .config.scenario import SCENARIOS, Scenario
@@ -119,6 +118,8 @@ def info(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=summary["product"], show_header=False, title_justify="left")
     orbit = summary["orbit"]
     rows = [
@@ -221,6 +222,8 @@ def demo(
     console.print(f"[bold]{summary['product']}[/]: {summary['mode']} {summary['product_type']} "
                   f"{' '.join(summary['polarisations'])}, {summary['start']}, relative orbit "
                   f"{summary['orbit']['relative']} {summary['orbit']['direction']}")
+    from rich.table import Table
+
     table = Table(title=f"S1Tiling chain onto S2 tile 31TCJ ({run.config})", title_justify="left")
     table.add_column("step")
     table.add_column("seconds")

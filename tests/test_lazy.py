@@ -122,3 +122,20 @@ def test_defer_module_finds_a_submodule_without_running_its_parents():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_yaml_is_deferred_for_numba_and_works_when_used():
+    code = (
+        "import sys\n"
+        "import s1tiling_cloud\n"
+        "import numba\n"
+        "assert 'yaml.loader' not in sys.modules\n"  # numba imported, yaml not run
+        "import yaml\n"
+        "assert yaml.safe_load('a: [1, 2]') == {'a': [1, 2]}\n"
+        "class Dumper(yaml.SafeDumper):\n"
+        "    pass\n"
+        "assert yaml.dump({'x': 1}, Dumper=Dumper) == 'x: 1\\n'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
