@@ -83,8 +83,33 @@ class _Typer(typer.Typer):
         return decorator
 
 
-app = _Typer(add_completion=False, no_args_is_help=True,
-             help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
+class _App(_Typer):
+    """The `s1tiling-cloud` app, whose `stage NAME --args JSON` (every Argo pod's command, in
+    that form) runs without typer's parsing: typer builds its converters with pydantic, a tenth
+    of a second or more of each pod's start. It runs what typer would (the root options'
+    defaults, then `stage` through `_guarded`) and ends the same way; a usage error of that
+    form, and every other command line, goes through typer (which prints usage errors)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = sys.argv[1:]
+        if (not args and "args" not in kwargs and len(argv) == 4 and argv[0] == "stage"
+                and argv[2] == "--args"):
+            try:
+                main(version=False, verbose=False)
+                _guarded(stage, trace_untyped=True)(name=argv[1], args=argv[3], args_file=None)
+            except typer.BadParameter:
+                pass  # nothing ran yet: typer parses it again and prints the usage error
+            except typer.Exit as done:
+                sys.exit(done.exit_code)
+            except KeyboardInterrupt:
+                sys.exit(130)  # typer's code for it
+            else:
+                sys.exit(0)
+        return super().__call__(*args, **kwargs)
+
+
+app = _App(add_completion=False, no_args_is_help=True,
+           help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
 
 
 def _version(value: bool) -> None:
