@@ -6,7 +6,8 @@ of `--repeat` runs (CPU: the rusage of the waited-for child). Target (issue 15):
 Stages: `mask` computing (numba kernels loaded from the cache, a COG written), `mask` finding
 its output already made (the re-run rule: imports and a tag read), `concatenate` of one image
 (merged and encoded), `ortho` of a 600 × 800 GRD at 60 m (the SAFE reader, the projector),
-`heights` of a tile at 60 m from one small DEM file (the DEM warp, the geoid).
+`heights` of a tile at 60 m from one small DEM file (the DEM warp, the geoid), `publish` of one
+image into a static catalog (the STAC item, its collection; re-runs rewrite the same item).
 
     .venv/bin/python benchmarks/stage_startup.py [--repeat 5] [--json PATH]
 """
@@ -75,6 +76,7 @@ def inputs(folder: Path) -> dict[str, dict]:
         "mask": {"product": image, "output": str(folder / "mask.tif")},
         "heights": {"tile": "31TCJ", "resolution": 60.0, "out_uri": str(folder / "h2.tif"),
                     "dem": {"dem_dir": str(dem)}},
+        "publish": {"products": {"VV": image}, "catalog": str(folder / "catalog" / "catalog.json")},
     }
 
 
@@ -91,7 +93,8 @@ def main() -> None:
                  ("mask (reuses its output)", "mask", []),
                  ("concatenate (one image)", "concatenate", [arguments["concatenate"]["output"]]),
                  ("ortho (600 × 800 GRD, 60 m)", "ortho", list(arguments["ortho"]["outputs"].values())),
-                 ("heights (60 m tile, one DEM file)", "heights", [arguments["heights"]["out_uri"]])]
+                 ("heights (60 m tile, one DEM file)", "heights", [arguments["heights"]["out_uri"]]),
+                 ("publish (one image, static catalog)", "publish", [])]
         for label, stage, remove in cases:
             run(stage, arguments[stage], remove)  # numba's cache and the OS's file cache warm
             runs = [run(stage, arguments[stage], remove) for _ in range(args.repeat)]

@@ -21,7 +21,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from . import __version__
 from .config.scenario import SCENARIOS, Scenario
@@ -84,8 +83,33 @@ class _Typer(typer.Typer):
         return decorator
 
 
-app = _Typer(add_completion=False, no_args_is_help=True,
-             help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
+class _App(_Typer):
+    """The `s1tiling-cloud` app, whose `stage NAME --args JSON` (every Argo pod's command, in
+    that form) runs without typer's parsing: typer builds its converters with pydantic, a tenth
+    of a second or more of each pod's start. It runs what typer would (the root options'
+    defaults, then `stage` through `_guarded`) and ends the same way; a usage error of that
+    form, and every other command line, goes through typer (which prints usage errors)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        argv = sys.argv[1:]
+        if (not args and "args" not in kwargs and len(argv) == 4 and argv[0] == "stage"
+                and argv[2] == "--args"):
+            try:
+                main(version=False, verbose=False)
+                _guarded(stage, trace_untyped=True)(name=argv[1], args=argv[3], args_file=None)
+            except typer.BadParameter:
+                pass  # nothing ran yet: typer parses it again and prints the usage error
+            except typer.Exit as done:
+                sys.exit(done.exit_code)
+            except KeyboardInterrupt:
+                sys.exit(130)  # typer's code for it
+            else:
+                sys.exit(0)
+        return super().__call__(*args, **kwargs)
+
+
+app = _App(add_completion=False, no_args_is_help=True,
+           help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
 
 
 def _version(value: bool) -> None:
@@ -119,6 +143,8 @@ def info(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(title=summary["product"], show_header=False, title_justify="left")
     orbit = summary["orbit"]
     rows = [
@@ -221,6 +247,8 @@ def demo(
     console.print(f"[bold]{summary['product']}[/]: {summary['mode']} {summary['product_type']} "
                   f"{' '.join(summary['polarisations'])}, {summary['start']}, relative orbit "
                   f"{summary['orbit']['relative']} {summary['orbit']['direction']}")
+    from rich.table import Table
+
     table = Table(title=f"S1Tiling chain onto S2 tile 31TCJ ({run.config})", title_justify="left")
     table.add_column("step")
     table.add_column("seconds")

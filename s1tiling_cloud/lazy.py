@@ -10,12 +10,14 @@ importable:
 - `defer_module`: a third-party module that something imports eagerly but rarely uses (rasterio
   imports boto3 at start-up, ~0.4 s, for S3 sessions that this package makes without it) is
   a placeholder that runs it on its first attribute access, so code that uses it behaves as
-  before.
+  before. numba imports `scipy.linalg.cython_blas` (~0.4 s: all of `scipy.linalg`) when it
+  loads its first kernel, only to check that BLAS is there; no kernel here calls BLAS.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -92,20 +94,44 @@ class _Deferred(types.ModuleType):
             setattr(real, attribute, value)
 
 
+def _find_spec_without_importing(name: str) -> importlib.machinery.ModuleSpec | None:
+    """The spec of a module, submodules included, with none of its parent packages run
+    (`importlib.util.find_spec("a.b.c")` imports `a.b`)."""
+    spec = None
+    parts = name.split(".")
+    for depth in range(1, len(parts) + 1):
+        prefix = ".".join(parts[:depth])
+        if spec is None:
+            spec = importlib.util.find_spec(prefix)
+        elif spec.submodule_search_locations is None:
+            return None  # a plain module has no submodules
+        else:
+            spec = importlib.machinery.PathFinder.find_spec(prefix,
+                                                            spec.submodule_search_locations)
+        if spec is None:
+            return None
+    return spec
+
+
 def defer_module(name: str) -> None:
     """Make `import name` cheap: the module runs on its first attribute access.
 
     Nothing happens when the module is already imported or not installed (an import of it
-    then fails as it would have).
+    then fails as it would have). For a submodule (`a.b.c`), nothing happens either when its
+    parent `a.b` is already imported (the submodule alone is then cheap); otherwise `import
+    a.b.c` runs `a` alone, and the placeholder loads `a.b` with `a.b.c` on its first attribute
+    access. Until then `a.b.c` is reached through `sys.modules` (`from a.b import c`, C-level
+    imports), not as an attribute of a parent imported meanwhile that does not import it.
 
     Parameters
     ----------
     name : str
-        A top-level module's name.
+        A module's full name.
     """
-    if name in sys.modules:
+    parent = name.rpartition(".")[0]
+    if name in sys.modules or (parent and parent in sys.modules):
         return
-    spec = importlib.util.find_spec(name)
+    spec = _find_spec_without_importing(name)
     if spec is None or spec.loader is None:
         return
     placeholder = _Deferred(name)

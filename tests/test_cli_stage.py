@@ -117,3 +117,24 @@ def test_typed_errors_end_with_s1tiling_s_exit_codes(tmp_path, images):
 def test_wrong_arguments_are_usage_errors(arguments):
     run = stage(*arguments)
     assert run.returncode == 2 and run.stdout == ""
+
+
+def test_a_pod_s_command_line_and_typer_s_parsing_end_alike(tmp_path, images):
+    """`stage NAME --args JSON` (the pods' form) skips typer's parsing; `--args=JSON` goes
+    through typer: the same output, exit code and messages, success or not."""
+    out = str(tmp_path / "merged.tif")
+    arguments = json.dumps({"inputs": images, "output": out, "tile": TILE})
+    first = stage("concatenate", "--args", arguments)
+    again, again_by_typer = stage("concatenate", "--args", arguments), stage("concatenate",
+                                                                              f"--args={arguments}")
+    assert first.returncode == again.returncode == again_by_typer.returncode == 0
+    assert json.loads(again.stdout) == json.loads(again_by_typer.stdout) | {
+        "seconds": json.loads(again.stdout)["seconds"]}
+    for wrong in ("{not json", json.dumps({"product": "p.tif"})):
+        pod, by_typer = stage("mask", "--args", wrong), stage("mask", f"--args={wrong}")
+        assert pod.returncode == by_typer.returncode == 2
+        assert pod.stderr == by_typer.stderr and "Usage" in pod.stderr
+    missing = json.dumps({"product": str(tmp_path / "none.tif"), "output": str(tmp_path / "m.tif")})
+    pod, by_typer = stage("mask", "--args", missing), stage("mask", f"--args={missing}")
+    assert pod.returncode == by_typer.returncode == exits.UNKNOWN_REASON
+    assert pod.stderr.splitlines()[-1] == by_typer.stderr.splitlines()[-1]

@@ -76,3 +76,66 @@ def test_the_placeholder_follows_the_real_module_after_loading():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_numba_blas_check_is_deferred_and_blas_works_when_called():
+    """numba's BLAS check at its first kernel no longer runs scipy.linalg; a kernel that calls
+    BLAS (np.dot of matrices) still compiles and computes, and scipy.linalg imports as usual."""
+    code = (
+        "import sys\n"
+        "import numpy as np\n"
+        "import s1tiling_cloud\n"
+        "import numba\n"
+        "@numba.njit\n"
+        "def add(a):\n"
+        "    return a + 1.0\n"
+        "add(np.ones(3))\n"
+        "assert 'scipy.linalg' not in sys.modules\n"
+        "@numba.njit\n"
+        "def dot(a, b):\n"
+        "    return np.dot(a, b)\n"
+        "a = np.arange(6.0).reshape(2, 3)\n"
+        "assert np.array_equal(dot(a, a.T), a @ a.T)\n"
+        "import scipy.linalg\n"
+        "from scipy.linalg import cython_blas\n"
+        "assert '__pyx_capi__' in dir(cython_blas)\n"
+        "assert np.allclose(scipy.linalg.inv(np.eye(2) * 2), np.eye(2) / 2)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+
+def test_defer_module_finds_a_submodule_without_running_its_parents():
+    code = (
+        "import sys\n"
+        "from s1tiling_cloud.lazy import defer_module\n"
+        "defer_module('scipy.linalg.cython_blas')\n"
+        "assert 'scipy' not in sys.modules and 'scipy.linalg.cython_blas' in sys.modules\n"
+        "import scipy.linalg.cython_blas\n"
+        "assert 'scipy.linalg' not in sys.modules\n"
+        "import scipy.linalg\n"  # its extension modules load the real cython_blas
+        "assert scipy.linalg.cython_blas is sys.modules['scipy.linalg.cython_blas']\n"
+        "assert '__pyx_capi__' in vars(scipy.linalg.cython_blas)\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_yaml_is_deferred_for_numba_and_works_when_used():
+    code = (
+        "import sys\n"
+        "import s1tiling_cloud\n"
+        "import numba\n"
+        "assert 'yaml.loader' not in sys.modules\n"  # numba imported, yaml not run
+        "import yaml\n"
+        "assert yaml.safe_load('a: [1, 2]') == {'a': [1, 2]}\n"
+        "class Dumper(yaml.SafeDumper):\n"
+        "    pass\n"
+        "assert yaml.dump({'x': 1}, Dumper=Dumper) == 'x: 1\\n'\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

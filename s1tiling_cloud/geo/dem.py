@@ -25,8 +25,8 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from html import escape as _html_escape
 from typing import Any
-from xml.sax.saxutils import escape
 
 import numpy as np
 import rasterio
@@ -535,6 +535,12 @@ class _VrtDataset:
         self._memfile.close()
 
 
+def _xml_text(text: str) -> str:
+    """`text` as XML character data (&, < and > escaped; `html`, not `xml.sax.saxutils`, whose
+    import pulls `urllib.request` into every heights pod)."""
+    return _html_escape(text, quote=False)
+
+
 def _vrt_xml(headers: Sequence[_Header]) -> str:
     """A VRT mosaic of north-up rasters sharing a CRS, at their finest resolution (BuildVRT's way)."""
     res_x = min(h.transform.a for h in headers)
@@ -553,7 +559,8 @@ def _vrt_xml(headers: Sequence[_Header]) -> str:
         resample = "" if same_res else ' resampling="cubic"'
         sources.append(
             f"<ComplexSource{resample}>"
-            f'<SourceFilename relativeToVRT="0">{escape(h.path)}</SourceFilename><SourceBand>1</SourceBand>'
+            f'<SourceFilename relativeToVRT="0">{_xml_text(h.path)}</SourceFilename>'
+            f'<SourceBand>1</SourceBand>'
             f'<SourceProperties RasterXSize="{h.width}" RasterYSize="{h.height}" '
             f'DataType="{_GDAL_TYPES.get(h.dtype, "Float32")}" BlockXSize="{h.block[1]}" '
             f'BlockYSize="{h.block[0]}"/>'
@@ -564,7 +571,7 @@ def _vrt_xml(headers: Sequence[_Header]) -> str:
         )
     return (
         f'<VRTDataset rasterXSize="{width}" rasterYSize="{height}">'
-        f"<SRS>{escape(headers[0].crs.to_wkt())}</SRS>"
+        f"<SRS>{_xml_text(headers[0].crs.to_wkt())}</SRS>"
         f"<GeoTransform>{left!r}, {res_x!r}, 0.0, {top!r}, 0.0, {-res_y!r}</GeoTransform>"
         f'<VRTRasterBand dataType="Float32" band="1"><NoDataValue>{DEM_NODATA!r}</NoDataValue>'
         + "".join(sources)

@@ -1,12 +1,26 @@
-"""STAC publication: items with SAR metadata, collections, a static catalog, a STAC API push."""
+"""STAC publication: items with SAR metadata, collections, a static catalog, a STAC API push.
 
-from .api_client import StacApiClient
-from .item import ProductFiles, build_item, collection_id, item_dict, item_id
-from .publication import Published, publish_product
-from .rebuild import rebuild_catalog
-from .static_catalog import StaticCatalog
-from .validate import offline_validator, problems, validate_catalog
+The names below load on first use (`lazy.lazy_exports`): the planner and the `publish` stage
+need the items and the catalog, not the validator (pystac's validation, jsonschema) nor the
+rebuild.
+"""
 
-__all__ = ["ProductFiles", "Published", "StacApiClient", "StaticCatalog", "build_item",
-           "collection_id", "item_dict", "item_id", "offline_validator", "problems",
-           "publish_product", "rebuild_catalog", "validate_catalog"]
+from ..lazy import lazy_exports
+
+_EXPORTS = {
+    "ProductFiles": ".item",
+    "Published": ".publication",
+    "StacApiClient": ".api_client",
+    "StaticCatalog": ".static_catalog",
+    "build_item": ".item",
+    "collection_id": ".item",
+    "item_dict": ".item",
+    "item_id": ".item",
+    "offline_validator": ".validate",
+    "problems": ".validate",
+    "publish_product": ".publication",
+    "rebuild_catalog": ".rebuild",
+    "validate_catalog": ".validate",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
