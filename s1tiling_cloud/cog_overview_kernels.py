@@ -2,8 +2,9 @@
 
 In a module of its own so that writing a COG without float overviews (masks, no overviews)
 does not load numba. Serial: the five levels of a 10980² tile take ~0.1 CPU s, as much as in
-parallel, and the ortho stage encodes in a thread while its main thread computes the next
-polarisation (a numba kernel holds the GIL: a parallel one would only make the other wait).
+parallel, and the ortho stage encodes each polarisation in a thread while its main thread
+computes the next one. The kernels release the GIL (`nogil`), so they do not stop those other
+threads; being serial, they never launch numba's thread pool from two threads at once.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def _valid(value, nodata, nodata_is_nan):
     return not np.isnan(value) if nodata_is_nan else value != nodata
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def average(src, y_start, y_stop, y_first, y_last, x_start, x_stop, x_first, x_last,
             nodata, nodata_is_nan, replacement, out):
     """`out[i, j]` = weighted mean of the valid pixels of `src` in rows
@@ -68,7 +69,7 @@ def average(src, y_start, y_stop, y_first, y_last, x_start, x_stop, x_first, x_l
                 out[i, j] = mean
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def average_by_two(src, nodata, nodata_is_nan, replacement, out):
     """`average` where `src` is exactly twice `out` on both axes: every footprint is 2 × 2
     whole pixels (weights 1), which lets the loop run without the footprint tables."""

@@ -11,11 +11,11 @@ filter) is in `s1tiling:*` properties.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,7 @@ from ..exceptions import NotCompatibleInput
 from ..outputs.metadata import S1TILING_COMPATIBLE_VERSION
 from ..outputs.names import ProductName, split_tile_name
 from ..store import COG_MEDIA_TYPE, Store
+from .checksums import file_info, hashing
 from .footprint import valid_footprint
 from .hrefs import consumer_href
 
@@ -54,7 +55,6 @@ CENTER_FREQUENCY_GHZ = 5.405
 #: IW GRD high resolution: ESA's resolution (range, azimuth; m) and looks (range, azimuth, ENL).
 _IW_GRDH = {"resolution": (20.0, 22.0), "looks": (5, 1, 4.4)}
 _POLARISATION = re.compile(r"_(?:hh|hv|vh|vv)(?=_)")
-_CHUNK = 8 * 2**20
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,15 @@ def build_item(files: ProductFiles, store: Store, *, public_url: str | None = No
     """The STAC item of one product; `processing`: facts the tags lack (e.g. `engine`)."""
     if not files.products:
         raise NotCompatibleInput("a STAC item needs at least one product")
+    # The files are hashed in threads while the item's other facts are read (`checksums`).
+    with hashing(store, [*files.products.values(), *files.masks.values(),
+                         *files.quicklooks.values(), *files.maps.values()]) as checksums:
+        return _item(files, store, checksums, public_url, processing or {}, facility)
+
+
+def _item(files: ProductFiles, store: Store, checksums: Mapping[str, Future],
+          public_url: str | None, processing: Mapping[str, Any], facility: str) -> pystac.Item:
+    """`build_item`'s item, the files' sizes and checksums taken from `checksums`."""
     pols = sorted(files.products, key=lambda p: (p.lower() not in ("vv", "hh"), p.lower()))
     tags = {pol: store.read_tags(files.products[pol]) for pol in pols}
     first = tags[pols[0]]
@@ -104,21 +113,22 @@ def build_item(files: ProductFiles, store: Store, *, public_url: str | None = No
     _sar(item, first, [p.upper() for p in pols])
     _sat(item, first)
     _mgrs(item, first["S2_TILE_CORRESPONDING_CODE"])
-    _processing(item, first, processing or {}, facility)
+    _processing(item, first, processing, facility)
     item.properties["s1tiling:valid_fraction"] = footprint.valid_fraction
     _projection(item, store, files.products[pols[0]])
     for pol in pols:
-        _data_asset(item, store, pol, files.products[pol], tags[pol], public_url)
+        _data_asset(item, store, pol, files.products[pol], tags[pol], public_url, checksums)
     for pol, uri in sorted(files.masks.items()):
         _file_asset(item, store, f"mask_{pol.lower()}", uri, public_url, media_type=COG_MEDIA_TYPE,
                     roles=["data-mask"], title=f"{pol.upper()} border mask (1: valid)",
-                    bands=[RasterBand.create(data_type=DataType.UINT8, unit="1")])
+                    bands=[RasterBand.create(data_type=DataType.UINT8, unit="1")],
+                    checksums=checksums)
     for pol, uri in sorted(files.quicklooks.items()):
         _file_asset(item, store, f"quicklook_{pol.lower()}", uri, public_url,
                     media_type=pystac.MediaType.JPEG, roles=["thumbnail", "overview"],
-                    title=f"{pol.upper()} quicklook")
+                    title=f"{pol.upper()} quicklook", checksums=checksums)
     for name, uri in sorted(files.maps.items()):
-        _map_asset(item, store, name, uri, public_url)
+        _map_asset(item, store, name, uri, public_url, checksums)
     for source in files.inputs:
         item.add_link(pystac.Link("derived_from", str(source["href"]), title=str(source["id"]),
                                   extra_fields={"s1tiling:provider": source.get("provider")}
@@ -269,23 +279,17 @@ def _projection(item: pystac.Item, store: Store, uri: str) -> None:
 
 # --------------------------------------------------------------------------- assets
 
-def file_info(store: Store, uri: str) -> tuple[int, str]:
-    """(size in bytes, sha2-256 multihash) of a file, read in chunks."""
-    digest, size = hashlib.sha256(), 0
-    with store.open(uri, "rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, "1220" + digest.hexdigest()
-
-
 def _file_asset(item: pystac.Item, store: Store, key: str, uri: str, public_url: str | None, *,
                 media_type: str, roles: list[str], title: str,
-                bands: list[RasterBand] | None = None, **extra: Any) -> pystac.Asset:
+                bands: list[RasterBand] | None = None,
+                checksums: Mapping[str, Future] | None = None, **extra: Any) -> pystac.Asset:
+    """Add the asset `key` (the file `uri`) to `item`, with its size and checksum: those of
+    `checksums` ({uri: future of `file_info`}) when it has them, else hashed here."""
     asset = pystac.Asset(consumer_href(uri, public_url), title=title, media_type=media_type,
                          roles=roles, extra_fields=extra or None)
     item.add_asset(key, asset)
-    size, checksum = file_info(store, uri)
+    pending = (checksums or {}).get(uri)
+    size, checksum = pending.result() if pending is not None else file_info(store, uri)
     FileExtension.ext(asset, add_if_missing=True).apply(size=size, checksum=checksum)
     if bands:
         RasterExtension.ext(asset, add_if_missing=True).apply(bands=bands)
@@ -293,12 +297,13 @@ def _file_asset(item: pystac.Item, store: Store, key: str, uri: str, public_url:
 
 
 def _data_asset(item: pystac.Item, store: Store, pol: str, uri: str, tags: Mapping[str, str],
-                public_url: str | None) -> None:
+                public_url: str | None, checksums: Mapping[str, Future] | None = None) -> None:
     kind = CALIBRATION_KINDS[tags["CALIBRATION"]][1]
     band = RasterBand.create(nodata=0, data_type=DataType.FLOAT32, unit="1",
                              spatial_resolution=float(tags["SPATIAL_RESOLUTION"]))
     asset = _file_asset(item, store, pol.lower(), uri, public_url, media_type=COG_MEDIA_TYPE,
-                        roles=["data"], title=f"{pol.upper()} {kind} (linear)", bands=[band])
+                        roles=["data"], title=f"{pol.upper()} {kind} (linear)", bands=[band],
+                        checksums=checksums)
     SarExtension.ext(asset).polarizations = [Polarization(pol.upper())]
 
 
@@ -308,7 +313,8 @@ _MAP_UNITS = {"sin(LIA)": ("1", None), "100 * degrees(LIA)": ("deg", 0.01),
               "tan(IA)": ("1", None), "meters^2": ("m2", None)}
 
 
-def _map_asset(item: pystac.Item, store: Store, name: str, uri: str, public_url: str | None) -> None:
+def _map_asset(item: pystac.Item, store: Store, name: str, uri: str, public_url: str | None,
+               checksums: Mapping[str, Future] | None = None) -> None:
     with store.open_raster(uri) as dataset:
         tags, dtype, nodata = dict(dataset.tags()), dataset.dtypes[0], dataset.nodata
         resolution = abs(dataset.transform.a)
@@ -318,7 +324,8 @@ def _map_asset(item: pystac.Item, store: Store, name: str, uri: str, public_url:
     band = RasterBand.create(nodata=nodata, data_type=DataType(dtype), unit=unit, scale=scale,
                              spatial_resolution=resolution)
     _file_asset(item, store, name, uri, public_url, media_type=COG_MEDIA_TYPE,
-                roles=["metadata"], title=tags.get("TIFFTAG_IMAGEDESCRIPTION", name), bands=[band])
+                roles=["metadata"], title=tags.get("TIFFTAG_IMAGEDESCRIPTION", name), bands=[band],
+                checksums=checksums)
 
 
 def item_dict(item: pystac.Item) -> dict[str, Any]:

@@ -114,13 +114,22 @@ def concatenate(inputs: Sequence[str], output: str, tile: str,
 
 def _merged(datasets: Sequence, strip_rows: int = 512) -> np.ndarray:
     """The first non-null pixel of `datasets` (in order), as one float32 tile, read strip by
-    strip: the inputs are never whole in memory, only the result."""
+    strip: the inputs are never whole in memory, only the result. Each strip of the first
+    input is read into the tile itself and the others' merged into it in place, each read into
+    one reused strip buffer: no copy of the tile, no fresh memory per strip."""
     height, width = datasets[0].height, datasets[0].width
     pixels = np.empty((height, width), np.float32)
+    spare = np.empty((min(strip_rows, height), width), np.float32) if len(datasets) > 1 else None
     for row in range(0, height, strip_rows):
         window = Window(0, row, width, min(strip_rows, height - row))
-        pixels[row:row + window.height] = first_non_null(
-            [dataset.read(1, window=window) for dataset in datasets])
+        strip = pixels[row:row + window.height]
+        datasets[0].read(1, window=window, out=strip)
+        if spare is None:  # one input: its nulls are made 0 all the same
+            first_non_null([strip], out=strip)
+        for dataset in datasets[1:]:
+            other = spare[:window.height]
+            dataset.read(1, window=window, out=other)
+            first_non_null([strip, other], out=strip)
     return pixels
 
 

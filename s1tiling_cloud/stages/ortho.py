@@ -164,12 +164,14 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
         return _ortho_otb(s1, swath, tile, grid, line, pixel, image_shape, window, outputs,
                           params, provenance, call, figures)
     written: list[str] = []
-    # Each polarisation's COG is encoded in a thread (GDAL releases the GIL) while the next
-    # polarisation is calibrated and resampled. Memory no longer needed is written into again
-    # (the heights by the first resampling, an image by the next calibration): fewer faults.
+    # Each polarisation's COG (and mask) is encoded in a thread of its own as soon as it is
+    # resampled (GDAL releases the GIL): the encodes overlap each other and the next
+    # polarisation's calibration and resampling, instead of queueing on one writer thread.
+    # Memory no longer needed is written into again (the heights by the first resampling, an
+    # image by the next calibration): fewer faults.
     spare_values, image = heights, None
     del heights
-    with ThreadPoolExecutor(max_workers=1) as writer:
+    with ThreadPoolExecutor(max_workers=len(outputs)) as writer:
         pending = []
         for pol, uri in outputs.items():
             clock = time.perf_counter()

@@ -46,3 +46,16 @@ def test_errors():
         concatenate([])
     with pytest.raises(ValueError, match="shape"):
         concatenate([np.zeros((2, 2)), np.zeros((2, 3))])
+
+
+def test_merged_in_place_into_the_first_image_is_the_new_array():
+    random = np.random.default_rng(7)
+    images = [random.choice([0.0, np.nan, 1.0, 2.5], size=(40, 30)).astype(np.float32)
+              for _ in range(3)]
+    expected = concatenate(images)
+    first = images[0].copy()
+    for other in images[1:]:  # one input at a time, as the stage merges its strips
+        assert concatenate([first, other], out=first) is first
+    np.testing.assert_array_equal(first, expected)
+    with pytest.raises(ValueError, match="out must be"):
+        concatenate(images, out=np.empty((40, 30), np.float64))

@@ -3,6 +3,8 @@ S2 grid, tags are S1Tiling's, a re-run is skipped, outputs also go to the S3 API
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import rasterio
@@ -161,3 +163,29 @@ def test_heights_say_the_configured_dem_info(tmp_path):
     renamed = {"dem_dir": str(tmp_path / "dem"), "info": "another name"}
     assert heights("32VKM", 360.0, out, renamed).skipped
     assert heights("32VKM", 360.0, out, {"dem_dir": str(tmp_path / "dem")}).skipped
+
+
+def _bytes_without_datetime(path) -> bytes:
+    """The file's bytes, its TIFFTAG_DATETIME (the second it was written, fixed length) blanked."""
+    import re
+
+    return re.sub(rb"\d{4}:\d\d:\d\d \d\d:\d\d:\d\d\x00", b"0" * 20, path.read_bytes())
+
+
+def test_polarisations_written_at_once_are_the_bytes_written_one_by_one(inputs, tmp_path):
+    """VV and VH (products and masks) are encoded in threads of their own at the same time;
+    each file is the one a call for that polarisation alone writes."""
+    names = {"VV": "vv.tif", "VH": "vh.tif"}
+    outputs = {pol: str(tmp_path / name) for pol, name in names.items()}
+    masks = {pol: str(tmp_path / name.replace(".tif", "_mask.tif")) for pol, name in names.items()}
+    params = {"resolution": 60.0, "day_product": True}
+    ortho(inputs["product"], TILE, inputs["heights"], outputs, params, masks=masks)
+    together = {path: _bytes_without_datetime(tmp_path / path) for path in os.listdir(tmp_path)}
+    assert len(together) == 4
+    for pol in names:
+        for path in together:
+            (tmp_path / path).unlink(missing_ok=True)
+        ortho(inputs["product"], TILE, inputs["heights"], {pol: outputs[pol]}, params,
+              masks={pol: masks[pol]})
+        for path in (outputs[pol], masks[pol]):
+            assert _bytes_without_datetime(tmp_path / path) == together[os.path.basename(path)]

@@ -31,10 +31,21 @@ def _fill_nulls(out, img):
                 out[i] = v
 
 
-def concatenate(images: Sequence[np.ndarray]) -> np.ndarray:
+def concatenate(images: Sequence[np.ndarray], out: np.ndarray | None = None) -> np.ndarray:
     """The first non-null (!= 0 and not NaN) pixel of `images`, in order; 0 where all are null.
 
-    Returns a new float32 array.
+    Parameters
+    ----------
+    images : sequence of numpy.ndarray
+        The images, all of one shape.
+    out : numpy.ndarray, optional
+        A C-contiguous float32 array of that shape to write into, which may be the first image
+        itself (merged in place); None: a new array.
+
+    Returns
+    -------
+    numpy.ndarray
+        `out`, or a new float32 array.
     """
     if len(images) == 0:
         raise ValueError("concatenate needs at least one image")
@@ -43,7 +54,10 @@ def concatenate(images: Sequence[np.ndarray]) -> np.ndarray:
     for k, array in enumerate(arrays[1:], start=1):
         if array.shape != shape:
             raise ValueError(f"image {k} has shape {array.shape}, image 0 has {shape}")
-    out = np.empty(shape, dtype=np.float32)
+    if out is None:
+        out = np.empty(shape, dtype=np.float32)
+    elif out.shape != shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a C-contiguous float32 array of shape {shape}")
     flat = out.reshape(-1)
     _first(arrays[0].reshape(-1), flat)
     for array in arrays[1:]:

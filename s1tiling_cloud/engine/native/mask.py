@@ -96,8 +96,25 @@ def binary_dilation(mask: np.ndarray, xradius: int = MASK_RADIUS, yradius: int |
 
 def binary_opening(mask: np.ndarray, xradius: int = MASK_RADIUS, yradius: int | None = None) -> np.ndarray:
     """ITK's BinaryMorphologicalOpeningImageFilter with a ball: erosion (outside = foreground)
-    then dilation (outside = background) of `mask != 0`. Returns uint8 0/1."""
-    return binary_dilation(binary_erosion(mask, xradius, yradius), xradius, yradius)
+    then dilation (outside = background) of `mask != 0`. Returns uint8 0/1.
+
+    Two tile-sized buffers instead of four (`binary_erosion` then `binary_dilation`): the row
+    distances of the dilation go where the erosion's were, and the dilation is written over the
+    eroded image, which its row distances hold all it needs of (0.24 GB of fresh pages less per
+    10 m tile)."""
+    yradius = xradius if yradius is None else yradius
+    from .mask_kernels import dilate_rows, erode_rows, row_distance
+
+    widths = _check(mask, xradius, yradius)
+    cap = int(widths.max()) + 1
+    src = np.ascontiguousarray(mask)
+    dist = np.empty(src.shape, dtype=np.uint8)
+    row_distance(src, False, cap, dist)
+    opened = np.empty(src.shape, dtype=np.uint8)
+    erode_rows(dist, widths, opened)
+    row_distance(opened, True, cap, dist)
+    dilate_rows(dist, widths, opened)
+    return opened
 
 
 def border_mask(image: np.ndarray, xradius: int = MASK_RADIUS, yradius: int | None = None) -> np.ndarray:
