@@ -45,6 +45,7 @@ from .plan.model import Plan
 from .plan.render import render_text
 from .plan.request import plan_request
 from .runners.local import run_plan
+from .store import GDAL_CACHE_MB
 
 __all__ = [
     "Configuration",
@@ -141,10 +142,12 @@ def request_of(config_opt: ConfigOption) -> Request:
 
 
 def _set_thread_environment(request: Request) -> None:
-    """What S1Tiling sets at start: threads per application (inherited by the workers)."""
+    """What S1Tiling sets at start: threads per application; and GDAL's block cache bounded as
+    in a pod (`store.GDAL_CACHE_MB`) unless the user chose one. The workers inherit both."""
     threads = str(request.processing.nb_otb_threads)
     os.environ["ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"] = threads
     os.environ["GDAL_NUM_THREADS"] = threads
+    os.environ.setdefault("GDAL_CACHEMAX", str(GDAL_CACHE_MB))
 
 
 def run_scenario(config_opt: ConfigOption, scenario: str | Scenario, *, dl_wait: float = 2,

@@ -59,6 +59,15 @@ log = logging.getLogger(__name__)
 COG_MEDIA_TYPE = "image/tiff; application=geotiff; profile=cloud-optimized"
 _SINGLE_PUT_LIMIT = 5 * 2**30  # S3's limit for one PutObject
 _PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
+#: GDAL's raster block cache of a stage's process (a pod, a local worker), in MB. GDAL's default
+#: is 5 % of the memory it finds (the machine's, or a container's limit where GDAL reads it): a
+#: stage reading whole tiles fills it with blocks it never reads again, so its peak would depend
+#: on the machine. Measured on a 23 GiB machine (default 1.2 GB), five alternating runs each:
+#: the concatenation of a same-day pair's 10 m VV peaks at 2088–2104 MiB by default, 1181–1182
+#: MiB with 64 MB, for no more CPU (median 13.4 s and 11.9 s); ortho and heights peak the same
+#: either way (docs/argo.md). Set as `GDAL_CACHEMAX` in every pod and, unless the user set it,
+#: in the local runner's workers.
+GDAL_CACHE_MB = 64
 ArrayLike = np.ndarray | Callable[[Window], np.ndarray]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import rasterio
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from s1tiling_cloud import api
 from s1tiling_cloud.cli import app
 from s1tiling_cloud.plan import Plan
+from s1tiling_cloud.store import GDAL_CACHE_MB
 from tests.plan.requests import write_config, write_scene
 
 FINAL = "s1a_31TCJ_vv_DES_007_20200108t044150.tif"
@@ -36,6 +38,16 @@ def test_s1_process_returns_the_situation(scene, tmp_path):
         assert dataset.tags()["PROJECT"] == "s1tiling-cloud tests"
     # Re-run: the search finds every product made, and nothing is left to do.
     assert api.s1_process(api.Configuration(str(tmp_path / "request.cfg")), debug_otb=True).code == 0
+
+
+def test_a_run_bounds_gdal_block_cache_unless_the_user_did(scene, tmp_path, monkeypatch):
+    """The workers inherit GDAL_CACHEMAX: a pod's bound (`store.GDAL_CACHE_MB`), or the user's."""
+    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+    assert api.s1_process(str(config(tmp_path, scene)), debug_otb=True).code == 0
+    assert os.environ["GDAL_CACHEMAX"] == str(GDAL_CACHE_MB) == "64"
+    monkeypatch.setenv("GDAL_CACHEMAX", "512")
+    assert api.s1_process(str(tmp_path / "request.cfg"), debug_otb=True).code == 0
+    assert os.environ["GDAL_CACHEMAX"] == "512"
 
 
 def test_s1_process_lia_makes_the_maps_in_worker_processes(scene, tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import __version__, exits
+from ..store import GDAL_CACHE_MB
 
 #: Image every pod runs (docker/ builds it; the chart may override it).
 DEFAULT_IMAGE = f"s1tiling-cloud:{__version__}"
@@ -164,15 +165,6 @@ RETRY_POLICIES: dict[str, RetryPolicy] = {
 #: by `%(VAR)s` in a request, masked in logs. Not `AWS_*`: it would mask AWS_REGION and the
 #: endpoint in every log line. The chart's `secrets.variables`; `ArgoSettings.secret_variables`.
 DEFAULT_SECRET_VARIABLES = "EODAG__*"
-
-#: GDAL's raster block cache in a pod, in MB. GDAL's default is 5 % of the memory it finds
-#: (the node's, or the container's limit where GDAL reads it): a stage reading whole tiles
-#: through GDAL fills it with blocks it never reads again, and the pod's peak then depends on
-#: the node. Measured without a container limit on a 23 GiB machine (default 1.2 GB), five
-#: alternating runs each: concatenate of a same-day pair's 10 m VV peaks at 2088–2104 MiB by
-#: default, 1181–1182 MiB with 64 MB, for no more CPU (median 13.4 s and 11.9 s); ortho and
-#: heights peak the same either way (docs/argo.md).
-GDAL_CACHE_MB = 64
 
 #: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs), GDAL's
 #: block cache bounded (`GDAL_CACHE_MB`), and (`podspec.pod_env`)
