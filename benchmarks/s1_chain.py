@@ -10,7 +10,7 @@ as `s1tiling-cloud plan --json` does, so the arguments cannot drift from what a 
 Each node then runs, in the plan's order, as `s1tiling-cloud stage NAME --args JSON` in a
 fresh process with the pods' GDAL settings (`argo.defaults.POD_ENV`: the block cache bound),
 as an Argo pod runs it (the local runner makes the same calls in its pool's workers, without
-the process start, with GDAL's default cache). For `one`: `heights` (DEM + geoid on the
+the process start, with the same GDAL settings unless the user set others). For `one`: `heights` (DEM + geoid on the
 tile, once per tile), `ortho` (calibration with thermal noise removal, margins,
 orthorectification, and both polarisations written as the day's products, DEFLATE with
 overviews, with their border masks: a one-product day has no concatenation) and `publish`
@@ -20,8 +20,10 @@ polarisation writes the day's product and its border mask.
 The whole plan runs once untimed first (numba's cache made and warm, as a worker's), then
 again, timed, with every node's outputs removed before it runs. Per node: the process's wall
 time, the stage's own seconds (after the imports), the CPU seconds and peak RSS of the
-process (its rusage), and, for the stages that report it (ortho), the share of the stage's
-seconds its COG writer took (the `write_*_s` figures; a thread overlapping the compute).
+process (its rusage), and, for the stages that report it (ortho), the sum of its writers'
+`write_*_s` seconds over the stage's: the two polarisations are encoded in two threads that
+overlap each other and the compute, so this share can pass 100 % (the encoding's weight, not
+a part of the wall time).
 
 Issue 4's target on a 2-core machine: the product × tile chain (calibration with thermal noise
 removal, margins, orthorectification, COG writing) for both polarisations in ≤ 15 s wall and

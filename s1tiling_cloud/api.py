@@ -45,7 +45,7 @@ from .plan.model import Plan
 from .plan.render import render_text
 from .plan.request import plan_request
 from .runners.local import run_plan
-from .store import GDAL_CACHE_MB
+from .store import GDAL_CACHE_MB, NUMBA_THREADING_LAYER
 
 __all__ = [
     "Configuration",
@@ -141,13 +141,15 @@ def request_of(config_opt: ConfigOption) -> Request:
     return Configuration(config_opt).request
 
 
-def _set_thread_environment(request: Request) -> None:
-    """What S1Tiling sets at start: threads per application; and GDAL's block cache bounded as
-    in a pod (`store.GDAL_CACHE_MB`) unless the user chose one. The workers inherit both."""
+def _set_worker_environment(request: Request) -> None:
+    """The workers' environment (they inherit it): S1Tiling's threads per application; and, as
+    in a pod unless the user chose otherwise, GDAL's block cache bounded
+    (`store.GDAL_CACHE_MB`) and numba's thread-safe layer (`store.NUMBA_THREADING_LAYER`)."""
     threads = str(request.processing.nb_otb_threads)
     os.environ["ITK_GLOBAL_DEFAULT_NUMBER_OF_THREADS"] = threads
     os.environ["GDAL_NUM_THREADS"] = threads
     os.environ.setdefault("GDAL_CACHEMAX", str(GDAL_CACHE_MB))
+    os.environ.setdefault("NUMBA_THREADING_LAYER", NUMBA_THREADING_LAYER)
 
 
 def run_scenario(config_opt: ConfigOption, scenario: str | Scenario, *, dl_wait: float = 2,
@@ -187,7 +189,7 @@ debug_caches
     if dryrun:
         sys.stdout.write(render_text(plan))
         return Situation(nb_search_failures=search_failures)
-    _set_thread_environment(request)
+    _set_worker_environment(request)
     processes = 0 if debug_otb else max(1, request.processing.nb_parallel_processes)
     report = run_plan(plan, processes=processes, progress=progress, keep_intermediates=debug_caches)
     return report.situation

@@ -72,12 +72,19 @@ def _guarded(command: Callable[..., Any], trace_untyped: bool = False) -> Callab
 class _Typer(typer.Typer):
     """A Typer app whose every command goes through `_guarded` (`trace_untyped`: its option)."""
 
+    @property
+    def guarded_commands(self) -> dict[str, Callable[..., Any]]:
+        """The functions registered with typer, by command function name (as typer runs them)."""
+        return self.__dict__.setdefault("_guarded_commands", {})
+
     def command(self, *args: Any, trace_untyped: bool = False,
                 **kwargs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         register = super().command(*args, **kwargs)
 
         def decorator(function: Callable[..., Any]) -> Callable[..., Any]:
-            register(_guarded(function, trace_untyped))
+            guarded = _guarded(function, trace_untyped)
+            register(guarded)
+            self.guarded_commands[function.__name__] = guarded
             return function
 
         return decorator
@@ -96,7 +103,7 @@ class _App(_Typer):
                 and argv[2] == "--args"):
             try:
                 main(version=False, verbose=False)
-                _guarded(stage, trace_untyped=True)(name=argv[1], args=argv[3], args_file=None)
+                self.guarded_commands["stage"](name=argv[1], args=argv[3], args_file=None)
             except typer.BadParameter:
                 pass  # nothing ran yet: typer parses it again and prints the usage error
             except typer.Exit as done:

@@ -68,6 +68,12 @@ _PREDICTORS = {1: "NO", 2: "STANDARD", 3: "FLOATING_POINT"}
 #: either way (docs/argo.md). Set as `GDAL_CACHEMAX` in every pod and, unless the user set it,
 #: in the local runner's workers.
 GDAL_CACHE_MB = 64
+#: numba's threading layer for a stage's process (a pod, a local worker): a stage launches
+#: numba's parallel kernels from two threads at once (the ortho's writers compute each
+#: polarisation's border mask while the next one is calibrated), which numba's `workqueue`
+#: layer does not survive (it aborts the process); `threadsafe` takes TBB or OpenMP and says
+#: so clearly where neither is installed. Set as `NUMBA_THREADING_LAYER` like `GDAL_CACHE_MB`.
+NUMBA_THREADING_LAYER = "threadsafe"
 ArrayLike = np.ndarray | Callable[[Window], np.ndarray]
 
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from s1tiling_cloud import api
 from s1tiling_cloud.cli import app
 from s1tiling_cloud.plan import Plan
-from s1tiling_cloud.store import GDAL_CACHE_MB
+from s1tiling_cloud.store import GDAL_CACHE_MB, NUMBA_THREADING_LAYER
 from tests.plan.requests import write_config, write_scene
 
 FINAL = "s1a_31TCJ_vv_DES_007_20200108t044150.tif"
@@ -40,11 +40,16 @@ def test_s1_process_returns_the_situation(scene, tmp_path):
     assert api.s1_process(api.Configuration(str(tmp_path / "request.cfg")), debug_otb=True).code == 0
 
 
-def test_a_run_bounds_gdal_block_cache_unless_the_user_did(scene, tmp_path, monkeypatch):
-    """The workers inherit GDAL_CACHEMAX: a pod's bound (`store.GDAL_CACHE_MB`), or the user's."""
-    monkeypatch.delenv("GDAL_CACHEMAX", raising=False)
+def test_a_run_sets_the_pods_gdal_and_numba_settings_unless_the_user_did(scene, tmp_path,
+                                                                          monkeypatch):
+    """The workers inherit the environment of the run: a pod's GDAL_CACHEMAX
+    (`store.GDAL_CACHE_MB`) and NUMBA_THREADING_LAYER, or the user's."""
+    for name in ("GDAL_CACHEMAX", "NUMBA_THREADING_LAYER"):  # restored after the test
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     assert api.s1_process(str(config(tmp_path, scene)), debug_otb=True).code == 0
     assert os.environ["GDAL_CACHEMAX"] == str(GDAL_CACHE_MB) == "64"
+    assert os.environ["NUMBA_THREADING_LAYER"] == NUMBA_THREADING_LAYER == "threadsafe"
     monkeypatch.setenv("GDAL_CACHEMAX", "512")
     assert api.s1_process(str(tmp_path / "request.cfg"), debug_otb=True).code == 0
     assert os.environ["GDAL_CACHEMAX"] == "512"

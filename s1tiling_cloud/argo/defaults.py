@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from .. import __version__, exits
-from ..store import GDAL_CACHE_MB
+from ..store import GDAL_CACHE_MB, NUMBA_THREADING_LAYER
 
 #: Image every pod runs (docker/ builds it; the chart may override it).
 DEFAULT_IMAGE = f"s1tiling-cloud:{__version__}"
@@ -167,7 +167,8 @@ RETRY_POLICIES: dict[str, RetryPolicy] = {
 DEFAULT_SECRET_VARIABLES = "EODAG__*"
 
 #: Environment of every pod: caches and scratch on the /tmp emptyDir (read-only root fs), GDAL's
-#: block cache bounded (`GDAL_CACHE_MB`), and (`podspec.pod_env`)
+#: block cache bounded (`GDAL_CACHE_MB`), numba's thread-safe threading layer
+#: (`NUMBA_THREADING_LAYER`), and (`podspec.pod_env`)
 #: `S1TILING_CLOUD_SECRET_VARIABLES`.
 POD_ENV: dict[str, str] = {
     "HOME": "/tmp",
@@ -176,6 +177,7 @@ POD_ENV: dict[str, str] = {
     "NUMBA_CACHE_DIR": "/tmp/.cache/numba",
     "PYTHONUNBUFFERED": "1",
     "GDAL_CACHEMAX": str(GDAL_CACHE_MB),
+    "NUMBA_THREADING_LAYER": NUMBA_THREADING_LAYER,
 }
 
 

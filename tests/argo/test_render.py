@@ -174,13 +174,15 @@ def test_the_secret_variables_reach_every_pod_of_the_children():
         == "EODAG__*,MY_TOKEN_FILE" for c in containers)
 
 
-def test_every_pod_bounds_gdal_block_cache():
+def test_every_pod_bounds_gdal_block_cache_and_takes_a_threadsafe_numba_layer():
     """GDAL's block cache is bounded in every pod, the WorkflowTemplates' (plan, launch) and the
-    children's (stages, ingest), so that a pod's peak memory does not follow its node's."""
+    children's (stages, ingest), so that a pod's peak memory does not follow its node's; and
+    numba's threading layer is one that parallel kernels launched from two threads survive."""
     documents = [workflow_template(scenario).to_dict() for scenario in SCENARIOS]
     documents += [w.to_dict() for w in plan_to_workflows(campaign(["33TTG"], 2))]
     containers = {t["name"]: t["container"] for d in documents for t in d["spec"]["templates"]
                   if "container" in t}
     assert {"plan", "stage-ortho", "stage-light"} <= set(containers)
-    assert all({e["name"]: e.get("value") for e in c["env"]}["GDAL_CACHEMAX"] == "64"
-               for c in containers.values())
+    for container in containers.values():
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["GDAL_CACHEMAX"] == "64" and env["NUMBA_THREADING_LAYER"] == "threadsafe"
