@@ -10,8 +10,8 @@ as `s1tiling-cloud plan --json` does, so the arguments cannot drift from what a 
 Each node then runs, in the plan's order, as `s1tiling-cloud stage NAME --args JSON` in a
 fresh process with the pods' GDAL settings (`argo.defaults.POD_ENV`: the block cache bound),
 as an Argo pod runs it (the local runner makes the same calls in its pool's workers, without
-the process start, with the same GDAL settings unless the user set others). For `one`: `heights` (DEM + geoid on the
-tile, once per tile), `ortho` (calibration with thermal noise removal, margins,
+the process start, with the same GDAL settings unless the user set others). For `one`:
+`heights` (DEM + geoid on the tile, once per tile), `ortho` (calibration with thermal noise removal, margins,
 orthorectification, and both polarisations written as the day's products, DEFLATE with
 overviews, with their border masks: a one-product day has no concatenation) and `publish`
 (the STAC item); in `pair` the two orthos write intermediates and a `concatenate` per
