@@ -126,7 +126,7 @@ class MeasurementArray(BackendArray):
                 squeeze.append(False)
         try:
             if self.line_offsets is not None:
-                data = self._read_mapped(*windows)
+                data = self._read_lines(*windows)
             else:
                 window = rasterio.windows.Window.from_slices(*windows)
                 with self._lock:
@@ -140,7 +140,7 @@ class MeasurementArray(BackendArray):
             data = data[np.ix_(*[_as_index(p, n) for p, n in zip(picks, data.shape, strict=True)])]
         return data.squeeze(axis=tuple(i for i, s in enumerate(squeeze) if s))
 
-    def _read_mapped(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
+    def _read_lines(self, rows: tuple[int, int], cols: tuple[int, int]) -> np.ndarray:
         """A window read line by line (one `pread` each) from the lines' offsets in the file."""
         little = self.dtype.newbyteorder("<")
         out = np.empty((rows[1] - rows[0], cols[1] - cols[0]), little)
