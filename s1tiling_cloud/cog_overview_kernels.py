@@ -4,7 +4,7 @@ In a module of its own so that writing a COG without float overviews (masks, no 
 does not load numba. Serial: the five levels of a 10980² tile take ~0.1 CPU s, as much as in
 parallel, and the ortho stage encodes each polarisation in a thread while its main thread
 computes the next one. The kernels release the GIL (`nogil`), so they do not stop those other
-threads; being serial, they never launch numba's thread pool from two threads at once.
+threads.
 """
 
 from __future__ import annotations
@@ -19,6 +19,17 @@ __all__ = ["average", "average_by_two"]
 def _valid(value, nodata, nodata_is_nan):
     """Whether a pixel counts: not NaN for a NaN no-data, else not equal to the no-data."""
     return not np.isnan(value) if nodata_is_nan else value != nodata
+
+
+@numba.njit(cache=True, inline="always")
+def _edge_weight(k, start, stop, first, last):
+    """The weight of row (column) `k` of a footprint [start, stop): `first` for its first,
+    `last` for its last, 1 inside (a one-pixel footprint takes `first`)."""
+    if k == start:
+        return first
+    if k == stop - 1:
+        return last
+    return 1.0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -44,20 +55,10 @@ def average(src, y_start, y_stop, y_first, y_last, x_start, x_stop, x_first, x_l
                     value = src[y, x]
                     if _valid(value, nodata, nodata_is_nan):
                         count += 1
-                        if x == c:
-                            w = x_first[j]
-                        elif x == d - 1:
-                            w = x_last[j]
-                        else:
-                            w = 1.0
+                        w = _edge_weight(x, c, d, x_first[j], x_last[j])
                         line += np.float64(value) * w
                         line_weight += w
-                if y == a:
-                    wy = y_first[i]
-                elif y == b - 1:
-                    wy = y_last[i]
-                else:
-                    wy = 1.0
+                wy = _edge_weight(y, a, b, y_first[i], y_last[i])
                 total += line * wy
                 weight += line_weight * wy
             if count == 0:

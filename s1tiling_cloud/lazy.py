@@ -10,8 +10,7 @@ importable:
 - `defer_module`: a third-party module that something imports eagerly but rarely uses (rasterio
   imports boto3 at start-up, ~0.4 s, for S3 sessions that this package makes without it) is
   a placeholder that runs it on its first attribute access, so code that uses it behaves as
-  before. numba imports `scipy.linalg.cython_blas` (~0.4 s: all of `scipy.linalg`) when it
-  loads its first kernel, only to check that BLAS is there; no kernel here calls BLAS.
+  before; a submodule can be deferred too (the package's `__init__` says which, and why).
 """
 
 from __future__ import annotations
