@@ -28,7 +28,6 @@ import re
 import shutil
 import tempfile
 import uuid
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -40,9 +39,10 @@ import rasterio
 import rasterio.errors
 import rasterio.shutil
 from affine import Affine
-from rasterio.errors import NotGeoreferencedWarning
 from rasterio.session import Session
 from rasterio.windows import Window
+
+from .georeferencing import not_georeferenced_ok
 
 __all__ = [
     "Entry",
@@ -530,8 +530,7 @@ class Store:
             return
         options = {"CPL_VSIL_CURL_NON_CACHED": f"{path}:{path}.aux.xml",
                    "GDAL_DISABLE_READDIR_ON_OPEN": "YES" if is_jpeg(uri) else "EMPTY_DIR"}
-        with self.gdal_env(**options), warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with self.gdal_env(**options), not_georeferenced_ok():
             try:
                 rasterio.open(path).close()
             except Exception as error:  # any outcome closes the handle, which is all we need
@@ -556,10 +555,8 @@ class Store:
 
     def read_tags(self, uri: str | os.PathLike) -> dict[str, str]:
         """Dataset metadata (default domain); for JPEG quicklooks, with their `.aux.xml`."""
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with self.open_raster(uri) as dataset:
-                return dict(dataset.tags())
+        with not_georeferenced_ok(), self.open_raster(uri) as dataset:
+            return dict(dataset.tags())
 
     # ----------------------------------------------------------- atomic publication
 
@@ -783,12 +780,11 @@ class Store:
         scratch = self._scratch()
         try:
             tmp = os.path.join(scratch, os.path.basename(path))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)  # georeferencing is optional
-                with rasterio.open("quicklook", "w", **profile) as mem:
-                    mem.write(byte, 1)
-                    mem.update_tags(**all_tags)
-                    rasterio.shutil.copy(mem, tmp, driver="JPEG", **options)
+            with (not_georeferenced_ok(),  # a quicklook's georeferencing is optional
+                  rasterio.open("quicklook", "w", **profile) as mem):
+                mem.write(byte, 1)
+                mem.update_tags(**all_tags)
+                rasterio.shutil.copy(mem, tmp, driver="JPEG", **options)
             sidecar = tmp + ".aux.xml"
             if not os.path.exists(sidecar):
                 raise RuntimeError(f"GDAL wrote no metadata sidecar for {uri}")
@@ -877,10 +873,8 @@ def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any],
                   band_descriptions=list(band_descriptions))
     # GDAL_MEM_ENABLE_OPEN: the VRT's sources are MEM datasets named by their buffers' address.
     with (rasterio.Env(GDAL_PAM_ENABLED="NO", GDAL_MEM_ENABLE_OPEN="YES"),
-          warnings.catch_warnings()):
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(xml) as source:
-            rasterio.shutil.copy(source, tmp, driver="COG", **options)
+          not_georeferenced_ok(), rasterio.open(xml) as source):
+        rasterio.shutil.copy(source, tmp, driver="COG", **options)
 
 
 @contextmanager
