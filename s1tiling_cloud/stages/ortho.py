@@ -11,7 +11,7 @@ that image): its images get the products' tags and encoding, and, when they are 
 border masks (`masks`) are written from the pixels in memory, as the `mask` stage would.
 
 The products of a day with several (consecutive slices of one pass, in acquisition-time order)
-are fused here too, with the native engine (`day.fuse_day`): each is projected, calibrated and
+are fused here too, with the native engine (`day_fusion.fuse_day`): each is projected, calibrated and
 resampled in turn and merged in memory by the concatenation's rule (first non-null pixel), and
 the day's products are written once: no per-image image is encoded, then decoded and encoded
 again by a `concatenate` stage.
