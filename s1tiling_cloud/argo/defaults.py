@@ -73,9 +73,11 @@ class PodSize:
 #: Pod kind (each stage's is in `stages.registry`) -> size. "ortho": measured peak 2.9 GiB
 #: (2959 MiB, `s1tiling-cloud stage ortho` of a full-size dual-pol GRD onto a 10980² tile at
 #: 10 m, both polarisations written as the day's products with their border masks; the same
-#: with GDAL's block cache bounded or not: the stage reads and writes outside it); request
-#: 3 GiB, limit 4 GiB (~38 % headroom). "light": measured peaks 0.8 GiB (heights), 1.2 GiB
-#: (concatenate of a same-day pair, one polarisation, with `POD_ENV`'s GDAL cache bound) and
+#: with GDAL's block cache bounded or not: the stage reads and writes outside it), and 2.9 GiB
+#: too (2943 MiB) for the ortho of a same-day pair that fuses both products into the day's
+#: products and masks (`stages.day_fusion`); request 3 GiB, limit 4 GiB (~38 % headroom).
+#: "light": measured peaks 0.8 GiB (heights), 1.2 GiB (concatenate of a same-day pair, one
+#: polarisation, with `POD_ENV`'s GDAL cache bound; OTB's engine's plans only) and
 #: 0.4 GiB (publish), under the 2 GiB request. The others are computed from array sizes (one
 #: 10980² float32 band is 482 MB; float64 geometry 964 MB) and await their own benchmarks:
 #: "map" holds five or six float64 planes of geometry;

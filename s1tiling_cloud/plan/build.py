@@ -10,12 +10,16 @@ s1_process, per tile (nodes in this order):
 - `lia` (normlim) or `gamma_area` (gamma_naught_rtc) once per tile × relative orbit, from the
   product covering most of the tile;
 - `ortho` per product × tile, every requested polarisation at once (`outputs` keyed by the
-  product's upper-case polarisation names, as the SAFE reader names them);
-- per tile × relative orbit × day × polarisation: `concatenate` of a day with two products
-  (a day with one has none: its ortho writes the day's products, as S1Tiling only renames
-  that image), then `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as configured; with
-  the native engine there is no `mask` node: the node writing a final product (that ortho,
-  `concatenate`, `normlim` / `rtc`) writes its border mask too, from the pixels in memory;
+  product's upper-case polarisation names, as the SAFE reader names them); the ortho of the
+  only product of its day writes the day's products (S1Tiling only renames that image), and
+  with the native engine one `ortho` per tile × relative orbit × day writes those of a day with
+  several products (`ortho/{tile}/{orbit}/{day}`: each product orthorectified and merged in
+  memory, no per-image image);
+- per tile × relative orbit × day × polarisation: with OTB's engine, `concatenate` of a day
+  with several products; then `normlim` / `rtc`, `despeckle`, `mask`, `quicklook` as
+  configured; with the native engine there is no `mask` node: the node writing a final product
+  (the day's ortho, `concatenate`, `normlim` / `rtc`) writes its border mask too, from the
+  pixels in memory;
 - `publish` per tile × relative orbit × day when `[Stac] publish`.
 
 s1_process_lia / s1_process_ia: the maps of each relative orbit from the product covering
@@ -137,6 +141,9 @@ class _Builder:
         #: with OTB's, `mask` nodes run S1Tiling's applications on the products read back.
         self.masks_with_products = (request.mask.generate_border_mask
                                     and processing.engine == "native")
+        #: Whether one ortho writes the day's products of a day with several (native engine);
+        #: with OTB's, an ortho per product and `concatenate` nodes run S1Tiling's applications.
+        self.fuses_days = processing.engine == "native"
         self.nodes: dict[str, Node] = {}
         self.writers: dict[str, str] = {}
         self.order: list[str] = []
@@ -395,6 +402,10 @@ class _Builder:
                 maps[orbit] = self.gamma_area(tile, orbit, group, products, heights)
         orthos: dict[str, Node] = {}
         for group in groups:
+            if len(group.products) > 1 and self.fuses_days:
+                day = self.day_ortho(group, requested, heights, [keys[group.key]])
+                orthos.update({candidate.id: day for candidate in group.products})
+                continue
             for candidate in group.products:
                 orthos[candidate.id] = self.ortho(tile, candidate, requested, heights, [keys[group.key]],
                                                   alone=len(group.products) == 1)
@@ -426,6 +437,38 @@ class _Builder:
             label=f"ortho {tile} {candidate.platform.lower()} {candidate.day}",
             args={"product": uri, "tile": tile, "heights_uri": heights.outputs[0], "outputs": outputs,
                   "params": {**self.ortho_params(), **self.day_product_params(alone, final)},
+                  **({"masks": masks} if masks else {})},
+            depends=[*depends, heights.id], outputs=[*outputs.values(), *masks.values()],
+            products=list(products), intermediate=not final))
+
+    def day_ortho(self, group: Acquisition, requested: Sequence[str], heights: Node,
+                  products: Sequence[str]) -> Node:
+        """The ortho of a day with several products (native engine): the products, in time
+        order, orthorectified and merged into the day's products (and their masks, when
+        final), as their orthos and concatenations would make them."""
+        tile, where = group.tile, f"{group.tile}/{group.relative_orbit:03d}/{group.day}"
+        uris, depends = [], []
+        for candidate in group.products:
+            uri, waits = self.product(candidate, products)
+            uris.append(uri)
+            depends += waits
+        final = self.naming.in_s1  # the day's products are final products
+        outputs, masks = {}, {}
+        for pol in requested:
+            members = [c for c in group.products if pol in polarisations_of(c, [pol])]
+            if not members:
+                continue
+            fields = tile_fields([s1_image(c, pol) for c in members], tile)
+            outputs[pol.upper()] = self.day_product_path(fields)
+            if final and self.masks_with_products:
+                masks[pol.upper()] = self.mask_path(fields)
+        platforms = "+".join(dict.fromkeys(c.platform.lower() for c in group.products))
+        return self.add(Node(
+            id=f"ortho/{where}", stage="ortho",
+            label=f"ortho {tile} {platforms} {group.day}",
+            args={"product": uris, "tile": tile, "heights_uri": heights.outputs[0],
+                  "outputs": outputs,
+                  "params": {**self.ortho_params(), **self.day_product_params(True, final)},
                   **({"masks": masks} if masks else {})},
             depends=[*depends, heights.id], outputs=[*outputs.values(), *masks.values()],
             products=list(products), intermediate=not final))
@@ -486,8 +529,9 @@ class _Builder:
             mask = self.mask_path(fields) if request.mask.generate_border_mask else None
             # the mask written with the final product (else by a `mask` node)
             fused = mask if self.masks_with_products else None
-            if len(group.products) == 1:  # the ortho wrote the day's product (`ortho`'s alone)
-                node, final = orthos[members[0].id], inputs[0]
+            if len({orthos[c.id].id for c in group.products}) == 1:  # the day's ortho wrote it
+                node = orthos[members[0].id]
+                final = node.args["outputs"][pol.upper()]
             else:
                 final = self.day_product_path(fields)
                 with_mask = fused if correction is None else None

@@ -7,10 +7,12 @@ so the product's tags are rebuilt from them (`day_product.day_product_tags`, whi
 stage also calls when it writes the product of a day with one image).
 
 A day with one product gets its product from the `ortho` stage directly (S1Tiling just renames
-the file); a plan makes a one-input concatenation only for a polarisation that one product of
-a multi-product day lacks. Inputs are never deleted here: the runner decides when
-intermediates go (a re-run may still need them). A product that NORMLIM or γ° RTC reads once
-(`intermediate`) is encoded as the per-image images are (ZSTD, no overviews).
+the file), and so does a day with several with the native engine (`stages.day_fusion` merges
+them in memory by this very rule): plans make this stage for OTB's engine, with a one-input
+concatenation for a polarisation that one product of a multi-product day lacks. Inputs are
+never deleted here: the runner decides when intermediates go (a re-run may still need them). A
+product that NORMLIM or γ° RTC reads once (`intermediate`) is encoded as the per-image images
+are (ZSTD, no overviews).
 
 The inputs are read strip by strip into one float32 tile (482 MB at 10 m; the inputs are never
 whole in memory), which `Store.write_cog` encodes from memory, its overviews computed there,

@@ -1,9 +1,10 @@
 """The tags of a day's tile product, from the tags of the orthorectified images it is made of.
 
-A day's product (tile × polarisation × relative orbit × day) is written by the `concatenate`
-stage when the day has several products, and by the `ortho` stage itself when it has one
-(S1Tiling just renames that image). Both must give the product the very same tags, so both
-build them here: `IMAGE_TYPE=BACKSCATTERING`, `INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and
+A day's product (tile × polarisation × relative orbit × day) is written by the `ortho` stage
+itself when the day has one product (S1Tiling just renames that image) or, with the native
+engine, several (`day_fusion`), and by the `concatenate` stage from the per-image images with
+OTB's engine. All must give the product the very same tags, so all build them here:
+`IMAGE_TYPE=BACKSCATTERING`, `INPUT_S1_IMAGES`, `ACQUISITION_DATETIME` and
 `ACQUISITION_DATETIME_1..N` rebuilt from the images (`backscatter_tags`), and every other key
 of the earliest image (`[Metadata]` keys included) carried, as S1Tiling carries metadata down
 its pipeline.

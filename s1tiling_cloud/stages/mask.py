@@ -6,7 +6,7 @@ ragged, noisy border of the valid area is trimmed. The mask is computed on the *
 0 is a value of the mask, not a missing one.
 
 With the native engine the plan has no `mask` node: the stage that writes a final product
-(`ortho` of a day's only product, `concatenate`, `normlim`, `rtc`) writes its mask too, from the
+(`ortho` of a day's products, `concatenate`, `normlim`, `rtc`) writes its mask too, from the
 pixels it has in memory, with `write_product_mask`; the mask is the very file this stage would
 write (pixels, tags and provenance), so either can reuse the other's. When such a stage reuses
 its product, `masks_of_reused` makes a missing mask with this stage, from the product read back;

@@ -1,4 +1,5 @@
-"""Stage `ortho`: one S1 GRD product onto one S2 tile, every asked polarisation.
+"""Stage `ortho`: one S1 GRD product (or the products of one day) onto one S2 tile, every
+asked polarisation.
 
 Per product × tile, as S1Tiling's FullOrtho pipeline: border analysis, calibration (+ thermal
 noise removal and the zero rule), margins cut, orthorectification. The tile's pixels are
@@ -8,6 +9,12 @@ the product the tile needs; only that window is read and calibrated, then resamp
 The only product of its day (`day_product`) is the day's product itself (S1Tiling only renames
 that image): its images get the products' tags and encoding, and, when they are final, their
 border masks (`masks`) are written from the pixels in memory, as the `mask` stage would.
+
+The products of a day with several (consecutive slices of one pass, in acquisition-time order)
+are fused here too, with the native engine (`day_fusion.fuse_day`): each is projected, calibrated and
+resampled in turn and merged in memory by the concatenation's rule (first non-null pixel), and
+the day's products are written once: no per-image image is encoded, then decoded and encoded
+again by a `concatenate` stage.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,7 +41,7 @@ from .base import StageCall, StageResult, input_identity, provenance_matches
 from .day_product import PRODUCT_ENCODING, day_product_tags, image_of
 from .engines import check_engine
 from .maps import tile_heights
-from .mask import masks_alone, masks_of_reused, write_product_mask
+from .mask import masks_alone, masks_of_reused, remake_mask, write_product_mask
 
 # S1Tiling's `orthorectification_interpolation_method` names and ours (one table, the
 # resampler's; "cubic" is the resampler's own alias and not an S1Tiling name).
@@ -108,19 +115,47 @@ class OrthoParams:
         return {"overviews": "auto" if self.overviews else None, "compress": self.compress}
 
 
-def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
+def ortho(product: str | Sequence[str], tile: str, heights_uri: str, outputs: Mapping[str, str],
           params: OrthoParams | Mapping[str, Any] | None = None,
           storage_options: Mapping[str, Any] | None = None,
           masks: Mapping[str, str] | None = None) -> StageResult:
-    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI});
-    `masks` ({pol: mask URI}, a day's products only, native engine): their border masks too
-    (`stages.mask`), from the pixels written."""
+    """Orthorectify `product` on `tile` for each polarisation of `outputs` ({pol: out URI}).
+
+    Parameters
+    ----------
+    product : str or sequence of str
+        The S1 GRD product; or the products of one day (tile × relative orbit × day), in
+        acquisition-time order, fused into the day's products (`day_product`, native engine).
+    tile : str
+        The S2 tile.
+    heights_uri : str
+        The tile's heights (`heights` stage).
+    outputs : mapping
+        {polarisation (upper case): output URI}. Of a day's products: a polarisation only some
+        products have is merged from those.
+    params : OrthoParams or mapping, optional
+        The `[Processing]` keys (`OrthoParams`).
+    storage_options : mapping, optional
+        The plan's `[Storage]` options.
+    masks : mapping, optional
+        {polarisation: mask URI}, a day's final products only, native engine: their border
+        masks too (`stages.mask`), from the pixels written.
+
+    Outputs that record this very call (the re-run rule) are kept: only the others are made,
+    and the missing masks of kept products are made from them.
+    """
     call = StageCall("ortho", storage_options)
     params = call.params(OrthoParams, params)
+    products = [product] if isinstance(product, str | os.PathLike) else [str(p) for p in product]
+    if not products:
+        raise NotCompatibleInput("ortho needs at least one S1 product")
     masks = dict(masks or {})
     if masks and not (params.day_product and params.engine == "native" and set(masks) <= set(outputs)):
         raise ConfigurationError("ortho writes the masks of a day's products (day_product), one "
                                  "per polarisation of its outputs, with the native engine only")
+    if len(products) > 1 and not (params.day_product and params.engine == "native"):
+        raise ConfigurationError("ortho fuses several products into the day's products "
+                                 "(day_product) with the native engine only")
     if alone := masks_alone(call, {outputs[pol]: uri for pol, uri in masks.items()}):
         return alone
     if params.engine == "otb":  # MissingApplication (exit 77) before any work
@@ -134,14 +169,31 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     params = dataclasses.replace(params, dem_info=dem_info(params.dem_info, heights_tags))
     provenance = {pol: Provenance("ortho", {**params.provenance_params(), "tile": tile,
                                             "polarisation": pol, "heights": heights_identity},
-                                  [product, heights_uri])
+                                  [*products, heights_uri])
                   for pol in outputs}
-    if all(provenance_matches(store, uri, provenance[pol]) for pol, uri in outputs.items()):
+    todo = {pol: uri for pol, uri in outputs.items()
+            if not provenance_matches(store, uri, provenance[pol])}
+    kept = {outputs[pol]: uri for pol, uri in masks.items() if pol not in todo}
+    if not todo:
         if masks:  # the products are up to date: their masks alone, if missing
-            return masks_of_reused(call, {outputs[pol]: uri for pol, uri in masks.items()})
+            return masks_of_reused(call, kept)
         return call.skip(list(outputs.values()))
+    # the products up to date stay (their missing masks made from them); the others are made
+    reused = [outputs[pol] for pol in outputs if pol not in todo]
+    for product_uri, mask in kept.items():
+        remake_mask(store, product_uri, mask)
+        reused.append(mask)
+    outputs, masks = todo, {pol: uri for pol, uri in masks.items() if pol in todo}
 
     grid = Grid.from_tile(tile, params.resolution)
+    if len(products) > 1:
+        from .day_fusion import fuse_day  # here: it shares this module's helpers
+
+        result = fuse_day(call, products, tile, heights_uri, grid, outputs, masks, params,
+                          provenance)
+        result.outputs[:0] = reused
+        return result
+    product = products[0]
     with ThreadPoolExecutor(max_workers=1) as reader:  # the heights decode while the SAFE opens
         pending_heights = reader.submit(tile_heights, store, heights_uri, grid)
         s1 = Sentinel1Product(product, store.storage_options)
@@ -158,12 +210,14 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
     image_shape = s1.open_group(f"{swath}/{next(iter(outputs))}").measurement.shape
     window = radar_window(line, pixel, image_shape, margin=3)
     if window is None:
-        return call.done([], reason=f"{tile} does not intersect {s1.name}")
+        return call.done(reused, reason=f"{tile} does not intersect {s1.name}")
     if params.engine == "otb":
         del heights
-        return _ortho_otb(s1, swath, tile, grid, line, pixel, image_shape, window, outputs,
-                          params, provenance, call, figures)
-    written: list[str] = []
+        result = _ortho_otb(s1, swath, tile, grid, line, pixel, image_shape, window, outputs,
+                            params, provenance, call, figures)
+        result.outputs[:0] = reused
+        return result
+    written: list[str] = list(reused)
     # Each polarisation's COG (and mask) is encoded in a thread of its own as soon as it is
     # resampled (GDAL releases the GIL): the encodes overlap each other and the next
     # polarisation's calibration and resampling, instead of queueing on one writer thread.
@@ -186,7 +240,7 @@ def ortho(product: str, tile: str, heights_uri: str, outputs: Mapping[str, str],
             spare_values = None
             figures[f"resample_{pol}_s"] = round(time.perf_counter() - clock, 3)
             tags = _tags(s1, swath, pol, tile, params, provenance[pol], uri)
-            pending.append(writer.submit(_write, store, uri, values, grid, tags, params,
+            pending.append(writer.submit(write_image, store, uri, values, grid, tags, params,
                                          figures, f"write_{pol}_s", masks.get(pol)))
             del values
         del image
@@ -219,9 +273,9 @@ def _ortho_otb(s1: Sentinel1Product, swath: str, tile: str, grid: Grid, line: np
             figures[f"otb_{pol}_s"] = round(time.perf_counter() - clock, 3)
             if params.overviews or params.day_product:  # encoded as a product: null is 0
                 np.nan_to_num(values, copy=False, nan=0.0)
-            written += _write(store, uri, values, grid,
-                              _tags(s1, swath, pol, tile, params, provenance[pol], uri),
-                              params, figures, f"write_{pol}_s")
+            written += write_image(store, uri, values, grid,
+                                   _tags(s1, swath, pol, tile, params, provenance[pol], uri),
+                                   params, figures, f"write_{pol}_s")
     return call.done(written, window=dataclasses.asdict(window), engine="otb", **figures)
 
 
@@ -230,6 +284,30 @@ def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoPa
     """The tags of the image of `pol`: an orthorectified image's, or for a day's product
     (`params.day_product`) those the concatenation would give that image (`uri`: where it
     goes, for error messages)."""
+    tags = image_tags(s1, swath, pol, tile, params, provenance)
+    if not params.day_product:
+        return tags
+    return day_product_tags([image_of(tags, uri)], [tags], tile, params.metadata, provenance)
+
+
+def image_tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoParams,
+               provenance: Provenance) -> dict:
+    """The tags of the orthorectified image of one product and polarisation (`IMAGE_TYPE=GRD`),
+    as a per-image ortho writes them: what a day's product's tags are made from.
+
+    Parameters
+    ----------
+    s1 : Sentinel1Product
+        The product.
+    swath, pol : str
+        Its measurement.
+    tile : str
+        The S2 tile.
+    params : OrthoParams
+        The stage's params.
+    provenance : Provenance
+        What the image records.
+    """
     measurement = os.path.basename(s1.file(swath, pol, "measurement").href)
     image_info = S1Image(measurement, s1.manifest.orbit_state, product=s1.name,
                          relative_orbit=s1.manifest.relative_orbit)
@@ -240,15 +318,14 @@ def _tags(s1: Sentinel1Product, swath: str, pol: str, tile: str, params: OrthoPa
                             interpolator=params.interpolation,
                             spatial_resolution=params.resolution,
                             dem_info=params.dem_info, concatenated=False)
-    tags = complete_tags(tags, extra=params.metadata, provenance=provenance)
-    if not params.day_product:
-        return tags
-    return day_product_tags([image_of(tags, uri)], [tags], tile, params.metadata, provenance)
+    return complete_tags(tags, extra=params.metadata, provenance=provenance)
 
 
-def _write(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,
+def write_image(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: dict,
            params: OrthoParams, figures: dict, key: str, mask: str | None = None) -> list[str]:
-    """Write the image `uri`, and its border mask `mask` when given: the URIs written."""
+    """Write the image `uri` (`values` on `grid`, tagged `tags`, encoded as `params` say), and
+    its border mask `mask` when given: the URIs written. `figures[key]`: the write's seconds
+    (and the mask's under `key` with `mask_` for `write_`)."""
     clock = time.perf_counter()
     store.write_cog(uri, values, crs=grid.crs, transform=grid.transform, nodata=0.0, tags=tags,
                     **params.encoding())

@@ -147,9 +147,10 @@ def test_a_rerun_does_no_work(good_run, moto):
     assert snapshot(moto.client(), GOOD_BUCKET) == before
 
 
-def _first_ortho(client) -> str | None:
-    """The first per-image ortho (an intermediate of `tmp/S2/<tile>/`) once it exists."""
-    found = [k for k in keys(client, GOOD_BUCKET, f"tmp/S2/{TILE}/") if k.endswith("_sigma.tif")]
+def _first_pair_product(client) -> str | None:
+    """The first of the pair's day products (written by the day's ortho, which fuses the pair's
+    products) once it exists: the run is then midway through that day's chain."""
+    found = [k for k in keys(client, GOOD_BUCKET, "out/") if PAIR[0] in k and k.endswith(".tif")]
     return found[0] if found else None
 
 
@@ -167,7 +168,7 @@ def test_a_killed_run_rerun_gives_the_same_rasters(good_run, moto, tmp_path):
                                stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 180
-        while _first_ortho(client) is None and process.poll() is None and time.monotonic() < deadline:
+        while _first_pair_product(client) is None and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
         with contextlib.suppress(ProcessLookupError):  # none left if the run ended by itself

@@ -79,8 +79,9 @@ def _run_to_end(config, env, cwd, *, while_running=None) -> tuple[int, str, int]
     return process.returncode, output, process.pid
 
 
-def _first_ortho(client) -> bool:
-    return any(k.endswith("_sigma.tif") for k in keys(client, GOOD_BUCKET, f"tmp/S2/{TILE}/"))
+def _heights_made(client) -> bool:
+    """Whether the tile's heights are in tmp: the pair's day ortho, which reads them, is next."""
+    return any(k.endswith(".tif") for k in keys(client, GOOD_BUCKET, f"tmp/S2/{TILE}/"))
 
 
 @pytest.mark.parametrize("when", ["before the run", "mid-run"])
@@ -98,7 +99,7 @@ def test_s3_endpoint_down_then_back(when, good_run, moto, gate, provider, cli_en
     env = {**cli_env, **BOUNDED}
 
     def close_mid_run(process) -> None:
-        assert wait_for(lambda: _first_ortho(client) or process.poll() is not None, 180)
+        assert wait_for(lambda: _heights_made(client) or process.poll() is not None, 180)
         assert process.poll() is None, "the run ended before the endpoint went down"
         gate.close()
 

@@ -12,7 +12,6 @@ from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.geo.s2tile import S2Tile
 from s1tiling_cloud.plan import Plan, build_plan, render_json, render_text
 from s1tiling_cloud.search.model import S1Candidate
-from s1tiling_cloud.stages.concatenate import ConcatParams
 from s1tiling_cloud.stages.ortho import OrthoParams
 
 from .requests import make_request, outcome_for
@@ -55,31 +54,33 @@ def test_one_ingest_per_product_whatever_its_tiles(tmp_path):
         readers = [n for n in plan.nodes if node.id in n.depends]
         assert sorted(n.id.split("/")[1] for n in readers) == list(TILES)  # one ortho per tile
         assert len(node.products) == 2  # the S2 products of both tiles
-    assert len(stages(plan, "heights")) == 2 and len(stages(plan, "ortho")) == 6
-    ortho = plan.node(f"ortho/31TCJ/{PAIR[0].id}")
-    assert ortho.label == "ortho 31TCJ s1a 20200108" and ortho.intermediate
-    assert ortho.depends == [f"ingest/{PAIR[0].id}", "heights/31TCJ"]
-    assert ortho.args["product"] == f"{tmp_path}/s1/{PAIR[0].id}.SAFE"
+    # an ortho per tile × day: the pair's day is one ortho (native engine)
+    assert len(stages(plan, "heights")) == 2 and len(stages(plan, "ortho")) == 4
+    ortho = plan.node("ortho/31TCJ/007/20200108")
+    assert ortho.label == "ortho 31TCJ s1a 20200108" and not ortho.intermediate
+    assert ortho.depends == [*(f"ingest/{c.id}" for c in PAIR), "heights/31TCJ"]
+    assert ortho.args["product"] == [f"{tmp_path}/s1/{c.id}.SAFE" for c in PAIR]
     assert ortho.args["outputs"] == {
-        "VV": f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_sigma.tif",
-        "VH": f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vh_DES_007_20200108t044150_sigma.tif"}
+        "VV": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif",
+        "VH": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200108txxxxxx.tif"}
     assert ortho.args["params"]["resolution"] == 60.0 and ortho.args["params"]["calibration"] == "sigma"
     assert ortho.args["params"]["metadata"] == {"PROJECT": "s1tiling-cloud tests"}
 
 
-def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
+def test_same_day_pairs_are_fused_as_txxxxxx(tmp_path):
     plan = build_plan(make_request(str(tmp_path)), outcome_for({"31TCJ": [LATER, *PAIR]}))
-    concat = plan.node("concatenate/31TCJ/007/20200108/vv")
-    assert concat.args["inputs"] == [plan.node(f"ortho/31TCJ/{c.id}").args["outputs"]["VV"] for c in PAIR]
-    assert concat.depends == [f"ortho/31TCJ/{c.id}" for c in PAIR]
-    # the stage writing a final product writes its border mask (native engine): no mask node
+    # native engine: one ortho fuses the day's products into its final products and masks,
+    # as an ortho per product and a concatenation per polarisation would make them
+    day = plan.node("ortho/31TCJ/007/20200108")
     mask = f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx_BorderMask.tif"
-    assert concat.outputs == [f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif",
-                              mask]
-    assert concat.args["output"] == concat.outputs[0] and concat.args["mask"] == mask
-    assert not concat.intermediate and concat.products == ["s1a_31TCJ_DES_007_20200108txxxxxx"]
-    assert len(stages(plan, "concatenate")) == 2 and not stages(plan, "publish")
+    assert day.args["outputs"]["VV"] == f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx.tif"
+    assert day.args["masks"]["VV"] == mask and mask in day.outputs
+    assert day.args["params"]["day_product"] is True and "intermediate" not in day.args["params"]
+    assert OrthoParams(**day.args["params"]).encoding() == {"overviews": "auto", "compress": "DEFLATE"}
+    assert not day.intermediate and day.products == ["s1a_31TCJ_DES_007_20200108txxxxxx"]
+    assert not stages(plan, "concatenate") and not stages(plan, "publish")
     assert not stages(plan, "mask")
+    assert not any(n.id == f"ortho/31TCJ/{c.id}" for c in PAIR for n in plan.nodes)
     # The only product of its day has no concatenation (S1Tiling moves the file): its ortho
     # writes the day's products, final ones here, and the chain reads them from it.
     alone = plan.node(f"ortho/31TCJ/{LATER.id}")
@@ -93,10 +94,6 @@ def test_same_day_pairs_are_concatenated_as_txxxxxx(tmp_path):
         "VV": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_BorderMask.tif",
         "VH": f"{tmp_path}/out/31TCJ/s1a_31TCJ_vh_DES_007_20200120t044150_BorderMask.tif"}
     assert alone.outputs == [*alone.args["outputs"].values(), *alone.args["masks"].values()]
-    # the images of a pair stay fast intermediates that the concatenation merges
-    for candidate in PAIR:
-        ortho = plan.node(f"ortho/31TCJ/{candidate.id}")
-        assert ortho.intermediate and "day_product" not in ortho.args["params"]
 
 
 def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
@@ -120,11 +117,13 @@ def test_normlim_makes_lia_once_per_tile_and_orbit(tmp_path):
     assert "concatenate/31TCJ/007/20200120/vv" not in {n.id for n in plan.nodes}
     assert alone.args["outputs"]["VV"] == (
         f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200120t044150_beta.tif")
-    # so is a pair's concatenation
-    pair_vv = plan.node("concatenate/31TCJ/007/20200108/vv")
-    assert ConcatParams(**pair_vv.args["params"]).encoding() == {"overviews": None, "compress": "ZSTD"}
-    assert plan.node(f"ortho/31TCJ/{PAIR[0].id}").args["outputs"]["VV"] == (
-        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108t044150_beta_ortho.tif")
+    # so is the day's product the ortho of a pair fuses, which NORMLIM reads
+    pair = plan.node("ortho/31TCJ/007/20200108")
+    assert pair.intermediate and "masks" not in pair.args
+    assert OrthoParams(**pair.args["params"]).encoding() == {"overviews": None, "compress": "ZSTD"}
+    assert pair.args["outputs"]["VV"] == (
+        f"{tmp_path}/tmp/S2/31TCJ/s1a_31TCJ_vv_DES_007_20200108txxxxxx_beta.tif")
+    assert plan.node("normlim/31TCJ/007/20200108/vv").args["product"] == pair.args["outputs"]["VV"]
     normlim = plan.node("normlim/31TCJ/007/20200120/vv")
     assert normlim.depends == [alone.id, "lia/31TCJ/007"]
     assert normlim.args["product"] == alone.args["outputs"]["VV"]
@@ -229,6 +228,11 @@ def test_the_otb_engine_reaches_every_stage_that_has_one(tmp_path):
     # OTB's masks are S1Tiling's applications run on the products read back: mask nodes
     assert "mask" not in concat.args and "masks" not in plan.node(f"ortho/31TCJ/{LATER.id}").args
     assert pair.node("mask/31TCJ/007/20200108/vv").args["product"] == concat.outputs[0]
+    # and an ortho per product writes the per-image images S1Tiling's concatenation merges
+    for candidate in PAIR:
+        ortho = pair.node(f"ortho/31TCJ/{candidate.id}")
+        assert ortho.intermediate and "day_product" not in ortho.args["params"]
+        assert ortho.args["outputs"]["VV"] in concat.args["inputs"]
 
 
 def test_precise_orbits_are_fetched_once_before_the_maps_when_downloading(tmp_path):
@@ -321,6 +325,6 @@ def test_a_lost_border_mask_is_made_again_by_its_writer_alone(tmp_path, calibrat
     mask = next(uri for node in plan.nodes for uri in sorted(node.border_masks()) if "_vv_" in uri)
     there = {uri for node in plan.nodes if promises(node) for uri in node.outputs} - {mask}
     left = work_left(plan, lambda uri: uri in there or uri.endswith(".SAFE"))
-    expected = "ortho" if day == "alone" and writer == "concatenate" else writer
+    expected = "ortho" if writer == "concatenate" else writer  # the day's ortho (native)
     assert [plan.node(n).stage for n in left.pending] == [expected], left.pending
     assert mask in plan.node(left.pending[0]).outputs
