@@ -21,9 +21,11 @@ missing does not stop the others from opening.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections import defaultdict
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -211,8 +213,14 @@ class Sentinel1Product:
         Malformed XML content (a missing node, text that is not a number) is a
         CorruptedDataSAFEError naming the product and the group, not a bare ValueError.
         """
-        try:
+        with self._reading(group):
             return self._open_group(group)
+
+    @contextlib.contextmanager
+    def _reading(self, group: str | None) -> Iterator[None]:
+        """Errors of malformed XML content, as `open_group` tells them."""
+        try:
+            yield
         except Error:
             raise
         except (ValueError, TypeError, AttributeError, IndexError) as error:
@@ -229,20 +237,27 @@ class Sentinel1Product:
         if swath not in self.swaths:
             self._check_listed(parts)
             raise GroupNotFoundError("/".join(parts), self.groups)
-        pols = self.polarisations(swath)
         if len(parts) == 1:
             return self._swath(swath)
-        if len(parts) == 2 and parts[1] in SWATH_METADATA:
-            return self._metadata_dataset(swath, pols[0], parts[1])
+        if address := self._metadata_address(parts):
+            return self._metadata_dataset(*address)
         if len(parts) == 2 and parts[1] in self.burst_ids(swath):
             return self._burst(swath, self.burst_ids(swath).index(parts[1]))
-        if parts[1] in pols:
-            if len(parts) == 2:
-                return self._measurement(swath, parts[1])
-            if len(parts) == 3 and f"{swath}/{parts[1]}/{parts[2]}" in self.groups:
-                return self._metadata_dataset(swath, parts[1], parts[2])
+        if len(parts) == 2 and parts[1] in self.polarisations(swath):
+            return self._measurement(swath, parts[1])
         self._check_listed(parts)
         raise GroupNotFoundError("/".join(parts), self.groups)
+
+    def _metadata_address(self, parts: list[str]) -> tuple[str, str, str] | None:
+        """(swath, polarisation, name) of a metadata group's path (a swath's own metadata: its
+        first polarisation's), or None when the path is not one of this product's."""
+        if not parts or parts[0] not in self.swaths:
+            return None
+        if len(parts) == 2 and parts[1] in SWATH_METADATA:
+            return parts[0], self.polarisations(parts[0])[0], parts[1]
+        if len(parts) == 3 and "/".join(parts) in self.groups:
+            return parts[0], parts[1], parts[2]
+        return None
 
     def metadata(self, group: str) -> Group:
         """A metadata group, ``SWATH/NAME`` (NAME in `SWATH_METADATA`) or ``SWATH/POL/NAME``,
@@ -267,17 +282,9 @@ class Sentinel1Product:
             Its files are missing, or its XML is malformed.
         """
         parts = [p for p in group.strip("/").split("/") if p]
-        try:
-            if parts and parts[0] in self.swaths:
-                if len(parts) == 2 and parts[1] in SWATH_METADATA:
-                    return self._metadata(parts[0], self.polarisations(parts[0])[0], parts[1])
-                if len(parts) == 3 and "/".join(parts) in self.groups:
-                    return self._metadata(*parts)
-        except Error:
-            raise
-        except (ValueError, TypeError, AttributeError, IndexError) as error:
-            raise CorruptedDataSAFEError(self.location.url,
-                                         f"cannot read group {group!r}: {error}") from error
+        with self._reading(group):
+            if address := self._metadata_address(parts):
+                return self._metadata(*address)
         self._check_listed(parts)
         raise GroupNotFoundError("/".join(parts), self.groups)
 
