@@ -12,7 +12,6 @@ xarray is imported there only.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -36,7 +35,6 @@ def _variable(value: tuple) -> Variable:
                     dict(attrs[0]) if attrs else {})
 
 
-@dataclasses.dataclass
 class Group:
     """Variables (name -> `Variable`, in their Dataset's order), which of them are coordinates,
     and the group's attributes.
@@ -67,6 +65,10 @@ class Group:
         group = cls({}, attrs=attrs)
         group.variables, group.coord_names = variables, coord_names
         return group
+
+    def __repr__(self) -> str:
+        variables = ", ".join(f"{name}{v.dims}" for name, v in self.variables.items())
+        return f"Group({variables}; coords {self.coord_names})"
 
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]
