@@ -88,3 +88,36 @@ def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path):
     assert imported_by_stage("ortho", arguments, XARRAY, succeeds=True) == []
     with rasterio.open(output) as dataset:
         assert (dataset.read(1) > 0).any()  # the product's pixels are on the tile
+
+
+GC_PROBE = """
+import gc, json, sys
+from s1tiling_cloud.stages import registry
+seen = {}
+run_stage = registry.run_stage
+
+def watched_run(*args, **kwargs):
+    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count())
+    return run_stage(*args, **kwargs)
+
+registry.run_stage = watched_run
+sys.argv = ["s1tiling-cloud", *sys.argv[1:]]
+from s1tiling_cloud.cli import app
+try:
+    app(prog_name="s1tiling-cloud")
+finally:
+    print("GC " + json.dumps(seen))
+"""
+
+
+def test_a_pod_runs_its_stage_with_the_garbage_collector_on(tmp_path):
+    """The pod's command imports its stage with the collector off (`cli._import_stage`), then
+    freezes what it imported: the stage's own work must find the collector on again."""
+    arguments = {"product": str(tmp_path / "missing.tif"), "output": str(tmp_path / "mask.tif")}
+    done = subprocess.run([sys.executable, "-c", GC_PROBE, "stage", "mask", "--args",
+                           json.dumps(arguments)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    line = [row for row in done.stdout.splitlines() if row.startswith("GC ")]
+    assert line, done.stdout + done.stderr
+    seen = json.loads(line[-1].removeprefix("GC "))
+    assert seen["enabled"] is True and seen["frozen"] > 0
