@@ -92,6 +92,8 @@ class MeasurementFile:
         self.tags = dataset.tags()
         self.block_shape = dataset.block_shapes[0]
         self.line_offsets = _strip_offsets(dataset, path) if opener is None else None
+        if self.line_offsets is not None:
+            self.close()  # its lines are read with `pread`: GDAL's handle is not needed
 
     def _dataset(self):
         """The open rasterio dataset (opened on first use, kept until `close`)."""
