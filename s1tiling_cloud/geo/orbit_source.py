@@ -28,9 +28,9 @@ __all__ = ["OrbitSource", "annotation_orbit", "eof_orbit", "map_orbit", "product
 def annotation_orbit(product: Sentinel1Product, group: str = "IW/VV") -> Orbit:
     """The orbit of the state vectors in the annotation of `group` (`SWATH/POL`) of `product`."""
     swath, pol = group.strip("/").split("/")[:2]
-    ds = product.open_group(f"{swath}/{pol}/orbit")
-    return Orbit.from_state_vectors(ds.azimuth_time.values, ds.position.values,
-                                    ds.velocity.values)
+    vectors = product.metadata(f"{swath}/{pol}/orbit")
+    return Orbit.from_state_vectors(vectors["azimuth_time"].values, vectors["position"].values,
+                                    vectors["velocity"].values)
 
 
 @dataclasses.dataclass(frozen=True)

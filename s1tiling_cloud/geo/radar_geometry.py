@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from ..safe import Sentinel1Product, srgr
 from ..safe.annotation import SPEED_OF_LIGHT
@@ -28,6 +28,9 @@ from .ellipsoid import geodetic_to_ecef
 from .orbit import Orbit
 from .orbit_source import annotation_orbit
 from .range_doppler import radar_to_ground, zero_doppler
+
+if TYPE_CHECKING:
+    from ..safe.group import Group
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class RadarGeometry:
     range_pixel_spacing: float
     lines_per_burst: int
     burst_start_times: np.ndarray  # datetime64[ns], TOPS only
-    coordinate_conversion: xr.Dataset | None  # GRD only
+    coordinate_conversion: Group | None  # GRD only
     bistatic_reference: float = np.nan  # τ_ref (s); NaN: no bistatic correction
 
     @classmethod
@@ -61,11 +64,11 @@ class RadarGeometry:
         if not isinstance(product, Sentinel1Product):
             product = Sentinel1Product(product, storage_options)
         swath, pol = group.strip("/").split("/")[:2]
-        info = product.open_group(f"{swath}/{pol}/orbit").attrs
+        info = product.metadata(f"{swath}/{pol}/orbit").attrs
         if orbit is None:
             orbit = annotation_orbit(product, f"{swath}/{pol}")
         tops = product.is_slc and info.get("lines_per_burst", 0) > 0
-        timing = product.open_group(f"{swath}/{pol}/bursts") if tops else None
+        timing = product.metadata(f"{swath}/{pol}/bursts") if tops else None
         geometry = cls(
             orbit=orbit,
             product_type="SLC" if product.is_slc else "GRD",
@@ -75,10 +78,10 @@ class RadarGeometry:
             range_sampling_rate=float(info["range_sampling_rate"]),
             range_pixel_spacing=float(info["range_pixel_spacing"]),
             lines_per_burst=int(info.get("lines_per_burst", 0)) if tops else 0,
-            burst_start_times=(timing.azimuth_time.values if tops
+            burst_start_times=(timing["azimuth_time"].values if tops
                                else np.empty(0, "datetime64[ns]")),
             coordinate_conversion=(None if product.is_slc else
-                                   product.open_group(f"{swath}/{pol}/coordinate_conversion")),
+                                   product.metadata(f"{swath}/{pol}/coordinate_conversion")),
         )
         geometry.bistatic_reference = geometry._reference_time(product, swath, info, tops)
         return geometry

@@ -209,7 +209,7 @@ class TileProjector:
             product = Sentinel1Product(product, storage_options)
         geometry = RadarGeometry.open(product, group, orbit=orbit)
         swath, pol = group.strip("/").split("/")[:2]
-        info = product.open_group(f"{swath}/{pol}/orbit").attrs
+        info = product.metadata(f"{swath}/{pol}/orbit").attrs
         return cls(geometry, (info["number_of_lines"], info["number_of_samples"]))
 
     # -- public ------------------------------------------------------------------------------

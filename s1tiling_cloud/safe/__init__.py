@@ -1,8 +1,9 @@
 """The Sentinel-1 SAFE reader: an xarray backend (`engine="s1safe"`) and its helpers.
 
-The names below load on first use (`lazy.lazy_exports`): the product's groups are xarray
-Datasets, and xarray (with pandas) is a large import that a reader of the manifest alone (the
-search's scan of the product cache, a stage pod that needs no SAFE) does not pay for.
+The names below load on first use (`lazy.lazy_exports`). Only the groups' Datasets need xarray
+(with pandas, a large import): a reader of the manifest alone (the search's scan of the product
+cache) or of numpy groups and measurement windows (`Sentinel1Product.metadata`, `.measurement`:
+the ortho stage's pod) does not pay for it.
 """
 
 from ..lazy import lazy_exports

@@ -1,5 +1,6 @@
-"""Datasets from a product annotation XML: orbit, attitude, geolocation grid, antenna pattern,
-Doppler centroid, azimuth FM rate, slant↔ground range conversion and burst timing.
+"""Groups (`group.Group`: numpy arrays, no xarray) from a product annotation XML: orbit,
+attitude, geolocation grid, antenna pattern, Doppler centroid, azimuth FM rate, slant↔ground
+range conversion and burst timing.
 
 Names are the XML tags in snake case; every variable has `long_name` "<words> (<xmlTag>)" and
 `units`. Times are UTC datetime64[ns] (`azimuth_time`) or float64 seconds (`slant_range_time`,
@@ -9,9 +10,9 @@ two-way), never timedelta: 1 ns of two-way time is 15 cm, too coarse for SAR geo
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
 from . import xmlnodes as x
+from .group import Group
 
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -63,13 +64,13 @@ def _azimuth_coord(values: np.ndarray) -> tuple:
     return ("azimuth_time", values, AZIMUTH_TIME_ATTRS)
 
 
-def orbit(root) -> xr.Dataset:
+def orbit(root) -> Group:
     """State vectors (`orbitList`): position and velocity in the Earth-fixed frame."""
     nodes = x.findall(root, "generalAnnotation/orbitList/orbit")
     position = np.stack([x.column(nodes, f"position/{a}") for a in "xyz"], axis=-1)
     velocity = np.stack([x.column(nodes, f"velocity/{a}") for a in "xyz"], axis=-1)
     frames = {x.text(n, "frame") for n in nodes}
-    return xr.Dataset(
+    return Group(
         {
             "position": (("azimuth_time", "axis"), position, attrs("position", "m")),
             "velocity": (("azimuth_time", "axis"), velocity, attrs("velocity", "m s-1")),
@@ -82,21 +83,21 @@ def orbit(root) -> xr.Dataset:
     )
 
 
-def attitude(root) -> xr.Dataset:
+def attitude(root) -> Group:
     """Platform attitude (`attitudeList`): quaternions, angular rates, roll/pitch/yaw."""
     nodes = x.findall(root, "generalAnnotation/attitudeList/attitude")
     units = {"q0": "1", "q1": "1", "q2": "1", "q3": "1", "wx": "deg s-1", "wy": "deg s-1",
              "wz": "deg s-1", "roll": "deg", "pitch": "deg", "yaw": "deg"}
     data = {k: ("azimuth_time", x.column(nodes, k), attrs(k, u)) for k, u in units.items()}
     frames = {x.text(n, "frame") for n in nodes}
-    return xr.Dataset(
+    return Group(
         data,
         coords={"azimuth_time": _azimuth_coord(x.column(nodes, "time", np.datetime64))},
         attrs={"reference_system": ",".join(sorted(f for f in frames if f))},
     )
 
 
-def gcp(root) -> xr.Dataset:
+def gcp(root) -> Group:
     """The geolocation grid on its (line, pixel) nodes, each node with its own exact times.
 
     ESA's grid is regular in (line, pixel) but not in time: flattening `azimuthTime` and
@@ -115,7 +116,7 @@ def gcp(root) -> xr.Dataset:
         return x.column(nodes, tag, dtype)[order].reshape(shape)
 
     dims = ("line", "pixel")
-    return xr.Dataset(
+    return Group(
         {
             "latitude": (dims, grid("latitude"), attrs("latitude", "degrees_north")),
             "longitude": (dims, grid("longitude"), attrs("longitude", "degrees_east")),
@@ -132,7 +133,7 @@ def gcp(root) -> xr.Dataset:
     )
 
 
-def antenna(root) -> xr.Dataset:
+def antenna(root) -> Group:
     """Antenna elevation pattern records (`antennaPatternList`), one per swath and time."""
     nodes = x.findall(root, "antennaPattern/antennaPatternList/antennaPattern")
 
@@ -145,7 +146,7 @@ def antenna(root) -> xr.Dataset:
         count = x.vector(n, "slantRangeTime").size
         patterns.append(values[0::2] + 1j * values[1::2] if values.size == 2 * count else values)
     dims = ("pattern", "sample")
-    return xr.Dataset(
+    return Group(
         {
             "slant_range_time": (dims, rows("slantRangeTime"), SLANT_RANGE_TIME_ATTRS),
             "elevation_angle": (dims, rows("elevationAngle"), attrs("elevationAngle", "deg")),
@@ -163,10 +164,10 @@ def antenna(root) -> xr.Dataset:
     )
 
 
-def dc_estimate(root) -> xr.Dataset:
+def dc_estimate(root) -> Group:
     """Doppler centroid estimates (`dcEstimateList`): polynomials in (slantRangeTime - t0)."""
     nodes = x.findall(root, "dopplerCentroid/dcEstimateList/dcEstimate")
-    return xr.Dataset(
+    return Group(
         {
             "t0": ("azimuth_time", x.column(nodes, "t0"), attrs("t0", "s", "polynomial origin")),
             "geometry_dc_polynomial": (
@@ -186,14 +187,14 @@ def dc_estimate(root) -> xr.Dataset:
     )
 
 
-def azimuth_fm_rate(root) -> xr.Dataset:
+def azimuth_fm_rate(root) -> Group:
     """Azimuth FM rate (`azimuthFmRateList`); old IPFs write c0, c1, c2 instead of a list."""
     nodes = x.findall(root, "generalAnnotation/azimuthFmRateList/azimuthFmRate")
     polys = []
     for n in nodes:
         poly = x.vector(n, "azimuthFmRatePolynomial")
         polys.append(poly if poly.size else np.array([x.number(n, c) for c in ("c0", "c1", "c2")]))
-    return xr.Dataset(
+    return Group(
         {
             "t0": ("azimuth_time", x.column(nodes, "t0"), attrs("t0", "s", "polynomial origin")),
             "azimuth_fm_rate_polynomial": (
@@ -205,19 +206,20 @@ def azimuth_fm_rate(root) -> xr.Dataset:
     )
 
 
-def doppler(root) -> xr.Dataset:
+def doppler(root) -> Group:
     """Doppler centroid and azimuth FM rate together, each on its own time axis."""
-    dc = dc_estimate(root).rename(azimuth_time="dc_azimuth_time", t0="dc_t0", degree="dc_degree")
-    fm = azimuth_fm_rate(root).rename(azimuth_time="fm_azimuth_time", t0="fm_t0",
-                                      degree="fm_degree")
-    return xr.merge([dc, fm])
+    dc = dc_estimate(root).renamed({"azimuth_time": "dc_azimuth_time", "t0": "dc_t0",
+                                    "degree": "dc_degree"})
+    fm = azimuth_fm_rate(root).renamed({"azimuth_time": "fm_azimuth_time", "t0": "fm_t0",
+                                        "degree": "fm_degree"})
+    return dc.merged(fm)
 
 
-def coordinate_conversion(root) -> xr.Dataset:
+def coordinate_conversion(root) -> Group:
     """GRD slant↔ground range polynomials (`coordinateConversionList`), metres both ways."""
     nodes = x.findall(root, "coordinateConversion/coordinateConversionList/coordinateConversion")
     dims = ("azimuth_time", "degree")
-    return xr.Dataset(
+    return Group(
         {
             "slant_range_time": ("azimuth_time", x.column(nodes, "slantRangeTime"),
                                  SLANT_RANGE_TIME_ATTRS),
@@ -233,7 +235,7 @@ def coordinate_conversion(root) -> xr.Dataset:
     )
 
 
-def swath_timing(root) -> xr.Dataset:
+def swath_timing(root) -> Group:
     """TOPS burst records (`swathTiming/burstList`) with each line's valid sample range."""
     timing = x.find(root, "swathTiming")
     nodes = x.findall(root, "swathTiming/burstList/burst")
@@ -241,7 +243,7 @@ def swath_timing(root) -> xr.Dataset:
     first = x.ragged([x.vector(n, "firstValidSample", np.int64) for n in nodes], fill=-1)
     last = x.ragged([x.vector(n, "lastValidSample", np.int64) for n in nodes], fill=-1)
     dims = ("burst", "line_in_burst")
-    return xr.Dataset(
+    return Group(
         {
             "azimuth_anx_time": ("burst", x.column(nodes, "azimuthAnxTime"),
                                  attrs("azimuthAnxTime", "s", "time since ascending node")),

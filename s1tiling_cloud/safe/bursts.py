@@ -7,20 +7,27 @@ burst repeat, readable by a person, and a valid group name.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from .annotation import AZIMUTH_TIME_ATTRS
 
+if TYPE_CHECKING:
+    import xarray as xr
 
-def _bilinear_on_grid(grid: xr.Dataset, name: str, line: float, pixel: float) -> float:
+    from .group import Group
+
+
+def _bilinear_on_grid(grid: Group | xr.Dataset, name: str, line: float, pixel: float) -> float:
     lines = grid["line"].values.astype(np.float64)
     pixels = grid["pixel"].values.astype(np.float64)
     rows = np.array([np.interp(pixel, pixels, row) for row in grid[name].values])
     return float(np.interp(line, lines, rows))
 
 
-def burst_ids(timing: xr.Dataset, gcp: xr.Dataset, relative_orbit: int, samples: int) -> list[str]:
+def burst_ids(timing: Group | xr.Dataset, gcp: Group | xr.Dataset, relative_orbit: int,
+              samples: int) -> list[str]:
     """Identity of each burst, from the geolocation grid at the burst's central line and pixel."""
     lines_per_burst = int(timing.attrs["lines_per_burst"])
     ids = []
@@ -41,12 +48,12 @@ def burst_ids(timing: xr.Dataset, gcp: xr.Dataset, relative_orbit: int, samples:
     return ids
 
 
-def burst_lines(timing: xr.Dataset, burst: int) -> slice:
+def burst_lines(timing: Group | xr.Dataset, burst: int) -> slice:
     lines_per_burst = int(timing.attrs["lines_per_burst"])
     return slice(burst * lines_per_burst, (burst + 1) * lines_per_burst)
 
 
-def burst_azimuth_time(timing: xr.Dataset, burst: int, azimuth_time_interval: float) -> np.ndarray:
+def burst_azimuth_time(timing: Group | xr.Dataset, burst: int, azimuth_time_interval: float) -> np.ndarray:
     lines_per_burst = int(timing.attrs["lines_per_burst"])
     start = timing["azimuth_time"].values[burst].astype("datetime64[ns]")
     offsets = np.round(np.arange(lines_per_burst) * azimuth_time_interval * 1e9)
@@ -88,7 +95,7 @@ def valid_mask(first_valid: np.ndarray, last_valid: np.ndarray, pixels: np.ndarr
     return (first >= 0) & (pixels[None, :] >= first) & (pixels[None, :] <= last)
 
 
-def deburst_plan(timing: xr.Dataset, azimuth_time_interval: float):
+def deburst_plan(timing: Group | xr.Dataset, azimuth_time_interval: float):
     """Which measurement line makes each output line of the debursted swath.
 
     Consecutive bursts overlap in time; the cut is the middle of the overlap of their valid
@@ -128,6 +135,8 @@ def deburst(measurement: xr.DataArray, timing: xr.Dataset, azimuth_time_interval
 
     Reads only the lines it keeps; pass a pixel-sliced measurement to deburst a range window.
     """
+    import xarray as xr
+
     sources, times, first, last = deburst_plan(timing, azimuth_time_interval)
     data = measurement.isel(line=sources).values
     pixels = measurement["pixel"].values

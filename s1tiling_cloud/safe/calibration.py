@@ -5,18 +5,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from . import lut
 from . import xmlnodes as x
 from .annotation import AZIMUTH_TIME_ATTRS, attrs
+from .group import Group
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 LUT_NAMES = {"sigma": "sigma_nought", "beta": "beta_nought", "gamma": "gamma", "dn": "dn"}
 _TAGS = {"sigma_nought": "sigmaNought", "beta_nought": "betaNought", "gamma": "gamma", "dn": "dn"}
 
 
-def calibration(root) -> xr.Dataset:
+def calibration(root) -> Group:
     """The calibration vectors on their (line, pixel) grid."""
     nodes = x.findall(root, "calibrationVectorList/calibrationVector")
     pixels = [x.vector(n, "pixel", np.int64) for n in nodes]
@@ -27,7 +32,7 @@ def calibration(root) -> xr.Dataset:
                attrs(tag, "1"))
         for name, tag in _TAGS.items()
     }
-    return xr.Dataset(
+    return Group(
         data,
         coords={
             "line": ("line", x.column(nodes, "line", np.int64), attrs("line", "1", "image line")),
@@ -44,9 +49,10 @@ def calibration(root) -> xr.Dataset:
 
 
 def calibration_lut(
-    cal: xr.Dataset, kind: str, lines: np.ndarray, pixels: np.ndarray
+    cal: Group | xr.Dataset, kind: str, lines: np.ndarray, pixels: np.ndarray
 ) -> np.ndarray:
-    """The amplitude LUT of `kind` ("sigma", "beta", "gamma", "dn") on (lines × pixels), float32."""
+    """The amplitude LUT of `kind` ("sigma", "beta", "gamma", "dn") on (lines × pixels), float32,
+    from the calibration group `cal` (its `Group` or its Dataset)."""
     try:
         name = LUT_NAMES[kind]
     except KeyError:

@@ -7,15 +7,20 @@ only range vectors (`noiseVectorList`/`noiseLut`) exist and the azimuth factor i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from . import lut
 from . import xmlnodes as x
 from .annotation import AZIMUTH_TIME_ATTRS, attrs
+from .group import Group
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
-def noise_range(root) -> xr.Dataset:
+def noise_range(root) -> Group:
     """Range noise vectors; dims (line, pixel), or (line, sample) with a 2-D `pixel` if ragged."""
     nodes = x.findall(root, "noiseRangeVectorList/noiseRangeVector")
     lut_tag = "noiseRangeLut"
@@ -38,14 +43,14 @@ def noise_range(root) -> xr.Dataset:
         dims = ("line", "sample")
         coords["pixel"] = (dims, x.ragged(pixels), attrs("pixel", "1", "image pixel"))
         table = x.ragged(values).astype(np.float32)
-    return xr.Dataset(
+    return Group(
         {"noise_range_lut": (dims, table, attrs(lut_tag, "1"))},
         coords=coords,
         attrs={"layout": "noiseRangeVectorList" if lut_tag == "noiseRangeLut" else "noiseVectorList"},
     )
 
 
-def noise_azimuth(root) -> xr.Dataset:
+def noise_azimuth(root) -> Group:
     """Azimuth noise blocks; each block has its line range, sample range and its own lines."""
     nodes = x.findall(root, "noiseAzimuthVectorList/noiseAzimuthVector")
     dims = ("block", "sample")
@@ -63,7 +68,7 @@ def noise_azimuth(root) -> xr.Dataset:
         dims, x.ragged([x.vector(n, "noiseAzimuthLut") for n in nodes]).astype(np.float32),
         attrs("noiseAzimuthLut", "1"),
     )
-    return xr.Dataset(
+    return Group(
         data,
         coords={
             "block": ("block", np.arange(len(nodes))),

@@ -1,5 +1,10 @@
 """A Sentinel-1 product as a tree of groups, each built on demand as an xarray Dataset.
 
+The same metadata groups are also read without xarray (`Sentinel1Product.metadata`: numpy
+arrays in a `group.Group`), and a measurement's windows (`Sentinel1Product.measurement`), for
+a process that must not pay for importing xarray and pandas (the `ortho` stage pod); xarray is
+imported by the methods that build Datasets only.
+
 Group paths (what `xr.open_dataset(..., group=...)` accepts):
 
     ""                          product attributes (STAC SAR/SAT names), `subgroups`
@@ -16,13 +21,14 @@ missing does not stop the others from opening.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections import defaultdict
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from ..exceptions import (
     CorruptedDataSAFEError,
@@ -33,10 +39,14 @@ from ..exceptions import (
 from . import annotation, bursts, timescales
 from . import xmlnodes as x
 from .calibration import calibration
+from .group import Group
 from .location import MANIFEST, SafeLocation, open_location
 from .manifest import DataFile, Manifest, parse_manifest
-from .measurement import MeasurementArray, measurement_variable
+from .measurement_file import MeasurementFile
 from .noise import noise_azimuth, noise_range
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 SWATH_METADATA = ("orbit", "attitude", "gcp", "antenna", "doppler")
 ANNOTATION_GROUPS = {
@@ -68,6 +78,7 @@ class Sentinel1Product:
         self.manifest: Manifest = parse_manifest(self.location.read(MANIFEST), self.location.url)
         self._present = self._files_present()
         self._xml_cache: dict[str, Any] = {}
+        self._measurements: dict[tuple[str, str], MeasurementFile] = {}
 
     # -- inventory -----------------------------------------------------------------------------
     def _files_present(self) -> dict[tuple[str, str], dict[str, DataFile]]:
@@ -202,8 +213,14 @@ class Sentinel1Product:
         Malformed XML content (a missing node, text that is not a number) is a
         CorruptedDataSAFEError naming the product and the group, not a bare ValueError.
         """
-        try:
+        with self._reading(group):
             return self._open_group(group)
+
+    @contextlib.contextmanager
+    def _reading(self, group: str | None) -> Iterator[None]:
+        """Errors of malformed XML content, as `open_group` tells them."""
+        try:
+            yield
         except Error:
             raise
         except (ValueError, TypeError, AttributeError, IndexError) as error:
@@ -211,6 +228,8 @@ class Sentinel1Product:
                                          f"cannot read group {group!r}: {error}") from error
 
     def _open_group(self, group: str | None) -> xr.Dataset:
+        import xarray as xr
+
         parts = [p for p in (group or "").strip("/").split("/") if p]
         if not parts:
             return xr.Dataset(attrs={**self.attributes(), "subgroups": self.groups})
@@ -218,20 +237,79 @@ class Sentinel1Product:
         if swath not in self.swaths:
             self._check_listed(parts)
             raise GroupNotFoundError("/".join(parts), self.groups)
-        pols = self.polarisations(swath)
         if len(parts) == 1:
             return self._swath(swath)
-        if len(parts) == 2 and parts[1] in SWATH_METADATA:
-            return self._metadata(swath, pols[0], parts[1])
+        if address := self._metadata_address(parts):
+            return self._metadata_dataset(*address)
         if len(parts) == 2 and parts[1] in self.burst_ids(swath):
             return self._burst(swath, self.burst_ids(swath).index(parts[1]))
-        if parts[1] in pols:
-            if len(parts) == 2:
-                return self._measurement(swath, parts[1])
-            if len(parts) == 3 and f"{swath}/{parts[1]}/{parts[2]}" in self.groups:
-                return self._metadata(swath, parts[1], parts[2])
+        if len(parts) == 2 and parts[1] in self.polarisations(swath):
+            return self._measurement(swath, parts[1])
         self._check_listed(parts)
         raise GroupNotFoundError("/".join(parts), self.groups)
+
+    def _metadata_address(self, parts: list[str]) -> tuple[str, str, str] | None:
+        """(swath, polarisation, name) of a metadata group's path (a swath's own metadata: its
+        first polarisation's), or None when the path is not one of this product's."""
+        if not parts or parts[0] not in self.swaths:
+            return None
+        if len(parts) == 2 and parts[1] in SWATH_METADATA:
+            return parts[0], self.polarisations(parts[0])[0], parts[1]
+        if len(parts) == 3 and "/".join(parts) in self.groups:
+            return parts[0], parts[1], parts[2]
+        return None
+
+    def metadata(self, group: str) -> Group:
+        """A metadata group, ``SWATH/NAME`` (NAME in `SWATH_METADATA`) or ``SWATH/POL/NAME``,
+        as numpy arrays (`group.Group`), without xarray: the variables, coordinates and
+        attributes of its Dataset (`open_group`) but the azimuth time's other time scales.
+
+        Parameters
+        ----------
+        group : str
+            The group's path, as `open_group` takes it.
+
+        Returns
+        -------
+        Group
+            Its variables read as ``group["name"].values``, its attributes as ``group.attrs``.
+
+        Raises
+        ------
+        GroupNotFoundError
+            Not a metadata group of this product.
+        CorruptedDataSAFEError
+            Its files are missing, or its XML is malformed.
+        """
+        parts = [p for p in group.strip("/").split("/") if p]
+        with self._reading(group):
+            if address := self._metadata_address(parts):
+                return self._metadata(*address)
+        self._check_listed(parts)
+        raise GroupNotFoundError("/".join(parts), self.groups)
+
+    def measurement(self, swath: str, pol: str) -> MeasurementFile:
+        """The measurement of (`swath`, `pol`), whose windows read as numpy arrays
+        (``measurement[rows, columns]``), without xarray; one reader per product.
+
+        Raises
+        ------
+        GroupNotFoundError, MissingMeasurementError
+            No such measurement, or its file is missing or not of the annotation's size.
+        """
+        if (swath, pol) not in self._measurements:
+            href = self.file(swath, pol, "measurement").href
+            path, opener = self.location.raster(href)
+            measurement = MeasurementFile(path, opener, product=self.location.url)
+            self._check_measurement_shape(swath, href, measurement.shape)
+            self._measurements[(swath, pol)] = measurement
+        return self._measurements[(swath, pol)]
+
+    def _check_measurement_shape(self, swath: str, href: str, shape: tuple[int, int]) -> None:
+        expected = (self.info(swath)["number_of_lines"], self.info(swath)["number_of_samples"])
+        if shape != expected:
+            raise MissingMeasurementError(self.location.url, f"{href} is {shape}, the "
+                                          f"annotation says {expected}")
 
     def _check_listed(self, parts: list[str]) -> None:
         """A group the manifest promises (its swath and polarisation are listed) whose files are
@@ -257,18 +335,22 @@ class Sentinel1Product:
             out.pop("polarisation", None)
         return out
 
-    def _metadata(self, swath: str, pol: str, name: str) -> xr.Dataset:
+    def _metadata(self, swath: str, pol: str, name: str) -> Group:
         if name in CALIBRATION_GROUPS:
             kind, build = CALIBRATION_GROUPS[name]
-            ds = build(self.xml(swath, pol, kind))
+            group = build(self.xml(swath, pol, kind))
         else:
-            ds = ANNOTATION_GROUPS[name](self.xml(swath, pol))
-        if name in TIMED_GROUPS:
-            ds = ds.assign_coords(self._time_coords(ds["azimuth_time"]))
-        ds.attrs.update(self._group_attrs(swath, pol if name not in SWATH_METADATA else None))
-        return ds
+            group = ANNOTATION_GROUPS[name](self.xml(swath, pol))
+        group.attrs.update(self._group_attrs(swath, pol if name not in SWATH_METADATA else None))
+        return group
 
-    def _time_coords(self, azimuth_time: xr.DataArray) -> dict:
+    def _metadata_dataset(self, swath: str, pol: str, name: str) -> xr.Dataset:
+        group = self._metadata(swath, pol, name)
+        if name in TIMED_GROUPS:
+            group = group.with_coords(self._time_coords(group["azimuth_time"]))
+        return group.to_dataset()
+
+    def _time_coords(self, azimuth_time) -> dict:
         return timescales.time_coords(azimuth_time.values, azimuth_time.dims,
                                       self.manifest.ascending_node_time)
 
@@ -293,13 +375,12 @@ class Sentinel1Product:
         return {"ground_range": ("pixel", ground, {"long_name": "ground range", "units": "m"})}
 
     def _measurement_variable(self, swath: str, pol: str) -> xr.Variable:
+        from .measurement import MeasurementArray, measurement_variable
+
         href = self.file(swath, pol, "measurement").href
         path, opener = self.location.raster(href)
         array = MeasurementArray(path, opener, product=self.location.url)
-        expected = (self.info(swath)["number_of_lines"], self.info(swath)["number_of_samples"])
-        if array.shape != expected:
-            raise MissingMeasurementError(self.location.url, f"{href} is {array.shape}, the "
-                                          f"annotation says {expected}")
+        self._check_measurement_shape(swath, href, array.shape)
         return measurement_variable(array, "measurement", {
             "long_name": f"{pol} {'complex' if self.is_slc else 'amplitude'} measurement",
             "units": "1"})
@@ -316,17 +397,23 @@ class Sentinel1Product:
         return coords
 
     def _measurement(self, swath: str, pol: str) -> xr.Dataset:
+        import xarray as xr
+
         variable = self._measurement_variable(swath, pol)
         return xr.Dataset({"measurement": variable}, coords=self._image_coords(swath),
                           attrs=self._group_attrs(swath, pol))
 
     def _swath(self, swath: str) -> xr.Dataset:
+        import xarray as xr
+
         pols = [p for p in self.polarisations(swath) if self.has(swath, p, "measurement")]
         data = {p: self._measurement_variable(swath, p) for p in pols}
         return xr.Dataset(data, coords=self._image_coords(swath) if data else None,
                           attrs={**self._group_attrs(swath, None), "polarisations": pols})
 
     def _burst(self, swath: str, index: int) -> xr.Dataset:
+        import xarray as xr
+
         pol0 = self.polarisations(swath)[0]
         root = self.xml(swath, pol0)
         timing = annotation.swath_timing(root)
@@ -353,7 +440,7 @@ class Sentinel1Product:
         }
         coords.update(timescales.time_coords(times, "azimuth_time",
                                              self.manifest.ascending_node_time))
-        doppler = annotation.doppler(root)
+        doppler = annotation.doppler(root).to_dataset()
         attrs = {**self._group_attrs(swath, None), "burst_index": index,
                  "burst_id": self.burst_ids(swath)[index],
                  **bursts.deramp_parameters(info, doppler, times)}

@@ -9,13 +9,19 @@ fixtures (tests/safe/test_radiometry.py).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from .annotation import SPEED_OF_LIGHT
 
+if TYPE_CHECKING:
+    import xarray as xr
 
-def _nearest(cc: xr.Dataset, azimuth_time: np.ndarray, coefficients: str, origin: str):
+    from .group import Group
+
+
+def _nearest(cc: Group | xr.Dataset, azimuth_time: np.ndarray, coefficients: str, origin: str):
     """Coefficients and origin of the record nearest in time to each azimuth time."""
     times = cc["azimuth_time"].values.astype("datetime64[ns]").astype(np.int64)
     t = np.asarray(azimuth_time, dtype="datetime64[ns]").astype(np.int64)
@@ -36,7 +42,7 @@ def _horner(coeffs: np.ndarray, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def slant_to_ground_range(cc: xr.Dataset, azimuth_time, slant_range) -> np.ndarray:
+def slant_to_ground_range(cc: Group | xr.Dataset, azimuth_time, slant_range) -> np.ndarray:
     """Ground range (m) of slant ranges (m) at azimuth times (arrays broadcast together)."""
     azimuth_time, slant_range = np.broadcast_arrays(
         np.asarray(azimuth_time, dtype="datetime64[ns]"), np.asarray(slant_range, np.float64)
@@ -45,7 +51,7 @@ def slant_to_ground_range(cc: xr.Dataset, azimuth_time, slant_range) -> np.ndarr
     return _horner(coeffs, slant_range - sr0)
 
 
-def ground_to_slant_range(cc: xr.Dataset, azimuth_time, ground_range) -> np.ndarray:
+def ground_to_slant_range(cc: Group | xr.Dataset, azimuth_time, ground_range) -> np.ndarray:
     """Slant range (m) of ground ranges (m) at azimuth times (arrays broadcast together)."""
     azimuth_time, ground_range = np.broadcast_arrays(
         np.asarray(azimuth_time, dtype="datetime64[ns]"), np.asarray(ground_range, np.float64)
@@ -54,13 +60,13 @@ def ground_to_slant_range(cc: xr.Dataset, azimuth_time, ground_range) -> np.ndar
     return _horner(coeffs, ground_range - gr0)
 
 
-def pixel_to_slant_range_time(cc: xr.Dataset, azimuth_time, pixel, range_pixel_spacing: float):
+def pixel_to_slant_range_time(cc: Group | xr.Dataset, azimuth_time, pixel, range_pixel_spacing: float):
     """Two-way slant range time (s) of GRD pixels: ground range = pixel × spacing."""
     ground_range = np.asarray(pixel, dtype=np.float64) * range_pixel_spacing
     return 2.0 * ground_to_slant_range(cc, azimuth_time, ground_range) / SPEED_OF_LIGHT
 
 
-def slant_range_time_to_pixel(cc: xr.Dataset, azimuth_time, slant_range_time,
+def slant_range_time_to_pixel(cc: Group | xr.Dataset, azimuth_time, slant_range_time,
                               range_pixel_spacing: float) -> np.ndarray:
     """GRD pixel (fractional) of two-way slant range times."""
     slant_range = np.asarray(slant_range_time, dtype=np.float64) * SPEED_OF_LIGHT / 2.0

@@ -207,7 +207,7 @@ def ortho(product: str | Sequence[str], tile: str, heights_uri: str, outputs: Ma
     clock = time.perf_counter()
     line, pixel = projector.project(grid, heights, dtype=np.float32)
     figures["project_s"] = round(time.perf_counter() - clock, 3)
-    image_shape = s1.open_group(f"{swath}/{next(iter(outputs))}").measurement.shape
+    image_shape = s1.measurement(swath, next(iter(outputs))).shape
     window = radar_window(line, pixel, image_shape, margin=3)
     if window is None:
         return call.done(reused, reason=f"{tile} does not intersect {s1.name}")

@@ -21,11 +21,11 @@ LUT_OF_CALIBRATION = {"sigma": "sigma", "beta": "beta", "gamma": "gamma", "dn": 
 def product_border_cuts(product: Sentinel1Product, swath: str, pol: str,
                         override: bool | None = None) -> BorderCuts:
     """S1Tiling's AnalyseBorders: the IPF version and the zeros of rows 100 and height−100."""
-    measurement = product.open_group(f"{swath}/{pol}").measurement
+    measurement = product.measurement(swath, pol)
     first, last = analysed_rows(measurement.shape[0])
     # two single-row reads: an index array would read the bounding window, i.e. the image
-    return border_cuts(product.manifest.ipf_version, measurement[first, :].values,
-                       measurement[last, :].values, override)
+    return border_cuts(product.manifest.ipf_version, measurement[first, :],
+                       measurement[last, :], override)
 
 
 def calibrate_window(
@@ -73,10 +73,10 @@ def calibrate_window(
     except KeyError:
         raise ValueError(f"unknown calibration {calibration!r}; one of "
                          f"{sorted(LUT_OF_CALIBRATION)}") from None
-    measurement = product.open_group(f"{swath}/{pol}").measurement
+    measurement = product.measurement(swath, pol)
     lines = np.arange(window.line_start, window.line_stop, dtype=np.float64)
     pixels = np.arange(window.pixel_start, window.pixel_stop, dtype=np.float64)
-    cal = product.open_group(f"{swath}/{pol}/calibration")
+    cal = product.metadata(f"{swath}/{pol}/calibration")
     cal_rows = _rows_on_pixels([cal["pixel"].values] * cal.sizes["line"],
                                cal[LUT_NAMES[kind]].values, pixels)
     cal_index, cal_weight = _brackets(cal["line"].values, lines)
@@ -86,12 +86,12 @@ def calibrate_window(
     azimuth = np.ones((0, lines.size))
     blocks = np.zeros((0, 4), np.int64)
     if remove_thermal_noise:
-        ranges = product.open_group(f"{swath}/{pol}/noise_range")
+        ranges = product.metadata(f"{swath}/{pol}/noise_range")
         row_pixels, row_values = lut.rows_of(ranges["noise_range_lut"].values, ranges["pixel"].values)
         noise_rows = _rows_on_pixels(row_pixels, row_values, pixels)
         noise_index, noise_weight = _brackets(ranges["line"].values, lines)
         if f"{swath}/{pol}/noise_azimuth" in product.groups:
-            blocks, azimuth = _azimuth_blocks(product.open_group(f"{swath}/{pol}/noise_azimuth"),
+            blocks, azimuth = _azimuth_blocks(product.metadata(f"{swath}/{pol}/noise_azimuth"),
                                               lines)
     if out is None:
         out = np.empty(window.shape, dtype=np.float32)
@@ -101,7 +101,7 @@ def calibrate_window(
     for start in range(0, window.shape[0], block_lines):
         stop = min(start + block_lines, window.shape[0])
         raw = measurement[window.line_start + start:window.line_start + stop,
-                          window.pixel_start:window.pixel_stop].values
+                          window.pixel_start:window.pixel_stop]
         part = slice(start, stop)
         _calibrate(raw, cal_rows, cal_index[part], cal_weight[part], noise_rows,
                    noise_index[part], noise_weight[part], blocks, azimuth[:, part],
