@@ -69,12 +69,16 @@ def test_a_stage_pod_does_not_import_what_its_stage_does_not_use(tmp_path, name,
     assert imported_by_stage(name, arguments, watched) == []
 
 
-def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path):
+@pytest.mark.parametrize("products", [1, 2], ids=["one product", "a same-day pair fused"])
+def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path, products):
     from s1tiling_cloud.stages.heights import heights
     from s1tiling_cloud.testing import SyntheticGRD, write_grd
 
-    product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=150, samples=200),
-                        tmp_path / "s1")
+    first = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=150, samples=200)
+    # the next slice of the pass, 3.6 s later and further along the descending track
+    following = first.replace(center_lat=43.6 - 0.2123, center_lon=1.44 - 0.0515,
+                              start="2020-01-08T04:41:53.600", seed=7)
+    safes = [str(write_grd(grd, tmp_path / "s1")) for grd in (first, following)[:products]]
     dem = tmp_path / "dem.tif"
     with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
                        crs="EPSG:4326", transform=from_origin(0.0, 45.0, 1 / 200, 1 / 200),
@@ -83,8 +87,9 @@ def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path):
     heights_uri = str(tmp_path / "heights.tif")
     heights("31TCJ", 200.0, heights_uri, {"dem_dir": str(dem)})
     output = tmp_path / "vv.tif"
-    arguments = {"product": str(product), "tile": "31TCJ", "heights_uri": heights_uri,
-                 "outputs": {"VV": str(output)}, "params": {"resolution": 200.0}}
+    params = {"resolution": 200.0, **({"day_product": True} if products > 1 else {})}
+    arguments = {"product": safes[0] if products == 1 else safes, "tile": "31TCJ",
+                 "heights_uri": heights_uri, "outputs": {"VV": str(output)}, "params": params}
     assert imported_by_stage("ortho", arguments, XARRAY, succeeds=True) == []
     with rasterio.open(output) as dataset:
         assert (dataset.read(1) > 0).any()  # the product's pixels are on the tile

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
-import warnings
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ import rasterio.errors
 import rasterio.windows
 
 from ..exceptions import CorruptedDataSAFEError
+from ..georeferencing import not_georeferenced_ok
 
 _DTYPES = {"complex_int16": np.dtype(np.complex64)}
 
@@ -33,8 +33,7 @@ _DTYPES = {"complex_int16": np.dtype(np.complex64)}
 def open_tiff(path: str, mode: str = "r", opener: Any = None):
     """rasterio's dataset of a measurement TIFF (`opener`: rasterio's, for fsspec files), quiet
     about the missing georeferencing of ESA's TIFFs."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
+    with not_georeferenced_ok():
         if opener is None:
             return rasterio.open(path, mode)
         return _ClosedWhereOpened(rasterio.open(path, mode, opener=opener))

@@ -103,7 +103,7 @@ def fuse_day(call: StageCall, products: Sequence[str], tile: str, heights_uri: s
                 spare.append(heights)
                 heights = None
             line, pixel = projection
-            image_shape = s1.open_group(f"{swath}/{pols[0]}").measurement.shape
+            image_shape = s1.measurement(swath, pols[0]).shape
             window = radar_window(line, pixel, image_shape, margin=3)
             if window is None:
                 missed.append(s1.name)

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import rasterio
-from rasterio.errors import NotGeoreferencedWarning
 
+from ...georeferencing import not_georeferenced_ok
 from .apps import run_app
 
 #: The applications of this module (checked at once by `require` before a run).
@@ -26,19 +25,16 @@ FINISHING_APPS = ("Synthetize", "BandMath", "BinaryMorphologicalOperation", "Des
 
 
 def _write(path: str, array: np.ndarray) -> str:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(path, "w", driver="GTiff", height=array.shape[0],
-                           width=array.shape[1], count=1, dtype=array.dtype) as dataset:
-            dataset.write(array, 1)
+    with (not_georeferenced_ok(),
+          rasterio.open(path, "w", driver="GTiff", height=array.shape[0], width=array.shape[1],
+                        count=1, dtype=array.dtype) as dataset):
+        dataset.write(array, 1)
     return path
 
 
 def _read(path: str) -> np.ndarray:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with rasterio.open(path) as dataset:
-            return dataset.read(1)
+    with not_georeferenced_ok(), rasterio.open(path) as dataset:
+        return dataset.read(1)
 
 
 def synthetize(images: Sequence[np.ndarray], *, ram_mb: int | None = None) -> np.ndarray:
