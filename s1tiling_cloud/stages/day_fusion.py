@@ -40,7 +40,7 @@ from ..safe import Sentinel1Product
 from .base import StageCall, StageResult
 from .day_product import day_product_tags, image_of, product_fields
 from .maps import tile_heights
-from .ortho import INTERPOLATORS, OrthoParams, image_tags, write_image
+from .ortho_image import INTERPOLATORS, OrthoParams, image_tags, write_image
 
 
 def fuse_day(call: StageCall, products: Sequence[str], tile: str, heights_uri: str, grid: Grid,
