@@ -30,6 +30,10 @@ class MeasurementArray(MeasurementFile, BackendArray):
     def _dataset(self):
         return self._manager.acquire()
 
+    def close(self) -> None:
+        """Close the file cache's dataset, if open (a later read opens it again)."""
+        self._manager.close()
+
     def __getitem__(self, key: indexing.ExplicitIndexer) -> np.ndarray:
         return indexing.explicit_indexing_adapter(
             key, self.shape, indexing.IndexingSupport.OUTER, self._read

@@ -3,7 +3,7 @@ rasterio only: `measurement.MeasurementArray` is the same reader as xarray's laz
 
 rasterio opens the TIFF through GDAL — directly on disk, by `/vsizip/` inside a local zip, or
 through an fsspec file (S3, zip inside S3) — and reads a window per indexing request. The
-dataset stays open while the reader lives and is reopened after pickling.
+dataset stays open until `close` (a later read opens it again) and is reopened after pickling.
 
 ESA's GRD TIFFs on a local disk are uncompressed, one line per strip: such a file is read
 directly instead, a window's line at a time from the strips' offsets, straight into the
@@ -136,13 +136,15 @@ class MeasurementFile:
                 picks.append(slice(None, None, step))
                 squeeze.append(False)
             elif isinstance(k, (int, np.integer)):
-                windows.append((int(k), int(k) + 1))
+                k = int(_in_range(np.asarray(k), size, axis))
+                windows.append((k, k + 1))
                 picks.append(slice(None))
                 squeeze.append(True)
             else:
                 k = np.asarray(k, dtype=np.int64)
                 if k.size == 0:
                     return np.empty(self._result_shape(key), dtype=self.dtype)
+                k = _in_range(k, size, axis)
                 low, high = int(k.min()), int(k.max()) + 1
                 windows.append((low, high))
                 picks.append(k - low)
@@ -214,3 +216,10 @@ def _as_index(pick, length: int) -> np.ndarray:
     return np.arange(length)[pick] if isinstance(pick, slice) else pick
 
 
+def _in_range(index: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """`index` with negative positions counted from the end (numpy's rule); `IndexError` for a
+    position outside the axis (a read there would return memory never written)."""
+    index = np.where(index < 0, index + size, index)
+    if index.size and (index.min() < 0 or index.max() >= size):
+        raise IndexError(f"index out of range for axis {axis} of size {size}")
+    return index

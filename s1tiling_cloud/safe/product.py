@@ -79,6 +79,7 @@ class Sentinel1Product:
         self._present = self._files_present()
         self._xml_cache: dict[str, Any] = {}
         self._measurements: dict[tuple[str, str], MeasurementFile] = {}
+        self._burst_ids: dict[str, list[str]] = {}
 
     # -- inventory -----------------------------------------------------------------------------
     def _files_present(self) -> dict[tuple[str, str], dict[str, DataFile]]:
@@ -164,13 +165,18 @@ class Sentinel1Product:
         return bool(x.findall(self.xml(swath, pol, "noise"),
                               "noiseAzimuthVectorList/noiseAzimuthVector"))
 
-    @functools.cache  # noqa: B019 (one product object per open file; the cache dies with it)
     def burst_ids(self, swath: str) -> list[str]:
-        if not self._is_tops(swath):
-            return []
-        root = self.xml(swath, self.polarisations(swath)[0])
-        return bursts.burst_ids(annotation.swath_timing(root), annotation.gcp(root),
-                                self.manifest.relative_orbit, self.info(swath)["number_of_samples"])
+        # Cached on the product (not with functools.cache, whose cache would keep every
+        # product, its parsed XML and open measurement files, for the life of the process).
+        if swath not in self._burst_ids:
+            ids = []
+            if self._is_tops(swath):
+                root = self.xml(swath, self.polarisations(swath)[0])
+                ids = bursts.burst_ids(annotation.swath_timing(root), annotation.gcp(root),
+                                       self.manifest.relative_orbit,
+                                       self.info(swath)["number_of_samples"])
+            self._burst_ids[swath] = ids
+        return self._burst_ids[swath]
 
     # -- attributes ----------------------------------------------------------------------------
     def attributes(self) -> dict[str, Any]:
@@ -296,12 +302,15 @@ class Sentinel1Product:
         ------
         GroupNotFoundError, MissingMeasurementError
             No such measurement, or its file is missing or not of the annotation's size.
+        CorruptedDataSAFEError
+            Its TIFF is unreadable, or the annotation giving its size is malformed.
         """
         if (swath, pol) not in self._measurements:
-            href = self.file(swath, pol, "measurement").href
-            path, opener = self.location.raster(href)
-            measurement = MeasurementFile(path, opener, product=self.location.url)
-            self._check_measurement_shape(swath, href, measurement.shape)
+            with self._reading(f"{swath}/{pol}"):
+                href = self.file(swath, pol, "measurement").href
+                path, opener = self.location.raster(href)
+                measurement = MeasurementFile(path, opener, product=self.location.url)
+                self._check_measurement_shape(swath, href, measurement.shape)
             self._measurements[(swath, pol)] = measurement
         return self._measurements[(swath, pol)]
 

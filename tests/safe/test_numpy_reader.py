@@ -4,10 +4,19 @@ the same measurement windows."""
 
 from __future__ import annotations
 
+import gc
+import shutil
+import weakref
+
 import numpy as np
 import pytest
 
-from s1tiling_cloud.exceptions import GroupNotFoundError, MissingMeasurementError
+from s1tiling_cloud.exceptions import (
+    CorruptedDataSAFEError,
+    GroupNotFoundError,
+    MissingMeasurementError,
+    exit_code_for,
+)
 from s1tiling_cloud.safe import Sentinel1Product
 from s1tiling_cloud.safe.product import SWATH_METADATA
 from tests.conftest import ALL_PRODUCTS, GRD_2021, GRD_ROME, SAFE_DIR, needs_fixtures
@@ -74,3 +83,40 @@ def test_a_measurement_listed_but_missing_is_the_datasets_error():
         product.open_group("IW/VH")
     with pytest.raises(MissingMeasurementError):
         product.measurement("IW", "VH")
+
+
+def test_measurement_indices_follow_numpy_and_out_of_range_ones_are_refused():
+    product = Sentinel1Product(SAFE_DIR / GRD_ROME)
+    measurement = product.measurement("IW", "VV")
+    expected = product.open_group("IW/VV").measurement
+    lines, pixels = measurement.shape
+    np.testing.assert_array_equal(measurement[-1, :5], expected[lines - 1, :5].values)
+    np.testing.assert_array_equal(measurement[[0, -2], -3:], expected[[0, lines - 2], -3:].values)
+    for outside in (lines, -lines - 1, [0, lines + 4]):
+        with pytest.raises(IndexError):  # not memory never written
+            measurement[outside, :5]
+    with pytest.raises(IndexError):
+        measurement[0, pixels]
+
+
+def test_a_measurement_whose_annotation_is_malformed_is_a_corrupted_product(tmp_path):
+    copy = tmp_path / GRD_ROME
+    shutil.copytree(SAFE_DIR / GRD_ROME, copy)
+    annotation = next((copy / "annotation").glob("s1b-iw-grd-vv-*.xml"))
+    text = annotation.read_text()
+    annotation.write_text(text.replace("<numberOfLines>", "<numberOfLines>x", 1))
+    with pytest.raises(CorruptedDataSAFEError) as error:  # 71, as open_group says it
+        Sentinel1Product(copy).measurement("IW", "VV")
+    assert exit_code_for(error.value) == 71
+
+
+def test_a_product_read_is_freed_with_its_files():
+    """Nothing process-wide keeps a product (nor its parsed XML and open measurement files)
+    once its reader drops it: a long-lived local worker opens one per node."""
+    product = Sentinel1Product(SAFE_DIR / GRD_ROME)
+    product.burst_ids("IW")
+    product.measurement("IW", "VV")[0, :3]
+    gone = weakref.ref(product)
+    del product
+    gc.collect()
+    assert gone() is None
