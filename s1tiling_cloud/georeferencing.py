@@ -29,8 +29,12 @@ def not_georeferenced_ok() -> Iterator[None]:
     global _inside, _installed
     with _lock:
         if _inside == 0:
-            warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
-            _installed = warnings.filters[0]
+            # Our own filter object, first in the list, removed by identity: not through
+            # `warnings.filterwarnings`, which would first take out a caller's equal filter.
+            # An "ignore" records nothing in the warning registries, so adding and removing it
+            # leaves nothing stale behind.
+            _installed = ("ignore", None, NotGeoreferencedWarning, None, 0)
+            warnings.filters.insert(0, _installed)
         _inside += 1
     try:
         yield
@@ -38,6 +42,8 @@ def not_georeferenced_ok() -> Iterator[None]:
         with _lock:
             _inside -= 1
             if _inside == 0:
-                if _installed in warnings.filters:  # not reset by someone else meanwhile
-                    warnings.filters.remove(_installed)
+                for index, item in enumerate(warnings.filters):
+                    if item is _installed:  # gone if someone reset the filters meanwhile
+                        del warnings.filters[index]
+                        break
                 _installed = None

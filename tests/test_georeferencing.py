@@ -75,3 +75,13 @@ def _opened_quietly(path) -> list[str]:
     finally:
         warnings.showwarning = original
     return shown
+
+
+def test_a_callers_own_filter_outlives_the_silencing(plain_tiff):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # the caller's, equal to ours
+        before = list(warnings.filters)
+        with not_georeferenced_ok():
+            pass
+        assert warnings.filters == before
+        assert _opened_quietly(plain_tiff) == []

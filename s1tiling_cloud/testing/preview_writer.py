@@ -8,13 +8,12 @@ written, so it costs no second pass over the image.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import numpy as np
 import rasterio
-from rasterio.errors import NotGeoreferencedWarning
 
+from ..georeferencing import not_georeferenced_ok
 from .product_geometry import ProductGeometry
 from .spec import ProductNames
 
@@ -57,11 +56,10 @@ class QuickLook:
             cross = self.data[self.pols[1]]
             ratio = np.where(cross > 0, co / np.maximum(cross, 1.0), 0.0)
             bands = [stretch(co), stretch(cross), stretch(ratio)]
-        with warnings.catch_warnings():  # a quick-look is not georeferenced, on purpose
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-            with rasterio.open(path, "w", driver="PNG", width=self.cols, height=self.rows,
-                               count=3, dtype="uint8") as dst:
-                dst.write(np.stack(bands))
+        with (not_georeferenced_ok(),  # a quick-look is not georeferenced, on purpose
+              rasterio.open(path, "w", driver="PNG", width=self.cols, height=self.rows, count=3,
+                            dtype="uint8") as dst):
+            dst.write(np.stack(bands))
         for aux in path.parent.glob(path.name + ".aux.xml"):
             aux.unlink()
         return path
