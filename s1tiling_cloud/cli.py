@@ -119,7 +119,8 @@ class _App(_Typer):
             except KeyboardInterrupt:
                 code = 130  # typer's code for it
             if code is not None:
-                gc.freeze()  # no collection at exit (atexit handlers and finalizers still run)
+                # no collection at exit: atexit handlers run, objects in cycles go unfinalized
+                gc.freeze()
                 sys.exit(code)
         return super().__call__(*args, **kwargs)
 

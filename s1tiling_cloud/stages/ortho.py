@@ -41,7 +41,7 @@ from .day_fusion import fuse_day
 from .day_product import day_product_tags, image_of
 from .maps import tile_heights
 from .mask import masks_alone, masks_of_reused, remake_mask
-from .ortho_image import INTERPOLATORS, OrthoParams, image_tags, write_image
+from .ortho_image import INTERPOLATORS, OrthoParams, image_tags, open_grd, write_image
 
 __all__ = ["OrthoParams", "ortho"]  # the params type the registry reads from this module
 
@@ -125,10 +125,7 @@ def ortho(product: str | Sequence[str], tile: str, heights_uri: str, outputs: Ma
     product = products[0]
     with ThreadPoolExecutor(max_workers=1) as reader:  # the heights decode while the SAFE opens
         pending_heights = reader.submit(tile_heights, store, heights_uri, grid)
-        s1 = Sentinel1Product(product, store.storage_options)
-        if s1.manifest.product_type != "GRD":
-            raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
-                                     "chain orthorectifies GRD products")
+        s1 = open_grd(product, store)
         swath = s1.swaths[0]
         projector = TileProjector.open(s1, f"{swath}/{next(iter(outputs))}")
         heights = pending_heights.result()

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..engine.native.calibrate import LUT_OF_CALIBRATION
 from ..engine.native.resample import INTERPOLATION_NAMES
+from ..exceptions import NotCompatibleInput
 from ..geo import Grid
 from ..outputs.metadata import Provenance, backscatter_tags, complete_tags
 from ..outputs.names import S1Image
@@ -54,10 +55,11 @@ class OrthoParams:
     #: tiles) and the geoid file OTB adds to them. The native engine reads `heights_uri`.
     dem_dir: str | None = None
     geoid_file: str | None = None
-    #: The only product of its day (tile × orbit × day): its images are the day's products,
-    #: written here under the products' names and tags (`day_product.day_product_tags`) and
-    #: encoded as products are (`Store.write_cog`'s DEFLATE and overviews), as S1Tiling only
-    #: renames such an image: no concatenation follows.
+    #: The images are the day's products (tile × orbit × day): of the only product of its day
+    #: (S1Tiling only renames that image), or of the day's products merged in memory
+    #: (`day_fusion`); written under the products' names and tags
+    #: (`day_product.day_product_tags`) and encoded as products are (`Store.write_cog`'s
+    #: DEFLATE and overviews): no concatenation follows.
     day_product: bool = False
     #: With `day_product`: the day's products are intermediates that NORMLIM or γ° RTC reads
     #: once (the β° / σ° in tmp), so they are encoded as the per-image images are (`overviews`,
@@ -142,3 +144,13 @@ def write_image(store: Store, uri: str, values: np.ndarray, grid: Grid, tags: di
     write_product_mask(store, uri, mask, values, crs=grid.crs, transform=grid.transform)
     figures[key.replace("write_", "mask_")] = round(time.perf_counter() - clock, 3)
     return [uri, mask]
+
+
+def open_grd(uri: str, store: Store) -> Sentinel1Product:
+    """The GRD product at `uri`; `NotCompatibleInput` for another type (S1Tiling's chain
+    orthorectifies GRD products only)."""
+    s1 = Sentinel1Product(uri, store.storage_options)
+    if s1.manifest.product_type != "GRD":
+        raise NotCompatibleInput(f"{s1.name} is a {s1.manifest.product_type}: the S1Tiling "
+                                 "chain orthorectifies GRD products")
+    return s1

@@ -27,6 +27,9 @@ FIRST = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=600, samples=800, p
 # The next slice of the pass: 3.6 s later, 24 km further along the descending track.
 NEXT = FIRST.replace(center_lat=43.6 - 0.2123, center_lon=1.44 - 0.0515,
                      start="2020-01-08T04:41:53.600", seed=7)
+# A slice starting 1.8 s later: half of it over the first one's ground, with other speckle.
+OVERLAPPING = FIRST.replace(center_lat=43.6 - 0.1062, center_lon=1.44 - 0.0258,
+                            start="2020-01-08T04:41:51.800", seed=11)
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +41,7 @@ def day(tmp_path_factory):
         "first": write_grd(FIRST, folder / "s1"),
         "next": write_grd(NEXT, folder / "s1"),
         "next_vv": write_grd(NEXT.replace(polarisations=("VV",)), folder / "vv"),
+        "overlapping": write_grd(OVERLAPPING, folder / "overlapping"),
         "away": write_grd(FIRST.replace(center_lat=46.6, center_lon=5.0,
                                         start="2020-01-08T04:42:30"), folder / "away"),
     }
@@ -97,6 +101,20 @@ def test_the_fused_day_is_the_concatenation_of_its_orthos(day, tmp_path):
         # both products make the day: each has pixels the other lacks
         assert ((first == 0) & (second != 0) & (values != 0)).sum() > 1000
         assert ((first != 0) & (second == 0) & (values != 0)).sum() > 1000
+
+
+def test_products_given_latest_first_are_merged_earliest_first(day, tmp_path):
+    products, heights_uri = day
+    pair = [products["first"], products["overlapping"]]
+    expected = two_steps(tmp_path / "two_steps", pair, heights_uri, pols=("VV",))
+    with rasterio.open(str(tmp_path / "two_steps" / "image0_VV.tif")) as first, \
+            rasterio.open(str(tmp_path / "two_steps" / "image1_VV.tif")) as second:
+        a, b = first.read(1), second.read(1)
+    both = (a != 0) & (b != 0)
+    assert both.sum() > 1000 and (a[both] != b[both]).mean() > 0.5  # which one wins shows
+    backwards = {"VV": str(tmp_path / "backwards" / "day_VV.tif")}
+    ortho(pair[::-1], TILE, heights_uri, backwards, {**PARAMS, "day_product": True})
+    same_product(backwards["VV"], expected["VV"][0])
 
 
 def test_a_polarisation_one_product_lacks_and_a_product_off_the_tile(day, tmp_path):
