@@ -13,10 +13,8 @@ import json
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
 
 #: Imported by no stage below: the local runner, the planner, search and STAC (`runners`
 #: imported them all for the progress file), and what they pulled (pystac, jsonschema, eodag).
@@ -72,7 +70,7 @@ def test_a_stage_pod_does_not_import_what_its_stage_does_not_use(tmp_path, name,
 @pytest.mark.parametrize("products", [1, 2], ids=["one product", "a same-day pair fused"])
 def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path, products):
     from s1tiling_cloud.stages.heights import heights
-    from s1tiling_cloud.testing import SyntheticGRD, write_grd
+    from s1tiling_cloud.testing import SyntheticGRD, write_flat_dem, write_grd
 
     first = SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=150, samples=200)
     # the next slice of the pass, 3.6 s later and further along the descending track
@@ -80,10 +78,7 @@ def test_the_ortho_pod_reads_a_product_without_xarray(tmp_path, products):
                               start="2020-01-08T04:41:53.600", seed=7)
     safes = [str(write_grd(grd, tmp_path / "s1")) for grd in (first, following)[:products]]
     dem = tmp_path / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(0.0, 45.0, 1 / 200, 1 / 200),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 400, 600), np.int16))
+    write_flat_dem(dem, 0.0, 45.0, 1 / 200, 400, 600)
     heights_uri = str(tmp_path / "heights.tif")
     heights("31TCJ", 200.0, heights_uri, {"dem_dir": str(dem)})
     output = tmp_path / "vv.tif"

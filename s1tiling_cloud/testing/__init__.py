@@ -18,7 +18,7 @@ Also: `write_dem_tiles` (SRTM ``.hgt`` tiles of a height function, which
 with a synthetic scene placed by that product's own geolocation grid (`esa_target_truth`).
 """
 
-from .dem_tiles import write_dem_tiles, write_flat_dem_tiles
+from .dem_tiles import write_dem_tiles, write_flat_dem, write_flat_dem_tiles
 from .product_geometry import ProductGeometry, compute_geometry
 from .radiometry import Luts, compute_luts
 from .repaint import esa_target_truth, repaint
@@ -43,6 +43,7 @@ __all__ = [
     "repaint",
     "target_truth",
     "write_dem_tiles",
+    "write_flat_dem",
     "write_flat_dem_tiles",
     "write_grd",
 ]

@@ -8,6 +8,8 @@ the cell's edges, so neighbouring tiles repeat their common row or column. No da
 
 Heights are rounded to the metre as in real SRTM tiles: a scene rendered with the function
 itself and orthorectified with its tiles differ by at most 0.5 m in height.
+
+`write_flat_dem` writes a flat DEM as one GeoTIFF instead (a `dem_dir` may name a single file).
 """
 
 from __future__ import annotations
@@ -97,3 +99,17 @@ def write_flat_dem_tiles(
 ) -> list[Path]:
     """SRTM tiles of a flat DEM (``height`` metres over the geoid, 0 by default): the geoid."""
     return write_dem_tiles(float(height), lat_range, lon_range, out_dir, kind)
+
+
+def write_flat_dem(path: str | os.PathLike, west: float, north: float, step: float, rows: int,
+                   cols: int) -> Path:
+    """One int16 GeoTIFF (EPSG:4326) of a flat DEM, 0 m over the geoid, from (`west`,
+    `north`) with `rows` × `cols` samples of `step` degrees: a DEM for stages on small tiles."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", height=rows, width=cols, count=1,
+                       dtype="int16", crs="EPSG:4326", nodata=DEM_NODATA,
+                       transform=from_origin(west, north, step, step)) as dataset:
+        dataset.write(np.zeros((1, rows, cols), np.int16))
+    return Path(path)

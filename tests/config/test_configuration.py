@@ -6,12 +6,11 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from s1tiling_cloud.config import Configuration, init_logger, load_request
 from s1tiling_cloud.exceptions import ConfigurationError, MissingDEMError, exit_code_for
-from s1tiling_cloud.testing import write_dem_tiles
+from s1tiling_cloud.testing import write_dem_tiles, write_flat_dem
 
 from .conftest import MINIMAL_CFG, edit_cfg
 
@@ -160,14 +159,9 @@ def test_dems_covering_a_tile(tmp_path, env):
 
 def test_dems_covering_a_tile_from_one_raster(tmp_path, env):
     """`dem_dir` may be one GDAL raster (no tiles, no database), as the plan accepts it."""
-    import rasterio
-    from rasterio.transform import from_origin
 
     dem = tmp_path / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=240, width=360, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(-1.0, 46.0, 1 / 60, 1 / 60),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 240, 360), np.int16))
+    write_flat_dem(dem, -1.0, 46.0, 1 / 60, 240, 360)
     text = edit_cfg(MINIMAL_CFG, {("Paths", "dem_dir"): str(dem), ("Processing", "tiles"): "31TCJ"})
     dems = Configuration.from_text(text, environ=env).get_dems_covering_s2_tile("31TCJ")
     assert [info["uri"] for info in dems.values()] == [str(dem)]

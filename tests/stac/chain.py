@@ -10,10 +10,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-import rasterio
-from rasterio.transform import from_origin
-
 from s1tiling_cloud.outputs.names import Naming, S1Image, default_dirs, tile_fields
 from s1tiling_cloud.safe import Sentinel1Product
 from s1tiling_cloud.stac.item import ProductFiles
@@ -22,7 +18,7 @@ from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.mask import mask as border_mask
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.quicklook import quicklook
-from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from s1tiling_cloud.testing import SyntheticGRD, write_flat_dem, write_grd
 
 TILE = "31TCJ"
 RESOLUTION = 60.0
@@ -34,10 +30,7 @@ ACQUISITIONS = [("2020-01-08T04:41:50", 30704, "DESCENDING"),
 
 
 def _flat_dem(path: Path) -> None:
-    with rasterio.open(path, "w", driver="GTiff", height=1200, width=1200, count=1, dtype="int16",
-                       crs="EPSG:4326", nodata=-32768,
-                       transform=from_origin(0.0, 45.0, 1 / 400, 1 / 400)) as dataset:
-        dataset.write(np.zeros((1, 1200, 1200), np.int16))
+    write_flat_dem(path, 0.0, 45.0, 1 / 400, 1200, 1200)
 
 
 def run_chain(root: Path) -> tuple[Path, list[ProductFiles]]:

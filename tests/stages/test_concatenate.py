@@ -10,7 +10,6 @@ import uuid
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 
 from s1tiling_cloud.engine.native.mask import border_mask
 from s1tiling_cloud.exceptions import ConfigurationError, NotCompatibleInput
@@ -21,7 +20,7 @@ from s1tiling_cloud.stages.mask import mask as mask_stage
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.stages.registry import run_stage
 from s1tiling_cloud.store import Store
-from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from s1tiling_cloud.testing import SyntheticGRD, write_flat_dem, write_grd
 from tests.s3server import s3_client, storage_options
 from tests.stages import (
     PRODUCT_1,
@@ -204,10 +203,7 @@ def small_product_and_heights(tmp_path):
     product = write_grd(SyntheticGRD(center_lat=43.6, center_lon=1.44, lines=600, samples=800),
                         tmp_path / "s1")
     dem = tmp_path / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=Affine(1 / 200, 0.0, 0.0, 0.0, -1 / 200, 45.0),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 400, 600), np.int16))
+    write_flat_dem(dem, 0.0, 45.0, 1 / 200, 400, 600)
     heights_uri = str(tmp_path / "heights.tif")
     heights("31TCJ", 60.0, heights_uri, {"dem_dir": str(dem)})
     return product, heights_uri

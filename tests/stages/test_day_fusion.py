@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 import rasterio
-from affine import Affine
 
 from s1tiling_cloud.exceptions import ConfigurationError
 from s1tiling_cloud.safe import Sentinel1Product
@@ -18,7 +17,7 @@ from s1tiling_cloud.stages.concatenate import concatenate
 from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.store import Store
-from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from s1tiling_cloud.testing import SyntheticGRD, write_flat_dem, write_grd
 from tests.stages.test_concatenate import same_product
 
 TILE = "31TCJ"
@@ -46,10 +45,7 @@ def day(tmp_path_factory):
                                         start="2020-01-08T04:42:30"), folder / "away"),
     }
     dem = folder / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=600, width=800, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=Affine(1 / 200, 0.0, -1.0, 0.0, -1 / 200, 45.5),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 600, 800), np.int16))
+    write_flat_dem(dem, -1.0, 45.5, 1 / 200, 600, 800)
     heights_uri = str(folder / "heights.tif")
     heights(TILE, 60.0, heights_uri, {"dem_dir": str(dem)})
     return {name: str(path) for name, path in products.items()}, heights_uri

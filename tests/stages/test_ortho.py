@@ -8,13 +8,12 @@ import os
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
 
 from s1tiling_cloud.exceptions import ConfigurationError, NotCompatibleInput
 from s1tiling_cloud.stages.heights import heights
 from s1tiling_cloud.stages.ortho import ortho
 from s1tiling_cloud.store import Store
-from s1tiling_cloud.testing import SyntheticGRD, write_grd
+from s1tiling_cloud.testing import SyntheticGRD, write_flat_dem, write_grd
 from tests.conftest import SAFE_DIR, SLC_2021
 from tests.s3server import s3_client, storage_options
 
@@ -28,10 +27,7 @@ def inputs(tmp_path_factory):
                         sigma0_db=-12.0, looks=50.0, seed=5)
     product = write_grd(spec, folder / "s1")
     dem = folder / "dem.tif"
-    with rasterio.open(dem, "w", driver="GTiff", height=400, width=600, count=1, dtype="int16",
-                       crs="EPSG:4326", transform=from_origin(0.0, 45.0, 1 / 200, 1 / 200),
-                       nodata=-32768) as dataset:
-        dataset.write(np.zeros((1, 400, 600), np.int16))
+    write_flat_dem(dem, 0.0, 45.0, 1 / 200, 400, 600)
     heights_uri = str(folder / "heights.tif")
     heights(TILE, 60.0, heights_uri, {"dem_dir": str(dem)})
     return {"folder": folder, "product": str(product), "heights": heights_uri}
