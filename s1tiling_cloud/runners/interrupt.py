@@ -72,4 +72,7 @@ def stop_workers(pool: Executor, grace: float = GRACE_SECONDS) -> None:
             log.warning("worker %s did not end on SIGTERM: killing it", process.pid)
             process.kill()
             process.join(grace)
-    pool.shutdown(wait=False, cancel_futures=True)
+    # Waited for: the pool's manager thread, its workers dead, ends at once. Left running, it
+    # could close its wake-up pipe while the interpreter's exit hook writes to it (Python
+    # 3.11 does not lock that write): "OSError: Bad file descriptor" printed at exit.
+    pool.shutdown(wait=True, cancel_futures=True)
