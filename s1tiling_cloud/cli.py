@@ -10,13 +10,14 @@ from the scenario registry (`config.scenario`), with the options S1Tiling's prog
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import inspect
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,20 +127,27 @@ class _App(_Typer):
 
 
 def _import_stage(name: str) -> None:
-    """Import the module of stage `name` with the garbage collector off, then freeze what is
-    imported (later collections skip it) and turn the collector on again for the stage's work.
+    """Import the module of stage `name` out of the garbage collector's way (`_imports_frozen`:
+    0.2 s of an ortho pod); the collector is on again for the stage's work. An unknown stage,
+    or one whose import fails, is left to the `stage` command (its error, its exit code)."""
+    with _imports_frozen():
+        try:
+            from .stages.registry import STAGES, stage_function
 
-    Imports make almost no garbage, yet their ~10⁵ new objects set off ~300 collections that
-    go over them again and again (0.2 s of an ortho pod). An unknown stage, or one whose
-    import fails, is left to the `stage` command (its error, its exit code)."""
+            if name in STAGES:
+                stage_function(name)
+        except Exception:  # the `stage` command imports it again and reports the error
+            pass
+
+
+@contextlib.contextmanager
+def _imports_frozen() -> Iterator[None]:
+    """Run imports with the garbage collector off, then freeze what they made (later
+    collections skip it): imports make almost no garbage, yet their ~10⁵ new objects set off
+    ~300 collections that go over them again and again."""
     gc.disable()
     try:
-        from .stages.registry import STAGES, stage_function
-
-        if name in STAGES:
-            stage_function(name)
-    except Exception:  # the `stage` command imports it again and reports the error
-        pass
+        yield
     finally:
         gc.freeze()
         gc.enable()
@@ -403,7 +411,8 @@ def _program_command(chosen: Scenario) -> Callable[..., None]:
                 searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
                 eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20,
                 cache_before_ortho: _CACHE_BEFORE_ORTHO = False) -> None:
-        from .api import run_scenario
+        with _imports_frozen():  # what the run imports (the planner, the runner)
+            from .api import run_scenario
 
         options: dict[str, Any] = {"dryrun": dryrun, "debug_caches": debug_caches, "debug_otb": debug_otb}
         if chosen.search_options:
