@@ -87,7 +87,7 @@ def _weights(t):
 def _cubic(dem, u, v, step, out):
     rows, cols = out.shape
     inv = 1.0 / step
-    # every column's lattice cell and weight, once: a division per pixel was a fifth of the CPU
+    # every column's lattice cell and weight, once: not an integer division per pixel (~8% of its CPU)
     cell = np.empty(cols, dtype=np.int64)
     weight = np.empty(cols, dtype=np.float64)
     for x in range(cols):

@@ -1,5 +1,5 @@
 """The geoid's compiled interpolation (numba), apart from `geoid.Geoid` so that opening a
-geoid, as planning does to check it, does not load numba (0.4 s of a run's start).
+geoid, as planning does to check it, does not load numba (~0.15 s of a run's start).
 
 Bilinear between the grid's nodes (`bilinear1`), for scattered points (`bilinear`) or every
 pixel centre of a grid from a lon/lat lattice (`undulation_on_grid`).

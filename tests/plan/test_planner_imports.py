@@ -1,5 +1,5 @@
 """Planning a request (the local `process` before its first node) checks the geoid and selects
-the DEM tiles without loading numba: ~0.4 s of the run's start, in the main process, for
+the DEM tiles without loading numba: ~0.15 s of the run's start, in the main process, for
 kernels only the stages' workers run.
 
 A fresh interpreter imports what `process` imports (cli, api), opens the geoid and selects a
