@@ -7,8 +7,9 @@ request and plans: these imports then overlap the planning on another core. They
 with the garbage collector off and frozen afterwards (`gc.freeze`): the forked workers' own
 collections skip them, and their pages stay shared with the forkserver (copy-on-write).
 
-Importing a module starts no thread (numba's and GDAL's start on their first use, in the
-worker), which is what forking after it needs. A module that fails to import here is left to
+Forking after these imports is safe: numba's and GDAL's threads start on their first use, in
+the worker; the one thread they start (numpy's OpenBLAS pool) is handled by OpenBLAS's own
+fork handlers, a worker's BLAS working as before. A module that fails to import here is left to
 the worker, which imports it again and reports its error as the node's.
 """
 
