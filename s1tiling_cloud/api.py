@@ -44,7 +44,7 @@ from .exits import Situation
 from .plan.model import Plan
 from .plan.render import render_text
 from .plan.request import plan_request
-from .runners.local import run_plan
+from .runners.local import run_plan, start_workers
 from .store import GDAL_CACHE_MB, NUMBA_THREADING_LAYER
 
 __all__ = [
@@ -182,6 +182,10 @@ debug_caches
         unknown scenario.
     """
     request = request_of(config_opt)
+    processes = 0 if debug_otb else max(1, request.processing.nb_parallel_processes)
+    if processes and not dryrun:  # the workers' imports while this process plans
+        _set_worker_environment(request)
+        start_workers()
     plan: Plan = plan_request(request, scenario, searched_items_per_page=searched_items_per_page,
                               nb_max_search_retries=nb_max_search_retries, dl_wait=dl_wait,
                               dl_timeout=dl_timeout)
@@ -189,8 +193,7 @@ debug_caches
     if dryrun:
         sys.stdout.write(render_text(plan))
         return Situation(nb_search_failures=search_failures)
-    _set_worker_environment(request)
-    processes = 0 if debug_otb else max(1, request.processing.nb_parallel_processes)
+    _set_worker_environment(request)  # for a run in this process too (debug_otb)
     report = run_plan(plan, processes=processes, progress=progress, keep_intermediates=debug_caches)
     return report.situation
 

@@ -10,13 +10,14 @@ from the scenario registry (`config.scenario`), with the options S1Tiling's prog
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import inspect
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -93,25 +94,25 @@ class _Typer(typer.Typer):
 
 class _App(_Typer):
     """The `s1tiling-cloud` app, whose `stage NAME --args JSON` (every Argo pod's command, in
-    that form) runs without typer's parsing: typer builds its converters with pydantic, a tenth
-    of a second or more of each pod's start. It runs what typer would (the root options'
-    defaults, then `stage` through `_guarded`) and ends the same way; a usage error of that
-    form, and every other command line, goes through typer (which prints usage errors).
+    that form) and `PROGRAM CFG` (`process request.cfg`: a program's command with only its
+    request, an existing file) run without typer's parsing: typer builds its converters with
+    pydantic, a tenth of a second or more of each start. It runs what typer would (the root
+    options' defaults, then the command through `_guarded`, its other options at their
+    defaults) and ends the same way; a usage error of the stage form, and every other command
+    line, goes through typer (which prints usage errors).
 
-    That form also spares the pod the garbage collector's passes over what it imports
-    (`_import_stage`) and over everything at exit (`gc.freeze`): the process ends, its memory
-    goes with it, and the collector's passes over its ~10⁵ objects at exit took 0.3-0.5 s of an
-    ortho pod."""
+    Those forms also spare the process the garbage collector's passes over what it imports
+    (`_imports_frozen`) and over everything at exit (`gc.freeze`): the process ends, its
+    memory goes with it, and the collector's passes over its ~10⁵ objects at exit took
+    0.3-0.5 s of an ortho pod."""
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        argv = sys.argv[1:]
-        if (not args and "args" not in kwargs and len(argv) == 4 and argv[0] == "stage"
-                and argv[2] == "--args"):
+        direct = None if args or "args" in kwargs else self._direct(sys.argv[1:])
+        if direct is not None:
             code: int | None = 0
             try:
                 main(version=False, verbose=False)
-                _import_stage(argv[1])
-                self.guarded_commands["stage"](name=argv[1], args=argv[3], args_file=None)
+                direct()
             except typer.BadParameter:
                 code = None  # nothing ran yet: typer parses it again and prints the usage error
             except typer.Exit as done:
@@ -124,26 +125,50 @@ class _App(_Typer):
                 sys.exit(code)
         return super().__call__(*args, **kwargs)
 
+    def _direct(self, argv: list[str]) -> Callable[[], Any] | None:
+        """The command of `argv` ready to run, for the forms that skip typer's parsing; None
+        for any other command line."""
+        if len(argv) == 4 and argv[0] == "stage" and argv[2] == "--args":
+            def stage() -> Any:
+                _import_stage(argv[1])
+                return self.guarded_commands["stage"](name=argv[1], args=argv[3], args_file=None)
+
+            return stage
+        if len(argv) == 2 and argv[0] in _PROGRAM_COMMANDS and Path(argv[1]).is_file():
+            return functools.partial(self.guarded_commands[argv[0].replace("-", "_")],
+                                     config=Path(argv[1]))
+        return None
+
 
 def _import_stage(name: str) -> None:
-    """Import the module of stage `name` with the garbage collector off, then freeze what is
-    imported (later collections skip it) and turn the collector on again for the stage's work.
+    """Import the module of stage `name` out of the garbage collector's way (`_imports_frozen`:
+    0.2 s of an ortho pod); the collector is on again for the stage's work. An unknown stage,
+    or one whose import fails, is left to the `stage` command (its error, its exit code)."""
+    with _imports_frozen():
+        try:
+            from .stages.registry import STAGES, stage_function
 
-    Imports make almost no garbage, yet their ~10⁵ new objects set off ~300 collections that
-    go over them again and again (0.2 s of an ortho pod). An unknown stage, or one whose
-    import fails, is left to the `stage` command (its error, its exit code)."""
+            if name in STAGES:
+                stage_function(name)
+        except Exception:  # the `stage` command imports it again and reports the error
+            pass
+
+
+@contextlib.contextmanager
+def _imports_frozen() -> Iterator[None]:
+    """Run imports with the garbage collector off, then freeze what they made (later
+    collections skip it): imports make almost no garbage, yet their ~10⁵ new objects set off
+    ~300 collections that go over them again and again."""
     gc.disable()
     try:
-        from .stages.registry import STAGES, stage_function
-
-        if name in STAGES:
-            stage_function(name)
-    except Exception:  # the `stage` command imports it again and reports the error
-        pass
+        yield
     finally:
         gc.freeze()
         gc.enable()
 
+
+#: The programs' commands (`process`, `lia`, ...).
+_PROGRAM_COMMANDS = frozenset(s.command for s in SCENARIOS.values())
 
 app = _App(add_completion=False, no_args_is_help=True,
            help="S1Tiling's Sentinel-1 processing, from a laptop to Argo Workflows.")
@@ -403,7 +428,8 @@ def _program_command(chosen: Scenario) -> Callable[..., None]:
                 searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
                 eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20,
                 cache_before_ortho: _CACHE_BEFORE_ORTHO = False) -> None:
-        from .api import run_scenario
+        with _imports_frozen():  # what the run imports (the planner, the runner)
+            from .api import run_scenario
 
         options: dict[str, Any] = {"dryrun": dryrun, "debug_caches": debug_caches, "debug_otb": debug_otb}
         if chosen.search_options:

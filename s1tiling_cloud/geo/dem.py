@@ -46,7 +46,6 @@ from shapely.geometry.base import BaseGeometry
 from s1tiling_cloud.exceptions import ConfigurationError, MissingDEMError
 from s1tiling_cloud.store import Store, is_remote, join
 
-from .dem_warp import lattice_warp
 from .grid import Grid, continuous_longitudes
 
 __all__ = [
@@ -266,6 +265,9 @@ class DemSource:
             out.fill(np.nan)
             return out
         threads = num_threads or os.cpu_count() or 1
+        # Here, not at the top: planning selects DEM tiles without numba (~0.15 s).
+        from .dem_warp import lattice_warp
+
         with self._store.gdal_env():
             for uri in uris:
                 check_dem_file(self._store.gdal_path(uri), grid)

@@ -67,11 +67,38 @@ class InlineExecutor(Executor):
         return future
 
 
+#: What the forkserver imports before it forks the workers: the main module (as
+#: multiprocessing does by default), then the stages (`preload`).
+_PRELOAD = ["__main__", "s1tiling_cloud.runners.preload"]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """The workers' start method: forked by a forkserver that has imported the stages (Linux),
+    else spawned."""
+    if not sys.platform.startswith("linux"):
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(_PRELOAD)
+    return context
+
+
+def start_workers() -> None:
+    """Start the workers' forkserver now, so that its imports (`preload`) overlap what this
+    process does before its first node (reading the request, planning).
+
+    The workers get this process's environment as it is now (the forkserver's): set it first.
+    Nothing happens where workers are spawned (not Linux), or when the forkserver already runs.
+    """
+    if _context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
 def _pool(processes: int) -> Executor:
     if processes <= 0:
         return InlineExecutor()
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context(method),
+    return ProcessPoolExecutor(max_workers=processes, mp_context=_context(),
                                initializer=start_worker, initargs=(os.getpid(),))
 
 
