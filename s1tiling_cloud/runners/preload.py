@@ -1,6 +1,8 @@
 """What the local runner's forkserver imports once, before it forks any worker: every stage's
-module and the heights' compiled kernels, so that a worker starts its first node with them
-loaded instead of importing them (~0.6 CPU s, and numba's libLLVM) in each worker process.
+module and the heights' kernel modules, so that a worker starts its first node with them
+imported instead of importing them (~0.6 CPU s, and numba's libLLVM) in each worker process.
+The kernels' compiled code is loaded at their first call, in the worker: loading a parallel
+kernel starts numba's threads, which a fork must not copy.
 
 The runner starts the forkserver early (`local.start_workers`), while this process reads the
 request and plans: these imports then overlap the planning on another core. They are made
@@ -19,8 +21,8 @@ import gc
 import importlib
 from contextlib import suppress
 
-#: Imported besides the stages' modules: the worker's entry point, and the heights' kernels
-#: (imported by the heights stage only when it computes).
+#: Imported besides the stages' modules: the worker's entry point, and the heights' kernel
+#: modules (imported by the heights stage only when it computes).
 _MODULES = ("s1tiling_cloud.runners.worker", "s1tiling_cloud.geo.dem_warp",
             "s1tiling_cloud.geo.geoid_kernels")
 
