@@ -9,7 +9,7 @@ stages' rule (`stages.base.provenance_matches`); storage only reads and writes.
 S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
 `endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting` or
 `config_kwargs={"s3": {"addressing_style"}, "connect_timeout", "read_timeout",
-"retries": {"max_attempts"}}`) and, for what it does not say, from the environment (the
+"retries": {"total_max_attempts"}}`) and, for what it does not say, from the environment (the
 endpoint from `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else GDAL's `AWS_S3_ENDPOINT` +
 `AWS_HTTPS`; `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`, `AWS_MAX_ATTEMPTS`).
 
@@ -150,8 +150,11 @@ class S3Config:
         # s3fs's own spelling, as `s3fs_options` writes it: options round-trip through a Store.
         config = dict(so.get("config_kwargs") or {})
         style = dict(config.get("s3") or {}).get("addressing_style")
-        attempts = (dict(config.get("retries") or {}).get("max_attempts")
-                    or env.get("AWS_MAX_ATTEMPTS") or S3_MAX_ATTEMPTS)
+        # botocore's `total_max_attempts` counts every try, its `max_attempts` the retries.
+        retries = dict(config.get("retries") or {})
+        attempts = retries.get("total_max_attempts") or (
+            int(retries["max_attempts"]) + 1 if retries.get("max_attempts") is not None
+            else env.get("AWS_MAX_ATTEMPTS") or S3_MAX_ATTEMPTS)
         if "virtual_hosting" in so:
             virtual = _truthy(so["virtual_hosting"])
         elif style in ("virtual", "path"):
@@ -186,7 +189,7 @@ class S3Config:
                                      else "path"},
                               "connect_timeout": self.connect_timeout,
                               "read_timeout": self.read_timeout,
-                              "retries": {"max_attempts": self.max_attempts,
+                              "retries": {"total_max_attempts": self.max_attempts,
                                           "mode": "standard"}},
         }
         if self.anon:

@@ -107,7 +107,7 @@ GDAL_LIMITS = {"GDAL_HTTP_CONNECTTIMEOUT": "10", "GDAL_HTTP_LOW_SPEED_TIME": "60
                "GDAL_HTTP_LOW_SPEED_LIMIT": "1", "GDAL_HTTP_MAX_RETRY": "2",
                "GDAL_HTTP_RETRY_DELAY": "1"}
 BOTOCORE_LIMITS = {"connect_timeout": 10.0, "read_timeout": 60.0,
-                   "retries": {"max_attempts": 3, "mode": "standard"}}
+                   "retries": {"total_max_attempts": 3, "mode": "standard"}}
 
 
 def test_s3_settings_from_options_or_environment():
@@ -144,14 +144,16 @@ def test_s3_time_limits_from_options_or_environment():
     """Every S3 request's limits: the options' (s3fs's spelling), else `AWS_MAX_ATTEMPTS` for
     the tries, else the defaults; the same numbers for botocore and for GDAL's curl."""
     given = {"config_kwargs": {"connect_timeout": 2.5, "read_timeout": 7,
-                               "retries": {"max_attempts": 5}}}
+                               "retries": {"total_max_attempts": 5}}}
     config = S3Config.resolve(given, {"AWS_MAX_ATTEMPTS": "9"})
     assert (config.connect_timeout, config.read_timeout, config.max_attempts) == (2.5, 7.0, 5)
     options = config.gdal_options()
     assert (options["GDAL_HTTP_CONNECTTIMEOUT"], options["GDAL_HTTP_LOW_SPEED_TIME"],
             options["GDAL_HTTP_MAX_RETRY"]) == ("3", "7", "4")  # curl takes whole seconds
-    assert config.s3fs_options()["config_kwargs"]["retries"] == {"max_attempts": 5,
+    assert config.s3fs_options()["config_kwargs"]["retries"] == {"total_max_attempts": 5,
                                                                  "mode": "standard"}
+    # botocore's own `max_attempts` counts the retries only
+    assert S3Config.resolve({"config_kwargs": {"retries": {"max_attempts": 0}}}, {}).max_attempts == 1
     assert S3Config.resolve(config.s3fs_options(), {}) == config  # they round-trip
     assert S3Config.resolve(None, {"AWS_MAX_ATTEMPTS": "2"}).max_attempts == 2
     with pytest.raises(ValueError, match="read_timeout"):

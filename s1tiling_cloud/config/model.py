@@ -171,7 +171,7 @@ class StorageSection:
         if self.read_timeout is not None:
             config["read_timeout"] = self.read_timeout
         if self.max_attempts is not None:
-            config["retries"] = {"max_attempts": self.max_attempts}
+            config["retries"] = {"total_max_attempts": self.max_attempts}
         if config:
             values["config_kwargs"] = config
         if self.endpoint_url:

@@ -156,7 +156,7 @@ def test_storage_time_limits_reach_the_store(write_cfg, env):
                                       ("Storage", "max_attempts"): "5"}), environ=env)
     options = request.storage.storage_options()
     assert options["config_kwargs"] == {"connect_timeout": 2.5, "read_timeout": 30.0,
-                                        "retries": {"max_attempts": 5}}
+                                        "retries": {"total_max_attempts": 5}}
     s3 = S3Config.resolve(options, {})
     assert (s3.connect_timeout, s3.read_timeout, s3.max_attempts) == (2.5, 30.0, 5)
     plain = load_request(write_cfg({}), environ=env).storage.storage_options()
