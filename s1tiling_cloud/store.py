@@ -8,9 +8,17 @@ stages' rule (`stages.base.provenance_matches`); storage only reads and writes.
 
 S3 settings come from an s3fs-style `storage_options` dict (`key`, `secret`, `token`, `anon`,
 `endpoint_url`, `client_kwargs={"endpoint_url", "region_name"}`, `virtual_hosting` or
-`config_kwargs={"s3": {"addressing_style"}}`) and, for what it does not say, from the
-environment (the endpoint from `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else GDAL's
-`AWS_S3_ENDPOINT` + `AWS_HTTPS`; `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`).
+`config_kwargs={"s3": {"addressing_style"}, "connect_timeout", "read_timeout",
+"retries": {"total_max_attempts"}}`) and, for what it does not say, from the environment (the
+endpoint from `AWS_ENDPOINT_URL_S3`, else `AWS_ENDPOINT_URL`, else GDAL's `AWS_S3_ENDPOINT` +
+`AWS_HTTPS`; `AWS_REGION`, `AWS_VIRTUAL_HOSTING`, `AWS_NO_SIGN_REQUEST`, `AWS_MAX_ATTEMPTS`).
+
+Every S3 request is bounded, by s3fs/botocore and by GDAL's `/vsis3/` alike: an endpoint that
+accepts connections but never answers (a dead proxy, a partition, a load balancer without a
+backend) would otherwise hold a run for ever (GDAL's curl has no timeout by default) or for many
+minutes (botocore's retries times s3fs's own). `S3Config` holds the three numbers, once, and
+writes them in each client's words (`S3_CONNECT_TIMEOUT_S`, `S3_READ_TIMEOUT_S`,
+`S3_MAX_ATTEMPTS` say why these defaults).
 Credentials are never read here: botocore and GDAL find them in the environment (or IRSA, or
 the instance profile) themselves; only credentials given explicitly are passed on, and they
 are never part of a repr or a log line.
@@ -42,6 +50,7 @@ from affine import Affine
 from rasterio.session import Session
 from rasterio.windows import Window
 
+from .exceptions import StorageUnreachableError
 from .georeferencing import not_georeferenced_ok
 
 __all__ = [
@@ -77,6 +86,28 @@ NUMBA_THREADING_LAYER = "threadsafe"
 ArrayLike = np.ndarray | Callable[[Window], np.ndarray]
 
 
+#: Seconds to open a TCP (and TLS) connection to S3. A reachable endpoint connects in
+#: milliseconds, a loaded one in well under a second; 10 s is far above that, and short enough
+#: that an address nothing answers at fails within a minute. (botocore's default is 60 s.)
+S3_CONNECT_TIMEOUT_S = 10.0
+#: Seconds S3 may stay silent: before the first byte of an answer, or between two bytes of it
+#: (not a bound on a whole transfer: a large object still streams for as long as it needs).
+#: botocore's own default, which every boto3 user's store answers within: S3 answers a request
+#: in tens of milliseconds, a busy MinIO or Ceph a large PutObject in seconds.
+S3_READ_TIMEOUT_S = 60.0
+#: Tries of one S3 request, the first included (botocore's "standard" retry mode: throttling,
+#: 5xx, connection errors and timeouts, with jittered exponential backoff; GDAL: that many
+#: tries minus one as `GDAL_HTTP_MAX_RETRY`). The AWS SDKs' standard default: a silent
+#: endpoint gives up after about `S3_MAX_ATTEMPTS × S3_READ_TIMEOUT_S` (3 minutes) per request.
+S3_MAX_ATTEMPTS = 3
+#: Bytes a second an upload may be as slow as (one MiB/s, far below any store's network):
+#: with the timeouts, what bounds a PutObject (`S3Config.upload_deadline`), which a read timeout
+#: does not bound while the request's body is being sent.
+S3_MIN_UPLOAD_RATE = 2**20
+#: GDAL's first wait before retrying a request, in seconds (it doubles at each retry).
+_GDAL_RETRY_DELAY_S = 1
+
+
 def _truthy(value: Any) -> bool:
     return str(value).strip().upper() in ("1", "YES", "TRUE", "ON", "Y")
 
@@ -85,13 +116,17 @@ def _truthy(value: Any) -> bool:
 
 @dataclass(frozen=True)
 class S3Config:
-    """S3 endpoint, region, addressing and (only when given explicitly) credentials."""
+    """S3 endpoint, region, addressing, time limits and (only when given explicitly)
+    credentials."""
 
     endpoint_url: str | None = None
     region: str | None = None
     virtual_hosting: bool = True
     anon: bool = False
     verify: bool = True  # TLS certificate checks (`[Storage] verify_ssl`)
+    connect_timeout: float = S3_CONNECT_TIMEOUT_S  # `[Storage] connect_timeout`
+    read_timeout: float = S3_READ_TIMEOUT_S  # `[Storage] read_timeout`
+    max_attempts: int = S3_MAX_ATTEMPTS  # `[Storage] max_attempts`
     key: str | None = field(default=None, repr=False)
     secret: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
@@ -113,7 +148,13 @@ class S3Config:
         region = (so.get("region") or so.get("region_name") or client.get("region_name")
                   or env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"))
         # s3fs's own spelling, as `s3fs_options` writes it: options round-trip through a Store.
-        style = dict(dict(so.get("config_kwargs") or {}).get("s3") or {}).get("addressing_style")
+        config = dict(so.get("config_kwargs") or {})
+        style = dict(config.get("s3") or {}).get("addressing_style")
+        # botocore's `total_max_attempts` counts every try, its `max_attempts` the retries.
+        retries = dict(config.get("retries") or {})
+        attempts = retries.get("total_max_attempts") or (
+            int(retries["max_attempts"]) + 1 if retries.get("max_attempts") is not None
+            else env.get("AWS_MAX_ATTEMPTS") or S3_MAX_ATTEMPTS)
         if "virtual_hosting" in so:
             virtual = _truthy(so["virtual_hosting"])
         elif style in ("virtual", "path"):
@@ -125,8 +166,13 @@ class S3Config:
         anon = _truthy(so.get("anon", env.get("AWS_NO_SIGN_REQUEST", "NO")))
         verify = _truthy(so.get("verify", client.get("verify", True)))
         return cls(endpoint_url=endpoint.rstrip("/") if endpoint else None, region=region,
-                   virtual_hosting=virtual, anon=anon, verify=verify, key=so.get("key"),
-                   secret=so.get("secret"), token=so.get("token"))
+                   virtual_hosting=virtual, anon=anon, verify=verify,
+                   connect_timeout=_positive(config.get("connect_timeout", S3_CONNECT_TIMEOUT_S),
+                                             "connect_timeout"),
+                   read_timeout=_positive(config.get("read_timeout", S3_READ_TIMEOUT_S),
+                                          "read_timeout"),
+                   max_attempts=int(_positive(attempts, "max_attempts")),
+                   key=so.get("key"), secret=so.get("secret"), token=so.get("token"))
 
     def s3fs_options(self) -> dict[str, Any]:
         """Keyword arguments for `s3fs.S3FileSystem` (the `storage_options` other modules take)."""
@@ -140,7 +186,11 @@ class S3Config:
         options: dict[str, Any] = {
             "client_kwargs": client,
             "config_kwargs": {"s3": {"addressing_style": "virtual" if self.virtual_hosting
-                                     else "path"}},
+                                     else "path"},
+                              "connect_timeout": self.connect_timeout,
+                              "read_timeout": self.read_timeout,
+                              "retries": {"total_max_attempts": self.max_attempts,
+                                          "mode": "standard"}},
         }
         if self.anon:
             options["anon"] = True
@@ -149,9 +199,26 @@ class S3Config:
                 options[name] = getattr(self, name)
         return options
 
+    def upload_deadline(self, size: int) -> float:
+        """Seconds one upload of `size` bytes may take, its tries included: each try may
+        connect, send at `S3_MIN_UPLOAD_RATE` at least, and wait `read_timeout` for the answer."""
+        one_try = self.connect_timeout + self.read_timeout + size / S3_MIN_UPLOAD_RATE
+        return self.max_attempts * one_try
+
     def gdal_options(self) -> dict[str, str]:
-        """GDAL configuration options for `/vsis3/` (no credentials: see `gdal_session`)."""
-        options = {"AWS_VIRTUAL_HOSTING": "TRUE" if self.virtual_hosting else "FALSE"}
+        """GDAL configuration options for `/vsis3/` (no credentials: see `gdal_session`).
+
+        The time limits in curl's words: `GDAL_HTTP_CONNECTTIMEOUT`, and a request aborted
+        when less than a byte a second came for `read_timeout` seconds (`GDAL_HTTP_LOW_SPEED_*`:
+        silence, like botocore's read timeout, rather than `GDAL_HTTP_TIMEOUT`'s bound on a
+        whole transfer), retried `max_attempts - 1` times.
+        """
+        options = {"AWS_VIRTUAL_HOSTING": "TRUE" if self.virtual_hosting else "FALSE",
+                   "GDAL_HTTP_CONNECTTIMEOUT": _seconds(self.connect_timeout),
+                   "GDAL_HTTP_LOW_SPEED_TIME": _seconds(self.read_timeout),
+                   "GDAL_HTTP_LOW_SPEED_LIMIT": "1",
+                   "GDAL_HTTP_MAX_RETRY": str(self.max_attempts - 1),
+                   "GDAL_HTTP_RETRY_DELAY": str(_GDAL_RETRY_DELAY_S)}
         if self.endpoint_url:
             parts = urlsplit(self.endpoint_url)
             options["AWS_S3_ENDPOINT"] = parts.netloc + parts.path.rstrip("/")
@@ -169,6 +236,18 @@ class S3Config:
         if self.key and self.secret and not self.anon:
             return _StaticAWSCredentials(self.key, self.secret, self.token)
         return None
+
+
+def _positive(value: Any, name: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"S3 {name} must be a positive number, not {value!r}")
+    return number
+
+
+def _seconds(value: float) -> str:
+    """Whole seconds for curl (which takes no fractions), at least 1."""
+    return str(max(1, math.ceil(value)))
 
 
 class _StaticAWSCredentials(Session):
@@ -360,8 +439,12 @@ class Store:
         if self._s3fs is None:
             import s3fs
 
-            self._s3fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
-                                           **self.s3.s3fs_options())
+            fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
+                                   **self.s3.s3fs_options())
+            # botocore retries each request (`max_attempts`); s3fs's own loop around it would
+            # multiply the tries (5 by default: 15 × 60 s against a silent endpoint).
+            fs.retries = 1
+            self._s3fs = fs
         return self._s3fs
 
     # ----------------------------------------------------------- reading
@@ -507,10 +590,9 @@ class Store:
 
         Also: no directory listing nor sidecar probing on open (requests saved on every COG;
         `open_raster` turns probing back on for JPEGs, whose metadata is in `.aux.xml`), and
-        retries of failed HTTP requests.
+        the time limits and retries of every HTTP request (`S3Config.gdal_options`).
         """
         config: dict[str, Any] = {"GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-                                  "GDAL_HTTP_MAX_RETRY": "3", "GDAL_HTTP_RETRY_DELAY": "1",
                                   **self.s3.gdal_options()}
         config.update(options)
         return rasterio.Env(session=self.s3.gdal_session(), **config)
@@ -549,9 +631,17 @@ class Store:
             options.setdefault("GDAL_DISABLE_READDIR_ON_OPEN", "YES")
         # NUM_THREADS: GDAL decodes a COG's tiles on every core (a 10980² float32 DEFLATE tile
         # reads in 0.4 s instead of 1.6 s on 2 cores).
-        with (self.gdal_env(**options),
-              rasterio.open(self.gdal_path(uri), NUM_THREADS="ALL_CPUS") as dataset):
-            yield dataset
+        with self.gdal_env(**options):
+            try:
+                dataset = rasterio.open(self.gdal_path(uri), NUM_THREADS="ALL_CPUS")
+            except rasterio.errors.RasterioIOError:
+                # GDAL says "does not exist" of an object it got no answer about (a timeout):
+                # ask S3 itself, whose client says when the endpoint does not answer.
+                if is_remote(uri):
+                    self.exists(uri)
+                raise
+            with dataset:
+                yield dataset
 
     def read_tags(self, uri: str | os.PathLike) -> dict[str, str]:
         """Dataset metadata (default domain); for JPEG quicklooks, with their `.aux.xml`."""
@@ -610,12 +700,21 @@ class Store:
         bucket, key, _ = fs.split_path(path)
         size = os.path.getsize(local)
         extra = {"ContentType": content_type} if content_type else {}
-        if size < _SINGLE_PUT_LIMIT:
-            with builtins.open(local, "rb") as body:  # streamed, not read into memory
-                fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body, ContentLength=size,
-                           **extra)
-        else:  # > 5 GiB: multipart; the object appears only on completion, aborted on error
-            fs.put_file(local, path, **extra)
+        # The read timeout does not cover an upload: the client waits for S3's "100 Continue",
+        # then for room to send, without a limit. A deadline for the whole call does (`timeout`
+        # is fsspec's: the call is cancelled, its connection closed, and nothing is published).
+        deadline = self.s3.upload_deadline(size)
+        try:
+            if size < _SINGLE_PUT_LIMIT:
+                with builtins.open(local, "rb") as body:  # streamed, not read into memory
+                    fs.call_s3("put_object", Bucket=bucket, Key=key, Body=body,
+                               ContentLength=size, timeout=deadline, **extra)
+            else:  # > 5 GiB: multipart; the object appears only on completion, aborted on error
+                fs.put_file(local, path, timeout=deadline, **extra)
+        except TimeoutError as error:  # fsspec's FSTimeoutError is one
+            raise StorageUnreachableError(
+                self.s3.endpoint_url or "of S3",
+                f"no answer to the upload of s3://{path} in {deadline:g} s") from error
         fs.invalidate_cache(path)
         self.forget(f"s3://{path}")
         log.debug("published s3://%s", path)

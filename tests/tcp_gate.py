@@ -3,8 +3,10 @@
 The tests' S3 server (moto) keeps its objects in memory, so stopping it to simulate an endpoint
 outage would lose the buckets. The gate instead stands between the clients and the server: while
 open it relays every connection both ways; `close()` drops the connections in flight and refuses
-new ones (its listening socket is closed, so a client gets "connection refused" at once), and
-`open()` listens again on the same port.
+new ones (its listening socket is closed, so a client gets "connection refused" at once),
+`silence()` drops them too but then accepts every new connection and never answers on it (a
+black hole: a dead proxy, a partition, a load balancer without a backend), and `open()` relays
+again on the same port.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class TcpGate:
         self.port = 0
         self._listener: socket.socket | None = None
         self._connections: set[socket.socket] = set()
+        self._silent = False
         self._lock = threading.Lock()
         self.open()
 
@@ -41,6 +44,11 @@ class TcpGate:
     def open(self) -> None:
         """Listen (again, on the same port) and relay every accepted connection."""
         with self._lock:
+            if self._silent:  # listening already: drop what it holds, relay from now on
+                self._silent = False
+                held, self._connections = self._connections, set()
+                for connection in held:
+                    _drop(connection)
             if self._listener is not None:
                 return
             listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -51,9 +59,19 @@ class TcpGate:
             self._listener = listener
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
+    def silence(self) -> None:
+        """Drop the connections in flight, then accept new ones and never answer on them."""
+        self.open()
+        with self._lock:
+            self._silent = True
+            connections, self._connections = self._connections, set()
+        for connection in connections:
+            _drop(connection)
+
     def close(self) -> None:
         """Refuse new connections and drop the ones in flight."""
         with self._lock:
+            self._silent = False
             listener, self._listener = self._listener, None
             connections, self._connections = self._connections, set()
         if listener is not None:
@@ -69,6 +87,10 @@ class TcpGate:
                 client, _ = listener.accept()
             except OSError:  # closed by `close()`
                 return
+            with self._lock:
+                if self._silent:  # held (read by no one) until the gate opens or closes
+                    self._connections.add(client)
+                    continue
             try:
                 server = socket.create_connection(self.target, timeout=5)
                 server.settimeout(None)

@@ -102,16 +102,25 @@ def test_gdal_paths_and_schemes():
         gdal_path("s3:///a.tif")
 
 
+#: The time limits of every S3 request by default, in GDAL's and in botocore's words.
+GDAL_LIMITS = {"GDAL_HTTP_CONNECTTIMEOUT": "10", "GDAL_HTTP_LOW_SPEED_TIME": "60",
+               "GDAL_HTTP_LOW_SPEED_LIMIT": "1", "GDAL_HTTP_MAX_RETRY": "2",
+               "GDAL_HTTP_RETRY_DELAY": "1"}
+BOTOCORE_LIMITS = {"connect_timeout": 10.0, "read_timeout": 60.0,
+                   "retries": {"total_max_attempts": 3, "mode": "standard"}}
+
+
 def test_s3_settings_from_options_or_environment():
     env = {"AWS_ENDPOINT_URL": "http://minio.local:9000", "AWS_REGION": "eu-west-3"}
     config = S3Config.resolve(None, env)
     assert (config.endpoint_url, config.region, config.virtual_hosting) == (
         "http://minio.local:9000", "eu-west-3", False)
     assert config.gdal_options() == {"AWS_S3_ENDPOINT": "minio.local:9000", "AWS_HTTPS": "NO",
-                                     "AWS_VIRTUAL_HOSTING": "FALSE", "AWS_REGION": "eu-west-3"}
+                                     "AWS_VIRTUAL_HOSTING": "FALSE", "AWS_REGION": "eu-west-3",
+                                     **GDAL_LIMITS}
     assert config.s3fs_options() == {
         "client_kwargs": {"endpoint_url": "http://minio.local:9000", "region_name": "eu-west-3"},
-        "config_kwargs": {"s3": {"addressing_style": "path"}}}
+        "config_kwargs": {"s3": {"addressing_style": "path"}, **BOTOCORE_LIMITS}}
     # GDAL's own variables work too; explicit options win over the environment.
     gdal_style = S3Config.resolve(None, {"AWS_S3_ENDPOINT": "ceph:7480", "AWS_HTTPS": "NO",
                                          "AWS_VIRTUAL_HOSTING": "TRUE"})
@@ -121,7 +130,7 @@ def test_s3_settings_from_options_or_environment():
     assert explicit.gdal_options()["AWS_HTTPS"] == "YES"
     aws = S3Config.resolve(None, {})  # plain AWS: virtual-hosted style, GDAL's defaults
     assert aws.endpoint_url is None and aws.virtual_hosting
-    assert aws.gdal_options() == {"AWS_VIRTUAL_HOSTING": "TRUE"}
+    assert aws.gdal_options() == {"AWS_VIRTUAL_HOSTING": "TRUE", **GDAL_LIMITS}
     assert aws.gdal_session() is None  # GDAL finds credentials itself (env, IRSA, profile)
     assert S3Config.resolve({"anon": True}, {}).gdal_options()["AWS_NO_SIGN_REQUEST"] == "YES"
     # a store's storage_options configure another store the same way (DEMs, geoids)
@@ -129,6 +138,26 @@ def test_s3_settings_from_options_or_environment():
                   {"endpoint_url": "http://minio:9000", "region_name": "x"}, {}):
         config = S3Config.resolve(given, {})
         assert S3Config.resolve(config.s3fs_options(), {"AWS_VIRTUAL_HOSTING": "NO"}) == config
+
+
+def test_s3_time_limits_from_options_or_environment():
+    """Every S3 request's limits: the options' (s3fs's spelling), else `AWS_MAX_ATTEMPTS` for
+    the tries, else the defaults; the same numbers for botocore and for GDAL's curl."""
+    given = {"config_kwargs": {"connect_timeout": 2.5, "read_timeout": 7,
+                               "retries": {"total_max_attempts": 5}}}
+    config = S3Config.resolve(given, {"AWS_MAX_ATTEMPTS": "9"})
+    assert (config.connect_timeout, config.read_timeout, config.max_attempts) == (2.5, 7.0, 5)
+    options = config.gdal_options()
+    assert (options["GDAL_HTTP_CONNECTTIMEOUT"], options["GDAL_HTTP_LOW_SPEED_TIME"],
+            options["GDAL_HTTP_MAX_RETRY"]) == ("3", "7", "4")  # curl takes whole seconds
+    assert config.s3fs_options()["config_kwargs"]["retries"] == {"total_max_attempts": 5,
+                                                                 "mode": "standard"}
+    # botocore's own `max_attempts` counts the retries only
+    assert S3Config.resolve({"config_kwargs": {"retries": {"max_attempts": 0}}}, {}).max_attempts == 1
+    assert S3Config.resolve(config.s3fs_options(), {}) == config  # they round-trip
+    assert S3Config.resolve(None, {"AWS_MAX_ATTEMPTS": "2"}).max_attempts == 2
+    with pytest.raises(ValueError, match="read_timeout"):
+        S3Config.resolve({"config_kwargs": {"read_timeout": 0}}, {})
 
 
 def test_credentials_stay_out_of_reprs():

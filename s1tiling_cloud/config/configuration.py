@@ -18,6 +18,7 @@ from typing import Any
 
 from .. import __version__
 from ..exceptions import ConfigurationError, MissingDEMError
+from ..store import S3Config
 from .creation_options import CreationOptions
 from .ini import IniReader
 from .logs import init_logger as _init_logger
@@ -398,10 +399,18 @@ class Configuration:
             "keep_non_filtered_products": self.keep_non_filtered_products, **self.filter_options})}
         storage = {"endpoint_url": r.storage.endpoint_url, "region": r.storage.region,
                    "anonymous": r.storage.anonymous, "verify_ssl": r.storage.verify_ssl,
-                   "addressing_style": r.storage.addressing_style}
+                   "addressing_style": r.storage.addressing_style,
+                   **_s3_limits(self.storage_options)}
         stac = {"catalog": r.stac.catalog, "api_url": r.stac.api_url, "public_url": r.stac.public_url,
                 "publish": r.stac.publish}
         return [("Paths", paths), ("DataSource", source), ("Processing", {**processing, **formats}),
                 ("Mask", {"generate_border_mask": r.mask.generate_border_mask}),
                 ("Quicklook", vars(r.quicklook)), ("Filtering", filtering),
                 ("Metadata", dict(r.metadata)), ("Storage", storage), ("Stac", stac)]
+
+
+def _s3_limits(storage_options: dict[str, object]) -> dict[str, object]:
+    """The time limits every S3 request runs under, `[Storage]`'s or the defaults."""
+    s3 = S3Config.resolve(storage_options)
+    return {"connect_timeout": f"{s3.connect_timeout:g} s", "read_timeout": f"{s3.read_timeout:g} s",
+            "max_attempts": s3.max_attempts}

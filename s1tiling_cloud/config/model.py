@@ -156,10 +156,24 @@ class StorageSection:
     anonymous: bool = False
     verify_ssl: bool = True
     addressing_style: str | None = None  # "path" | "virtual"
+    #: Time limits of every S3 request; None: `store`'s defaults (`S3_CONNECT_TIMEOUT_S`...).
+    connect_timeout: float | None = None  # seconds to connect
+    read_timeout: float | None = None  # seconds S3 may stay silent
+    max_attempts: int | None = None  # tries of one request, the first included
 
     def storage_options(self) -> dict[str, object]:
         """The `storage_options` mapping that `store.Store` and every stage take (no secrets)."""
         values: dict[str, object] = {}
+        # s3fs's (botocore's) spelling, which `store.S3Config` reads; absent when not set.
+        config: dict[str, object] = {}
+        if self.connect_timeout is not None:
+            config["connect_timeout"] = self.connect_timeout
+        if self.read_timeout is not None:
+            config["read_timeout"] = self.read_timeout
+        if self.max_attempts is not None:
+            config["retries"] = {"total_max_attempts": self.max_attempts}
+        if config:
+            values["config_kwargs"] = config
         if self.endpoint_url:
             values["endpoint_url"] = self.endpoint_url
         if self.region:

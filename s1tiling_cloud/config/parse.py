@@ -10,6 +10,7 @@ say, section names are case-insensitive as `[PATHS]` in the docs). Our own secti
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import string
@@ -54,7 +55,8 @@ _KNOWN_OPTIONS: Mapping[str, frozenset[str]] = {
     "Quicklook": frozenset({"generate", "ratio", "scale_vv", "scale_vh", "scale_hv", "scale_hh"}),
     "Filtering": frozenset({"filter", "window_radius", "deramp", "nblooks", "keep_non_filtered_products"}),
     "Processing": PROCESSING_OPTIONS,
-    "Storage": frozenset({"endpoint_url", "region", "anonymous", "verify_ssl", "addressing_style"}),
+    "Storage": frozenset({"endpoint_url", "region", "anonymous", "verify_ssl", "addressing_style",
+                          "connect_timeout", "read_timeout", "max_attempts"}),
     "Stac": frozenset({"catalog", "api_url", "public_url", "publish"}),
 }
 
@@ -294,7 +296,18 @@ def _storage(ini: IniReader) -> StorageSection:
         anonymous=ini.getboolean(section, "anonymous", False),
         verify_ssl=ini.getboolean(section, "verify_ssl", True),
         addressing_style=style.lower() if style else None,
+        connect_timeout=_storage_limit(ini, "connect_timeout", ini.getfloat),
+        read_timeout=_storage_limit(ini, "read_timeout", ini.getfloat),
+        max_attempts=_storage_limit(ini, "max_attempts", ini.getint),
     )
+
+
+def _storage_limit(ini: IniReader, option: str, read) -> float | int | None:
+    """A positive time limit or count of `[Storage]`; None when absent."""
+    value = read("Storage", option, None)
+    if value is not None and not (value > 0 and math.isfinite(value)):
+        raise ini.error(f"Parameter [{option}] of [Storage] must be a positive number, not {value}")
+    return value
 
 
 def _stac(ini: IniReader) -> StacSection:

@@ -175,7 +175,11 @@ def _botocore_client(config: S3Config):
 
     options: dict[str, Any] = {"s3": {"addressing_style": "virtual" if config.virtual_hosting
                                       else "path"},
-                               "retries": {"max_attempts": 5, "mode": "standard"}}
+                               # the store's time limits (`S3Config`), as its s3fs has them
+                               "connect_timeout": config.connect_timeout,
+                               "read_timeout": config.read_timeout,
+                               "retries": {"total_max_attempts": config.max_attempts,
+                                           "mode": "standard"}}
     if config.anon:
         options["signature_version"] = UNSIGNED
     credentials = {}

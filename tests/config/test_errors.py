@@ -6,6 +6,7 @@ import pytest
 
 from s1tiling_cloud.config import load_request
 from s1tiling_cloud.exceptions import ConfigurationError, exit_code_for
+from s1tiling_cloud.store import S3Config
 
 LEE = {("Filtering", "filter"): "lee", ("Filtering", "window_radius"): "2",
        ("Filtering", "nblooks"): "4", ("Filtering", "keep_non_filtered_products"): "True"}
@@ -101,6 +102,11 @@ CASES = {
     "bad addressing style": ({("Storage", "addressing_style"): "dns"}, ["addressing_style", "dns"]),
     "bad stac api url": ({("Stac", "api_url"): "ftp://stac.example.org"}, ["api_url"]),
     "bad storage boolean": ({("Storage", "anonymous"): "perhaps"}, ["anonymous", "Storage"]),
+    "storage timeout not a number": ({("Storage", "read_timeout"): "1m"},
+                                     ["read_timeout", "Storage", "a number"]),
+    "storage timeout not positive": ({("Storage", "connect_timeout"): "0"},
+                                     ["connect_timeout", "Storage", "positive"]),
+    "storage attempts not positive": ({("Storage", "max_attempts"): "0"}, ["max_attempts", "Storage"]),
 }
 
 
@@ -140,6 +146,21 @@ def test_masks_force_keeping_non_filtered_products(write_cfg, env, caplog):
                                       ("Mask", "generate_border_mask"): "True"}), environ=env)
     assert request.filtering.keep_non_filtered_products is True
     assert "keep_non_filtered_products value will be ignored" in caplog.text
+
+
+def test_storage_time_limits_reach_the_store(write_cfg, env):
+    """`[Storage]`'s time limits are in the storage options, which configure the store's
+    clients; absent, the options say nothing of them (the store's defaults apply)."""
+    request = load_request(write_cfg({("Storage", "connect_timeout"): "2.5",
+                                      ("Storage", "read_timeout"): "30",
+                                      ("Storage", "max_attempts"): "5"}), environ=env)
+    options = request.storage.storage_options()
+    assert options["config_kwargs"] == {"connect_timeout": 2.5, "read_timeout": 30.0,
+                                        "retries": {"total_max_attempts": 5}}
+    s3 = S3Config.resolve(options, {})
+    assert (s3.connect_timeout, s3.read_timeout, s3.max_attempts) == (2.5, 30.0, 5)
+    plain = load_request(write_cfg({}), environ=env).storage.storage_options()
+    assert "config_kwargs" not in plain
 
 
 def test_unknown_options_are_ignored_with_a_warning(write_cfg, env, caplog):
