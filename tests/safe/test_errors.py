@@ -117,14 +117,19 @@ def test_garbage_measurement_is_corrupted(tmp_path):
 
 
 @needs_fixtures
-def test_malformed_annotation_values_are_corrupted_data(tmp_path):
+@pytest.mark.parametrize("element, spoiled, read, group", [
+    ("<latitude>", "<latitude>north ", lambda p: p.open_group("IW/VV/gcp"), "IW/VV/gcp"),
+    # the measurement reader (no xarray) checks the TIFF's size against the annotation's
+    ("<numberOfLines>", "<numberOfLines>x", lambda p: p.measurement("IW", "VV"), "IW/VV"),
+], ids=["a group", "the measurement"])
+def test_malformed_annotation_values_are_corrupted_data(tmp_path, element, spoiled, read, group):
     copy = tmp_path / GRD_ROME
     shutil.copytree(SAFE_DIR / GRD_ROME, copy)
     annotation = next((copy / "annotation").glob("s1b-iw-grd-vv-*.xml"))
     text = annotation.read_text()
-    annotation.write_text(text.replace("<latitude>", "<latitude>north ", 1))
-    with pytest.raises(CorruptedDataSAFEError, match="IW/VV/gcp") as error:
-        Sentinel1Product(copy).open_group("IW/VV/gcp")
+    annotation.write_text(text.replace(element, spoiled, 1))
+    with pytest.raises(CorruptedDataSAFEError, match=group) as error:
+        read(Sentinel1Product(copy))
     assert exit_code_for(error.value) == 71
 
 
