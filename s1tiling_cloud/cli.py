@@ -10,14 +10,13 @@ from the scenario registry (`config.scenario`), with the options S1Tiling's prog
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import inspect
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +26,7 @@ from rich.console import Console
 from . import __version__
 from .config.scenario import SCENARIOS, Scenario
 from .exceptions import Error, exit_code_for
+from .lazy import imports_frozen
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)  # one line however wide: pods and CI logs
@@ -102,7 +102,7 @@ class _App(_Typer):
     line, goes through typer (which prints usage errors).
 
     Those forms also spare the process the garbage collector's passes over what it imports
-    (`_imports_frozen`) and over everything at exit (`gc.freeze`): the process ends, its
+    (`imports_frozen`) and over everything at exit (`gc.freeze`): the process ends, its
     memory goes with it, and the collector's passes over its ~10⁵ objects at exit took
     0.3-0.5 s of an ortho pod."""
 
@@ -141,10 +141,10 @@ class _App(_Typer):
 
 
 def _import_stage(name: str) -> None:
-    """Import the module of stage `name` out of the garbage collector's way (`_imports_frozen`:
+    """Import the module of stage `name` out of the garbage collector's way (`imports_frozen`:
     0.2 s of an ortho pod); the collector is on again for the stage's work. An unknown stage,
     or one whose import fails, is left to the `stage` command (its error, its exit code)."""
-    with _imports_frozen():
+    with imports_frozen():
         try:
             from .stages.registry import STAGES, stage_function
 
@@ -152,19 +152,6 @@ def _import_stage(name: str) -> None:
                 stage_function(name)
         except Exception:  # the `stage` command imports it again and reports the error
             pass
-
-
-@contextlib.contextmanager
-def _imports_frozen() -> Iterator[None]:
-    """Run imports with the garbage collector off, then freeze what they made (later
-    collections skip it): imports make almost no garbage, yet their ~10⁵ new objects set off
-    ~300 collections that go over them again and again."""
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 #: The programs' commands (`process`, `lia`, ...).
@@ -428,7 +415,7 @@ def _program_command(chosen: Scenario) -> Callable[..., None]:
                 searched_items_per_page: _PER_PAGE = 20, nb_max_search_retries: _RETRIES = 5,
                 eodag_download_wait: _DL_WAIT = 2, eodag_download_timeout: _DL_TIMEOUT = 20,
                 cache_before_ortho: _CACHE_BEFORE_ORTHO = False) -> None:
-        with _imports_frozen():  # what the run imports (the planner, the runner)
+        with imports_frozen():  # what the run imports (the planner, the runner)
             from .api import run_scenario
 
         options: dict[str, Any] = {"dryrun": dryrun, "debug_caches": debug_caches, "debug_otb": debug_otb}

@@ -17,9 +17,10 @@ the worker, which imports it again and reports its error as the node's.
 
 from __future__ import annotations
 
-import gc
 import importlib
 from contextlib import suppress
+
+from ..lazy import imports_frozen
 
 #: Imported besides the stages' modules: the worker's entry point, and the heights' kernel
 #: modules (imported by the heights stage only when it computes).
@@ -28,10 +29,9 @@ _MODULES = ("s1tiling_cloud.runners.worker", "s1tiling_cloud.geo.dem_warp",
 
 
 def preload() -> None:
-    """Import the worker, every registered stage's module and the heights' kernels, then
-    freeze them out of the garbage collector's passes."""
-    gc.disable()
-    try:
+    """Import the worker, every registered stage's module and the heights' kernels, frozen out
+    of the garbage collector's passes (`lazy.imports_frozen`)."""
+    with imports_frozen():
         # A module failing here is left to the worker: it imports it again, its node reports it.
         for name in _MODULES:
             with suppress(Exception):
@@ -41,9 +41,6 @@ def preload() -> None:
         for name in STAGES:
             with suppress(Exception):
                 stage_function(name)
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 preload()
