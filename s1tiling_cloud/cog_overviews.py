@@ -202,11 +202,13 @@ def _number(value: float) -> str:
 
 def vrt_xml(pixels: np.ndarray, levels: Sequence[np.ndarray], *, crs_wkt: str | None,
             transform: Sequence[float], nodata: float | None, tags: Mapping[str, str],
-            band_descriptions: Sequence[str]) -> str:
+            band_descriptions: Sequence[str], empty: bool = False) -> str:
     """A VRT reading `pixels` and declaring `levels` its overviews, all straight from memory.
 
     The arrays must stay alive, unchanged, while the VRT is open: the VRT holds their addresses
-    (GDAL opens them with `GDAL_MEM_ENABLE_OPEN=YES`).
+    (GDAL opens them with `GDAL_MEM_ENABLE_OPEN=YES`). With `empty`, the VRT and its overviews
+    have the arrays' shapes and type but no source: every pixel is no-data (or 0), and no
+    array is read (`cog_tiles` has GDAL write such a dataset's COG without its tiles).
 
     Parameters
     ----------
@@ -224,6 +226,8 @@ def vrt_xml(pixels: np.ndarray, levels: Sequence[np.ndarray], *, crs_wkt: str | 
         Dataset metadata (default domain).
     band_descriptions : sequence of str
         Band descriptions, first band first (fewer than bands: the rest have none).
+    empty : bool
+        No source: the arrays' shapes and type only.
     """
     bands, rows, cols = pixels.shape
     root = ElementTree.Element("VRTDataset", rasterXSize=str(cols), rasterYSize=str(rows))
@@ -236,7 +240,10 @@ def vrt_xml(pixels: np.ndarray, levels: Sequence[np.ndarray], *, crs_wkt: str | 
         for key, value in tags.items():
             ElementTree.SubElement(metadata, "MDI", key=str(key)).text = str(value)
     source = _mem_name(pixels)
-    overviews = [_mem_name(level) for level in levels]
+    overviews = [_mem_name(level) if not empty else
+                 vrt_xml(level, (), crs_wkt=None, transform=(0, 1, 0, 0, 0, 1), nodata=nodata,
+                         tags={}, band_descriptions=(), empty=True)
+                 for level in levels]
     for band in range(1, bands + 1):
         element = ElementTree.SubElement(root, "VRTRasterBand",
                                          dataType=_GDAL_TYPES[pixels.dtype], band=str(band))
@@ -244,9 +251,10 @@ def vrt_xml(pixels: np.ndarray, levels: Sequence[np.ndarray], *, crs_wkt: str | 
             ElementTree.SubElement(element, "Description").text = band_descriptions[band - 1]
         if nodata is not None:
             ElementTree.SubElement(element, "NoDataValue").text = _number(nodata)
-        simple = ElementTree.SubElement(element, "SimpleSource")
-        ElementTree.SubElement(simple, "SourceFilename", relativeToVRT="0").text = source
-        ElementTree.SubElement(simple, "SourceBand").text = str(band)
+        if not empty:
+            simple = ElementTree.SubElement(element, "SimpleSource")
+            ElementTree.SubElement(simple, "SourceFilename", relativeToVRT="0").text = source
+            ElementTree.SubElement(simple, "SourceBand").text = str(band)
         for name in overviews:
             overview = ElementTree.SubElement(element, "Overview")
             ElementTree.SubElement(overview, "SourceFilename", relativeToVRT="0").text = name
