@@ -142,7 +142,7 @@ def _check(stub: bytes, ifds: list[list[Entry]], end: int,
 
 def _threads(options: dict) -> int:
     value = str(options.get("NUM_THREADS", "ALL_CPUS")).upper()
-    return max(1, os.cpu_count() or 1) if value == "ALL_CPUS" else max(1, int(value))
+    return len(os.sched_getaffinity(0)) if value == "ALL_CPUS" else max(1, int(value))
 
 
 class _Encoder:
