@@ -742,11 +742,14 @@ class Store:
                   creation_options: Mapping[str, Any] | None = None) -> str:
         """Write a Cloud-Optimized GeoTIFF with GDAL's COG driver, atomically.
 
-        An array is read by the driver where it lies (no copy) and its overviews are computed
-        here as the driver computes them (`cog_overviews`: the same file, for less CPU than the
-        driver's temporary compressed overviews); a pixel-producing function, creation options
-        asking the driver for more than encoding (`OVERVIEWS`, `TILING_SCHEME`, ...) or
-        overviews `cog_overviews` does not reproduce leave all the work to the driver.
+        An array's overviews are computed here as the driver computes them (`cog_overviews`:
+        the same pixels, for less CPU than the driver's temporary compressed overviews). One
+        band in DEFLATE level 1 has its tiles compressed here (`cog_tiles`: ISA-L in threads,
+        the driver writing the header and IFDs; the driver's file but for the DEFLATE streams);
+        other arrays are read by the driver where they lie (no copy). A pixel-producing
+        function, creation options asking the driver for more than encoding (`OVERVIEWS`,
+        `TILING_SCHEME`, ...) or overviews `cog_overviews` does not reproduce leave all the
+        work to the driver.
 
         `array`: `(rows, cols)` or `(bands, rows, cols)`; or a function of a `Window` giving
         that window's pixels, called strip by strip (then `shape` and `dtype` are required and
@@ -911,7 +914,9 @@ def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any],
                       *, crs: Any, transform: Affine, nodata: float | None,
                       tags: Mapping[str, str], band_descriptions: Sequence[str]) -> None:
     """Write `pixels` (bands, rows, cols) as a COG at `tmp`, their overviews computed here
-    (`cog_overviews`) and the COG driver reading both from memory through a VRT."""
+    (`cog_overviews`); `cog_tiles` compresses the tiles when it can, into the header and IFDs
+    the COG driver writes for the same dataset without its tiles; else the driver reads the
+    pixels and overviews from memory through a VRT and compresses them."""
     from rasterio.crs import CRS
 
     from . import cog_tiles

@@ -1,8 +1,9 @@
-"""A TIFF file's image file directories (IFDs) read and written again, values and all.
+"""A TIFF file's image file directories (IFDs) read, and their offset arrays set in place.
 
 `cog_tiles` takes the IFDs GDAL's COG driver wrote for a dataset (in a file without tiles) and
-writes them again with the offsets and sizes of the tiles it compressed itself. Only what a
-GDAL COG holds is read: classic or BigTIFF, either byte order, a chain of IFDs, no SubIFDs.
+sets the offsets and sizes of the tiles it compressed itself where GDAL left zeros: every
+other byte of GDAL's header stays as GDAL wrote it. Only what a GDAL COG holds is read: classic
+or BigTIFF, either byte order, a chain of IFDs, no SubIFDs.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-__all__ = ["Entry", "Layout", "NotATiff", "TILE_OFFSETS", "TILE_BYTE_COUNTS", "read_ifds",
-           "ifd_size", "ifd_bytes", "pack_offsets", "unpack_offsets"]
+__all__ = ["Entry", "Layout", "NotATiff", "TILE_OFFSETS", "TILE_BYTE_COUNTS", "layout",
+           "read_ifds", "set_offsets", "unpack_offsets"]
 
 TILE_OFFSETS, TILE_BYTE_COUNTS = 324, 325
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8,
@@ -26,11 +27,13 @@ class NotATiff(ValueError):
 
 @dataclass
 class Entry:
-    """One IFD entry: its tag, TIFF type, count and value (count × type size bytes)."""
+    """One IFD entry: its tag, TIFF type, count, value (count × type size bytes) and where in
+    the file the value lies (in the entry itself when it fits there)."""
     tag: int
     type: int
     count: int
     value: bytes
+    at: int
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,6 @@ class Layout:
     """A TIFF's byte order and flavour, which fix every size and offset field."""
     order: str  # "<" or ">"
     big: bool
-
-    @property
-    def header_size(self) -> int:
-        return 16 if self.big else 8
 
     @property
     def entry_size(self) -> int:
@@ -111,7 +110,8 @@ def _read_ifds(data: bytes | memoryview) -> tuple[Layout, list[list[Entry]], int
                 end = max(end, value_at + length)
                 if end > len(data):
                     raise NotATiff("truncated TIFF file")
-            entries.append(Entry(tag, kind, n, bytes(data[value_at:value_at + length])))
+            entries.append(Entry(tag, kind, n, bytes(data[value_at:value_at + length]),
+                                 value_at))
             position += fmt.entry_size
         end = max(end, position + fmt.inline)
         ifds.append(entries)
@@ -124,38 +124,13 @@ def unpack_offsets(entry: Entry, fmt: Layout) -> list[int]:
     return list(struct.unpack(fmt.order + _OFFSET_CODES[entry.type] * entry.count, entry.value))
 
 
-def pack_offsets(entry: Entry, values: list[int], fmt: Layout) -> Entry:
-    """`entry` holding `values` instead, in its own type (`NotATiff` if one does not fit)."""
+def set_offsets(data: bytearray, entry: Entry, values: list[int], fmt: Layout) -> None:
+    """Write `values` over the offsets or byte counts entry `entry` of the TIFF `data`, in the
+    entry's own type and place (`NotATiff` if their number differs or one does not fit)."""
+    if len(values) != entry.count:
+        raise NotATiff(f"{len(values)} values for an entry of {entry.count}")
     try:
-        value = struct.pack(fmt.order + _OFFSET_CODES[entry.type] * len(values), *values)
+        struct.pack_into(fmt.order + _OFFSET_CODES[entry.type] * entry.count, data, entry.at,
+                         *values)
     except struct.error:
         raise NotATiff(f"an offset does not fit TIFF type {entry.type}") from None
-    return Entry(entry.tag, entry.type, len(values), value)
-
-
-def _padded(length: int) -> int:
-    return length + (length & 1)
-
-
-def ifd_size(entries: list[Entry], fmt: Layout) -> int:
-    """The bytes of an IFD with its out-of-line values (each padded to an even length)."""
-    size = fmt.count_size + len(entries) * fmt.entry_size + fmt.inline
-    return size + sum(_padded(len(e.value)) for e in entries if len(e.value) > fmt.inline)
-
-
-def ifd_bytes(entries: list[Entry], fmt: Layout, position: int, next_ifd: int) -> bytes:
-    """The IFD written at `position`, its out-of-line values right after its entries, pointing
-    at the IFD at `next_ifd` (0: the last)."""
-    head = bytearray(struct.pack(fmt.order + ("Q" if fmt.big else "H"), len(entries)))
-    values = bytearray()
-    values_at = position + fmt.count_size + len(entries) * fmt.entry_size + fmt.inline
-    for entry in entries:
-        head += struct.pack(fmt.order + "HH" + fmt.offset_code, entry.tag, entry.type,
-                            entry.count)
-        if len(entry.value) <= fmt.inline:
-            head += entry.value + bytes(fmt.inline - len(entry.value))
-        else:
-            head += struct.pack(fmt.order + fmt.offset_code, values_at + len(values))
-            values += entry.value + bytes(len(entry.value) & 1)
-    head += struct.pack(fmt.order + fmt.offset_code, next_ifd)
-    return bytes(head + values)

@@ -13,8 +13,8 @@ PACKAGE = Path(s1tiling_cloud.__file__).resolve().parent
 
 #: Layer of each part of the package (a subpackage, or a module at the top), lowest first.
 LAYERS: dict[str, int] = {
-    "__init__": 0, "lazy": 0, "exceptions": 0, "exits": 0, "safe": 0, "outputs": 0, "tiff_ifds": 0, "cog_tiles": 0,
-    "cog_overviews": 0, "cog_overview_kernels": 0, "georeferencing": 0,
+    "__init__": 0, "lazy": 0, "exceptions": 0, "exits": 0, "safe": 0, "outputs": 0,
+    "tiff_ifds": 0, "cog_tiles": 0, "cog_overviews": 0, "cog_overview_kernels": 0, "georeferencing": 0,
     "store": 1,
     "geo": 2, "engine": 2,
     "config": 3, "stac": 3, "testing": 3, "product_summary": 3, "report": 3,
