@@ -940,11 +940,10 @@ def _copy_from_memory(pixels: np.ndarray, tmp: str, options: Mapping[str, Any],
     if cog_tiles.encodable(pixels.dtype, pixels.shape[0], encoding):
         # GDAL writes the IFDs of the same dataset without its tiles, cog_tiles the tiles.
         _copy_vrt(dataset(empty=True), tmp, {**options, "SPARSE_OK": "TRUE"})
-        with builtins.open(tmp, "rb") as stub:
-            laid_out = stub.read()
+        with builtins.open(tmp, "rb") as file:
+            stub = file.read()
         try:
-            cog_tiles.write(tmp, laid_out, [pixels[0]] + [level[0] for level in levels],
-                            encoding)
+            cog_tiles.write(tmp, stub, [pixels[0]] + [level[0] for level in levels], encoding)
             return
         except cog_tiles.NotLaidOut:
             pass  # GDAL writes it all
