@@ -133,3 +133,26 @@ def test_a_product_meeting_a_corner_of_a_large_grid_has_a_radar_cell(scene):
     lines, pixels = radar_cell(projector, huge)
     near_lines, near_pixels = radar_cell(projector, grid)
     assert abs(lines - near_lines) <= 1 and abs(pixels - near_pixels) <= 1
+
+
+def test_the_layover_folds_are_numpy_gradients_determinants_of_opposite_signs():
+    """`folds` (the layover flag) computes, per pixel, numpy.gradient's derivatives of both
+    mappings and compares their Jacobians' signs, edges and NaNs included."""
+    from s1tiling_cloud.engine.native.gamma_area_kernels import folds
+
+    rng = np.random.default_rng(11)
+    rows, cols = np.mgrid[0:40, 0:57].astype(np.float64)
+    line = rows * 0.9 + rng.normal(0, 0.3, rows.shape)
+    pixel = cols * 1.1 + 8.0 * np.sin(cols / 3.0) + rng.normal(0, 0.3, cols.shape)  # folds
+    line_e, pixel_e = rows.copy(), cols * 1.05
+    line[5, 7] = np.nan
+
+    def det(a, b):
+        ar, ac = np.gradient(a)
+        br, bc = np.gradient(b)
+        return ar * bc - ac * br
+
+    with np.errstate(invalid="ignore"):
+        expected = (det(line, pixel) * det(line_e, pixel_e)) < 0
+    assert 0 < expected.sum() < expected.size  # both cases present
+    assert np.array_equal(folds(line, pixel, line_e, pixel_e), expected)

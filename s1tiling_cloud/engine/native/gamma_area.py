@@ -76,7 +76,7 @@ from ...geo.orbit import Orbit
 from ...geo.range_doppler import zero_doppler
 from ...geo.tile_projection import TileProjector
 from . import DEFAULT_OUTER_MARGIN_RATIO
-from .gamma_area_kernels import corner_frames, facet_areas, gather, splat
+from .gamma_area_kernels import corner_frames, facet_areas, folds, gather_ratios, splat
 
 #: Rows per block of both passes (256 rows of a 10 m tile and its margin: ~3 M facets; the
 #: temporaries this bounds: the module's docstring, "Memory").
@@ -310,7 +310,7 @@ def _accumulate(grid: Grid, heights, projector, orbit, pad, cell, block_rows,
         ok = (valid & inside)[keep]
         u[out] = np.where(ok, uu[keep], np.nan)
         v[out] = np.where(ok, vv[keep], np.nan)
-        layover = _folds(line, pixel, line_e, pixel_e)[inner][keep]
+        layover = folds(line, pixel, line_e, pixel_e)[inner][keep]  # the mapping folds
         mask[out] = np.where(ok, (layover * LAYOVER) | (shadow[keep] * SHADOW), OUTSIDE)
     return _Accumulated(acc, k0, m0, u, v, mask)
 
@@ -322,21 +322,6 @@ def _gather_block(state: _Accumulated, rows: slice):
     c = np.full(shape, np.nan, np.float32)
     if state.acc is None:
         return g, c, mask
-    ok = mask != OUTSIDE
-    u, v = state.u[rows].astype(np.float64), state.v[rows].astype(np.float64)
-    num, den, ref = (gather(state.acc[k], u, v, ok) for k in range(3))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        g[:] = np.where(ok & (den > 0), num / den, np.nan)
-        c[:] = np.where(ok & (ref > 0), den / ref, np.nan)
+    gather_ratios(state.acc, state.u[rows], state.v[rows], mask != OUTSIDE, g, c)
     return g, c, mask
 
-
-def _folds(line, pixel, line_e, pixel_e) -> np.ndarray:
-    """Where the Jacobian of (line, pixel) w.r.t. (row, col) has the other sign than the
-    ellipsoid's (the mapping folds: layover)."""
-    def det(a, b):
-        ar, ac = np.gradient(a)
-        br, bc = np.gradient(b)
-        return ar * bc - ac * br
-    with np.errstate(invalid="ignore"):
-        return (det(line, pixel) * det(line_e, pixel_e)) < 0

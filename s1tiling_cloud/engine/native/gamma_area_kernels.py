@@ -125,7 +125,7 @@ def facet_areas(origin, normal, heights, satellite, step, row0, wanted,
 @numba.njit(cache=True)
 def _bilinear_cell(u, v, n_u, n_v):  # pragma: no cover - compiled
     """The cell (k, m) below (u, v), the fractions (a, b) past it, and whether its 4 cells
-    (k..k+1, m..m+1) all lie in an (n_u, n_v) array: what `splat` and `gather` share."""
+    (k..k+1, m..m+1) all lie in an (n_u, n_v) array: what `splat` and `gather_ratios` share."""
     fu, fv = math.floor(u), math.floor(v)
     k, m = int(fu), int(fv)
     inside = k >= 0 and m >= 0 and k + 1 < n_u and m + 1 < n_v
@@ -158,17 +158,56 @@ def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
 
 
 @numba.njit(parallel=True, cache=True)
-def gather(acc, u, v, valid):  # pragma: no cover - compiled
-    """`acc` interpolated bilinearly at each valid (u, v) (cell indices), 0 elsewhere."""
-    out = np.zeros(u.shape)
-    n_u, n_v = acc.shape
+def gather_ratios(acc, u, v, valid, g, c):  # pragma: no cover - compiled
+    """γ-area (A_γ / A_γ,E) and its ellipsoid ratio (A_γ,E / A_σ,E) at each valid (u, v): the
+    three sums of `acc` interpolated bilinearly (0 where the 4 cells are not all in `acc`), each
+    ratio NaN where its denominator is not positive; `g` and `c` are written where valid."""
+    n_u, n_v = acc.shape[1], acc.shape[2]
     for i in numba.prange(u.shape[0]):
         for j in range(u.shape[1]):
             if not valid[i, j]:
                 continue
-            k, m, a, b, inside = _bilinear_cell(u[i, j], v[i, j], n_u, n_v)
-            if not inside:
-                continue
-            out[i, j] = (acc[k, m] * (1 - a) * (1 - b) + acc[k, m + 1] * (1 - a) * b
-                         + acc[k + 1, m] * a * (1 - b) + acc[k + 1, m + 1] * a * b)
+            k, m, a, b, inside = _bilinear_cell(np.float64(u[i, j]), np.float64(v[i, j]),
+                                                n_u, n_v)
+            sums = np.zeros(3)
+            if inside:
+                for s in range(3):
+                    sums[s] = (acc[s, k, m] * (1 - a) * (1 - b) + acc[s, k, m + 1] * (1 - a) * b
+                               + acc[s, k + 1, m] * a * (1 - b) + acc[s, k + 1, m + 1] * a * b)
+            g[i, j] = sums[0] / sums[1] if sums[1] > 0 else np.nan
+            c[i, j] = sums[1] / sums[2] if sums[2] > 0 else np.nan
+
+
+@numba.njit(inline="always")
+def _gradients(a, i, j):  # pragma: no cover - compiled
+    """numpy.gradient's two derivatives of `a` at (i, j) (unit spacing, first order edges)."""
+    rows, cols = a.shape
+    if i == 0:
+        dr = a[1, j] - a[0, j]
+    elif i == rows - 1:
+        dr = a[rows - 1, j] - a[rows - 2, j]
+    else:
+        dr = (a[i + 1, j] - a[i - 1, j]) / 2.0
+    if j == 0:
+        dc = a[i, 1] - a[i, 0]
+    elif j == cols - 1:
+        dc = a[i, cols - 1] - a[i, cols - 2]
+    else:
+        dc = (a[i, j + 1] - a[i, j - 1]) / 2.0
+    return dr, dc
+
+
+@numba.njit(parallel=True, cache=True)
+def folds(line, pixel, line_e, pixel_e):  # pragma: no cover - compiled
+    """Where the Jacobian of (line, pixel) w.r.t. (row, col) has the other sign than that of
+    (line_e, pixel_e): numpy.gradient's derivatives, each determinant `ar·bc − ac·br`."""
+    rows, cols = line.shape
+    out = np.zeros((rows, cols), np.bool_)
+    for i in numba.prange(rows):
+        for j in range(cols):
+            ar, ac = _gradients(line, i, j)
+            br, bc = _gradients(pixel, i, j)
+            er, ec = _gradients(line_e, i, j)
+            fr, fc = _gradients(pixel_e, i, j)
+            out[i, j] = (ar * bc - ac * br) * (er * fc - ec * fr) < 0
     return out
