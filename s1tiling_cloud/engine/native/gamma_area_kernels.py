@@ -157,6 +157,13 @@ def splat(acc, u, v, w, valid, distribute):  # pragma: no cover - compiled
             acc[k + 1, m + 1] += x * a * b
 
 
+@numba.njit(cache=True, inline="always")
+def _at(acc, k, m, a, b):  # pragma: no cover - compiled
+    """`acc` interpolated bilinearly at cell (k + a, m + b)."""
+    return (acc[k, m] * (1 - a) * (1 - b) + acc[k, m + 1] * (1 - a) * b
+            + acc[k + 1, m] * a * (1 - b) + acc[k + 1, m + 1] * a * b)
+
+
 @numba.njit(parallel=True, cache=True)
 def gather_ratios(acc, u, v, valid, g, c):  # pragma: no cover - compiled
     """γ-area (A_γ / A_γ,E) and its ellipsoid ratio (A_γ,E / A_σ,E) at each valid (u, v): the
@@ -169,13 +176,13 @@ def gather_ratios(acc, u, v, valid, g, c):  # pragma: no cover - compiled
                 continue
             k, m, a, b, inside = _bilinear_cell(np.float64(u[i, j]), np.float64(v[i, j]),
                                                 n_u, n_v)
-            sums = np.zeros(3)
+            num = den = ref = 0.0
             if inside:
-                for s in range(3):
-                    sums[s] = (acc[s, k, m] * (1 - a) * (1 - b) + acc[s, k, m + 1] * (1 - a) * b
-                               + acc[s, k + 1, m] * a * (1 - b) + acc[s, k + 1, m + 1] * a * b)
-            g[i, j] = sums[0] / sums[1] if sums[1] > 0 else np.nan
-            c[i, j] = sums[1] / sums[2] if sums[2] > 0 else np.nan
+                num = _at(acc[0], k, m, a, b)
+                den = _at(acc[1], k, m, a, b)
+                ref = _at(acc[2], k, m, a, b)
+            g[i, j] = num / den if den > 0 else np.nan
+            c[i, j] = den / ref if ref > 0 else np.nan
 
 
 @numba.njit(inline="always")
