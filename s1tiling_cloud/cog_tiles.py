@@ -60,6 +60,7 @@ _ENCODING_OPTIONS = frozenset({"COMPRESS", "BLOCKSIZE", "BIGTIFF", "NUM_THREADS"
 _TILE_WIDTH, _TILE_LENGTH, _COMPRESSION, _PREDICTOR = 322, 323, 259, 317
 #: The structural metadata of a COG whose tiles are framed as `write` frames them.
 _FRAMING = (b"BLOCK_LEADER=SIZE_AS_UINT4", b"BLOCK_TRAILER=LAST_4_BYTES_REPEATED")
+#: Past this many bytes a classic (not Big) TIFF cannot point at a tile.
 _CLASSIC_LIMIT = 2**32
 
 
