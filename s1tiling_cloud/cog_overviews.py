@@ -239,7 +239,7 @@ def vrt_xml(pixels: np.ndarray, levels: Sequence[np.ndarray], *, crs_wkt: str | 
         metadata = ElementTree.SubElement(root, "Metadata")
         for key, value in tags.items():
             ElementTree.SubElement(metadata, "MDI", key=str(key)).text = str(value)
-    source = _mem_name(pixels)
+    source = None if empty else _mem_name(pixels)
     overviews = [_mem_name(level) if not empty else
                  vrt_xml(level, (), crs_wkt=None, transform=(0, 1, 0, 0, 0, 1), nodata=nodata,
                          tags={}, band_descriptions=(), empty=True)

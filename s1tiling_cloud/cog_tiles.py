@@ -42,6 +42,7 @@ from .tiff_ifds import (
     Entry,
     Layout,
     NotATiff,
+    integers,
     read_ifds,
     set_offsets,
 )
@@ -165,7 +166,7 @@ def _number(entry: Entry | None, fmt: Layout) -> int | None:
     """The value of a one-number SHORT or LONG entry (None if absent or otherwise)."""
     if entry is None or entry.count != 1 or entry.type not in (3, 4):
         return None
-    return fmt.unpack("H" if entry.type == 3 else "I", entry.value, 0)
+    return integers(entry, fmt)[0]
 
 
 def _threads(options: dict) -> int:

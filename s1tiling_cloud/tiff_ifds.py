@@ -12,7 +12,7 @@ import struct
 from dataclasses import dataclass
 
 __all__ = ["Entry", "Layout", "NotATiff", "TILE_OFFSETS", "TILE_BYTE_COUNTS", "layout",
-           "read_ifds", "set_offsets", "unpack_offsets"]
+           "integers", "read_ifds", "set_offsets"]
 
 TILE_OFFSETS, TILE_BYTE_COUNTS = 324, 325
 _TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8,
@@ -119,8 +119,8 @@ def _read_ifds(data: bytes | memoryview) -> tuple[Layout, list[list[Entry]], int
     return fmt, ifds, first, end
 
 
-def unpack_offsets(entry: Entry, fmt: Layout) -> list[int]:
-    """The integers of an offsets or byte counts entry."""
+def integers(entry: Entry, fmt: Layout) -> list[int]:
+    """The integers of a SHORT, LONG or LONG8 entry (offsets, byte counts, sizes, codes)."""
     return list(struct.unpack(fmt.order + _OFFSET_CODES[entry.type] * entry.count, entry.value))
 
 

@@ -9,7 +9,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from s1tiling_cloud.tiff_ifds import TILE_BYTE_COUNTS, TILE_OFFSETS, read_ifds, unpack_offsets
+from s1tiling_cloud.tiff_ifds import TILE_BYTE_COUNTS, TILE_OFFSETS, integers, read_ifds
 
 
 def tiles(path: str | Path) -> tuple[bytes, list[list[bytes]]]:
@@ -25,8 +25,8 @@ def tiles(path: str | Path) -> tuple[bytes, list[list[bytes]]]:
         for tag in (TILE_OFFSETS, TILE_BYTE_COUNTS):
             entry = tags[tag]
             head[entry.at:entry.at + len(entry.value)] = bytes(len(entry.value))
-        offsets = unpack_offsets(tags[TILE_OFFSETS], fmt)
-        counts = unpack_offsets(tags[TILE_BYTE_COUNTS], fmt)
+        offsets = integers(tags[TILE_OFFSETS], fmt)
+        counts = integers(tags[TILE_BYTE_COUNTS], fmt)
         stored.append([data[o:o + c] for o, c in zip(offsets, counts, strict=True)])
         where += [(o, c, -level, index) for index, (o, c) in enumerate(zip(offsets, counts,
                                                                               strict=True))]
